@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from app.api_keys import service
+from app.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
+from app.auth.deps import require
+from app.auth.principal import Principal
+from app.auth.roles import Permission
+from app.core.db import SessionDep
+from app.core.openapi import errors
+
+router = APIRouter(prefix="/api-keys", tags=["api keys"])
+Admin = Annotated[Principal, require(Permission.api_key_admin)]
+
+
+@router.get("", response_model=list[ApiKeyRead], responses=errors(401, 403))
+async def list_api_keys(
+    session: SessionDep,
+    _: Admin,
+    include_revoked: Annotated[bool, Query(description="Also list revoked keys")] = False,
+) -> list[ApiKeyRead]:
+    """List API keys (never the keys themselves)."""
+    rows = await service.list_api_keys(session, include_revoked=include_revoked)
+    return [ApiKeyRead.model_validate(row) for row in rows]
+
+
+@router.post(
+    "",
+    response_model=ApiKeyCreated,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(401, 403, 422),
+)
+async def create_api_key(
+    body: ApiKeyCreate, session: SessionDep, principal: Admin, request: Request, response: Response
+) -> ApiKeyCreated:
+    """Create an API key for a machine or a script. The key is in this response only."""
+    api_key, key = await service.create_api_key(
+        session,
+        name=body.name,
+        role=body.role,
+        expires_at=body.expires_at,
+        created_by_id=principal.id if principal.kind == "user" else None,
+    )
+    response.headers["Location"] = str(request.url_for("get_api_key", key_id=api_key.id))
+    return ApiKeyCreated.model_validate(
+        {**ApiKeyRead.model_validate(api_key).model_dump(), "key": key}
+    )
+
+
+@router.get("/{key_id}", response_model=ApiKeyRead, responses=errors(401, 403, 404))
+async def get_api_key(key_id: int, session: SessionDep, _: Admin) -> ApiKeyRead:
+    """One API key's details."""
+    return ApiKeyRead.model_validate(await service.get_api_key(session, key_id))
+
+
+@router.delete(
+    "/{key_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401, 403, 404, 409)
+)
+async def revoke_api_key(key_id: int, session: SessionDep, _: Admin) -> None:
+    """Revoke an API key: it stops working at once; the record stays for the audit trail."""
+    await service.revoke_api_key(session, key_id)

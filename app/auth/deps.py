@@ -1,0 +1,80 @@
+"""Authentication and permission dependencies.
+
+`require(Permission.x)` is attached to every route (a test walks the app and fails on a route
+without one). It resolves the caller from `Authorization: Bearer ...` or `X-API-Key`, then checks
+the role. A missing or bad credential is 401 with `WWW-Authenticate: Bearer`; a valid one
+without the permission is 403.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from app.api_keys import service as api_keys
+from app.auth.principal import Principal
+from app.auth.roles import Permission
+from app.core.db import Database, get_db
+from app.core.errors import Forbidden, Unauthorized
+from app.models.base import utcnow
+
+# auto_error=False: we raise our own problem+json 401 instead of FastAPI's 403.
+_bearer = HTTPBearer(auto_error=False, description="Firebase ID token or API key (wk_...)")
+_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key (wk_...)")
+
+PERMISSION_ATTR = "__workshop_permission__"
+
+
+async def _principal_from_api_key(db: Database, key: str) -> Principal | None:
+    async with db.session(write=False) as session:
+        api_key = await api_keys.find_active_key(session, key)
+        if api_key is None:
+            return None
+        principal = Principal("api_key", api_key.id, api_key.name, api_key.role)
+        stale = api_key.last_used_at
+    if stale is None or stale < utcnow() - api_keys.LAST_USED_RESOLUTION:
+        await db.run(lambda s: api_keys.touch_last_used(s, principal.id))
+    return principal
+
+
+async def get_principal(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    header_key: Annotated[str | None, Depends(_api_key_header)],
+) -> Principal:
+    token = bearer.credentials if bearer is not None else header_key
+    if not token:
+        raise Unauthorized("A bearer token or an API key is required")
+    principal: Principal | None = None
+    if api_keys.looks_like_api_key(token):
+        principal = await _principal_from_api_key(get_db(request), token)
+    if principal is None:
+        raise Unauthorized("The credential is invalid, expired or revoked")
+    request.state.principal = principal.label
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def require(permission: Permission) -> Any:
+    """A dependency that lets the call through only when the caller's role has `permission`."""
+
+    async def check(principal: CurrentPrincipal) -> Principal:
+        if not principal.can(permission):
+            raise Forbidden(
+                f"Role '{principal.role}' lacks the permission '{permission}'",
+                extra={"required_permission": permission.value},
+            )
+        return principal
+
+    setattr(check, PERMISSION_ATTR, permission)
+    return Depends(check)
+
+
+def public(func: Any) -> Any:
+    """Mark a route as deliberately open (health probes): the route-walk test accepts it."""
+    setattr(func, PERMISSION_ATTR, None)
+    return func

@@ -1,0 +1,209 @@
+"""The `workshop` command: serve, migrate, manage API keys, write the OpenAPI spec.
+
+Every command validates the settings first and stops with one line naming a bad variable.
+Commands that change data call the same services as the HTTP API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.roles import Role
+from app.core.config import Settings, describe_settings_error, get_settings
+
+T = TypeVar("T")
+
+cli = typer.Typer(
+    name="workshop", help="Welding workshop backend.", no_args_is_help=True, add_completion=False
+)
+db_cli = typer.Typer(help="Database migrations (Alembic).", no_args_is_help=True)
+keys_cli = typer.Typer(
+    help="API keys for machines, scripts and the first admin.", no_args_is_help=True
+)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(keys_cli, name="api-key")
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        typer.echo(describe_settings_error(exc), err=True)
+        raise typer.Exit(2) from None
+
+
+def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run one unit of work in its own transaction, as the API would."""
+    from app.core.db import Database
+
+    async def main() -> T:
+        db = Database(_settings())
+        try:
+            return await db.run(work)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(main())
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development)")] = False,
+) -> None:
+    """Run the HTTP API with uvicorn."""
+    import uvicorn
+
+    settings = _settings()
+    from app.core.logger import configure_logging
+
+    configure_logging(settings)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=None if reload else workers,
+        reload=reload,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies_str,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=30,
+    )
+
+
+@db_cli.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from app.core import migrations
+
+    migrations.upgrade(_settings().sqlalchemy_url, revision)
+    typer.echo(f"database at {migrations.current(_settings().sqlalchemy_url)}")
+
+
+@db_cli.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument()] = "-1") -> None:
+    """Revert migrations down to REVISION (default: one step; `base` empties the schema)."""
+    from app.core import migrations
+
+    migrations.downgrade(_settings().sqlalchemy_url, revision)
+    typer.echo(f"database at {migrations.current(_settings().sqlalchemy_url)}")
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    """Show the revision the database is at."""
+    from app.core import migrations
+
+    typer.echo(migrations.current(_settings().sqlalchemy_url))
+
+
+@db_cli.command("check")
+def db_check() -> None:
+    """Fail when the models and the migrations differ (a migration is missing)."""
+    from app.core import migrations
+
+    diff = migrations.check(_settings().sqlalchemy_url)
+    if diff:
+        typer.echo(f"models and migrations differ: {diff}", err=True)
+        raise typer.Exit(1)
+    typer.echo("models and migrations match")
+
+
+@keys_cli.command("create")
+def api_key_create(
+    name: Annotated[str, typer.Option(help="What the key is for")],
+    role: Annotated[Role, typer.Option(help="Role the key acts with")],
+    expires_days: Annotated[int | None, typer.Option(min=1, help="Expire after N days")] = None,
+) -> None:
+    """Create an API key. The key is printed alone on the last line; it is not stored."""
+    from app.api_keys import service
+    from app.models.base import utcnow
+
+    expires = utcnow() + timedelta(days=expires_days) if expires_days else None
+
+    async def work(session: AsyncSession) -> tuple[int, str]:
+        api_key, key = await service.create_api_key(
+            session, name=name, role=role, expires_at=expires
+        )
+        return api_key.id, key
+
+    key_id, key = _run(work)
+    typer.echo(f"created API key {key_id} '{name}' with role {role.value}; store it now:", err=True)
+    typer.echo(key)
+
+
+@keys_cli.command("list")
+def api_key_list(
+    include_revoked: Annotated[bool, typer.Option(help="Also list revoked keys")] = False,
+) -> None:
+    """List API keys (id, prefix, name, role, last used, state)."""
+    from app.api_keys import service
+
+    async def work(session: AsyncSession) -> list[str]:
+        rows = await service.list_api_keys(session, include_revoked=include_revoked)
+        return [
+            "\t".join(
+                [
+                    str(k.id),
+                    k.prefix + "…",
+                    k.name,
+                    k.role.value,
+                    k.last_used_at.isoformat() if k.last_used_at else "never used",
+                    "revoked" if k.revoked_at else "active",
+                ]
+            )
+            for k in rows
+        ]
+
+    for line in _run(work):
+        typer.echo(line)
+
+
+@keys_cli.command("revoke")
+def api_key_revoke(key_id: Annotated[int, typer.Argument(help="Id from `api-key list`")]) -> None:
+    """Revoke an API key; it stops working at once."""
+    from app.api_keys import service
+    from app.core.errors import AppError
+
+    async def work(session: AsyncSession) -> None:
+        await service.revoke_api_key(session, key_id)
+
+    try:
+        _run(work)
+    except AppError as exc:
+        typer.echo(exc.detail, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"revoked API key {key_id}")
+
+
+@cli.command()
+def openapi(
+    output: Annotated[Path | None, typer.Option(help="Write here instead of stdout")] = None,
+) -> None:
+    """Print (or write) the OpenAPI spec of the API."""
+    from app.main import create_app
+
+    spec = json.dumps(create_app(_settings()).openapi(), indent=2, sort_keys=False)
+    if output is None:
+        sys.stdout.write(spec + "\n")
+    else:
+        output.write_text(spec + "\n", encoding="utf-8")
+        typer.echo(f"wrote {output}")
+
+
+def main() -> None:
+    cli()

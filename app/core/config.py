@@ -1,0 +1,155 @@
+"""Settings from the environment and `.env`, validated once at start-up.
+
+Every variable is listed in `.env.example`. A bad value stops the process with one line that
+names the variable (see `describe_settings_error`), never a traceback.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+
+Environment = Literal["development", "staging", "production"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+DbDriver = Literal["sqlite", "mysql", "mariadb", "postgresql"]
+CommaList = Annotated[list[str], NoDecode]
+
+# Sync or bare driver names people paste from other tools, mapped to the async drivers we ship.
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "mysql": "mysql+asyncmy",
+    "mariadb": "mysql+asyncmy",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+}
+
+
+def app_version() -> str:
+    try:
+        return version("welding-workshop")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
+        return "0.0.0"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", validate_default=True
+    )
+
+    environment: Environment = "development"
+    debug: bool = False
+    log_level: LogLevel = "INFO"
+    log_file: Path | None = None
+    log_file_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    log_file_backups: int = Field(default=5, ge=0)
+
+    database_url: str | None = None
+    db_driver: DbDriver = "sqlite"
+    db_host: str = "127.0.0.1"
+    db_port: int | None = Field(default=None, gt=0, lt=65536)
+    db_name: str = "workshop"
+    db_user: str | None = None
+    db_password: SecretStr | None = None
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_timeout: float = Field(default=10.0, gt=0)
+    db_connect_timeout: float = Field(default=5.0, gt=0)
+    db_busy_timeout_ms: int = Field(default=15_000, ge=0)
+    db_retry_attempts: int = Field(default=3, ge=1, le=10)
+
+    frontend_url: CommaList = Field(default_factory=lambda: ["http://localhost:3000"])
+    trusted_proxies: CommaList = Field(default_factory=lambda: ["127.0.0.1"])
+    max_request_body: int = Field(default=1024 * 1024, gt=0)
+    docs_enabled: bool | None = None
+
+    @field_validator("frontend_url", "trusted_proxies", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _valid_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        try:
+            url = make_url(value)
+        except Exception as exc:
+            raise ValueError("not a database URL (e.g. postgresql://user@host/db)") from exc
+        if url.get_backend_name() not in ("sqlite", "mysql", "mariadb", "postgres", "postgresql"):
+            raise ValueError("backend must be sqlite, mysql/mariadb or postgresql")
+        return value
+
+    @model_validator(mode="after")
+    def _production_rules(self) -> Settings:
+        if self.environment == "production":
+            if self.sqlalchemy_url.get_backend_name() == "sqlite":
+                raise ValueError(
+                    "DATABASE_URL: production needs MySQL/MariaDB or PostgreSQL, not SQLite"
+                )
+            if any(origin == "*" for origin in self.frontend_url):
+                raise ValueError("FRONTEND_URL: production refuses the wildcard origin '*'")
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> URL:
+        """The async SQLAlchemy URL: DATABASE_URL if set, else built from the DB_* parts."""
+        if self.database_url:
+            url = make_url(self.database_url)
+            backend = url.get_backend_name()
+            if backend == "postgres":
+                url = url.set(drivername="postgresql")
+            return url.set(drivername=_ASYNC_DRIVERS[url.get_backend_name()])
+        if self.db_driver == "sqlite":
+            return make_url(f"sqlite+aiosqlite:///./data/{self.db_name}.db")
+        default_port = 5432 if self.db_driver == "postgresql" else 3306
+        return URL.create(
+            _ASYNC_DRIVERS[self.db_driver],
+            username=self.db_user,
+            password=self.db_password.get_secret_value() if self.db_password else None,
+            host=self.db_host,
+            port=self.db_port or default_port,
+            database=self.db_name,
+        )
+
+    @property
+    def trusted_proxies_str(self) -> str:
+        return ",".join(self.trusted_proxies)
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def show_docs(self) -> bool:
+        return self.docs_enabled if self.docs_enabled is not None else not self.is_production
+
+
+def describe_settings_error(exc: ValidationError) -> str:
+    """One line naming each bad variable, for the console: `LOG_LEVEL: Input should be ...`."""
+    parts = []
+    for error in exc.errors():
+        name = "_".join(str(p) for p in error["loc"]).upper()
+        message = str(error["msg"]).removeprefix("Value error, ")
+        value = error.get("input")
+        shown = f" (got {value!r})" if name and isinstance(value, str | int | float) else ""
+        parts.append(f"{name}: {message}{shown}" if name else message)
+    return "configuration error: " + "; ".join(parts)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,186 @@
+"""Engine, sessions and units of work.
+
+One `Database` per process holds the engine. Each request gets one session (`SessionDep`) that
+commits when the route returns and rolls back on any error, before the response is sent, so a
+client never sees 2xx for a write that did not land.
+
+Per dialect:
+- SQLite: WAL, foreign keys on, a busy timeout; writing sessions open `BEGIN IMMEDIATE`, so two
+  writers queue on the lock instead of failing with a snapshot conflict half-way.
+- MariaDB/MySQL: strict SQL mode, utf8mb4, UTC session time zone, READ COMMITTED.
+- PostgreSQL: UTC, an application name for pg_stat_activity.
+Server databases use `pool_pre_ping`, so a connection lost while idle is replaced, and a
+database that comes back is used again without a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from app.core.config import Settings
+from app.core.errors import is_transient_db_error
+from app.core.logger import get_logger
+
+T = TypeVar("T")
+log = get_logger(__name__)
+
+_MYSQL_SQL_MODE = (
+    "STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
+    "NO_ENGINE_SUBSTITUTION"
+)
+_SQLITE_IMMEDIATE = "workshop_sqlite_immediate"
+
+
+def create_engine(settings: Settings, url: URL | None = None) -> AsyncEngine:
+    url = url or settings.sqlalchemy_url
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(url, settings)
+    pool: dict[str, Any] = {
+        "pool_pre_ping": True,
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_timeout": settings.db_pool_timeout,
+        "pool_recycle": 1800,
+    }
+    if backend == "mysql":
+        return create_async_engine(
+            url,
+            isolation_level="READ COMMITTED",
+            connect_args={
+                "charset": "utf8mb4",
+                "connect_timeout": int(max(1, settings.db_connect_timeout)),
+                "init_command": f"SET SESSION sql_mode='{_MYSQL_SQL_MODE}', time_zone='+00:00'",
+            },
+            **pool,
+        )
+    return create_async_engine(
+        url,
+        connect_args={
+            "timeout": settings.db_connect_timeout,
+            "server_settings": {"timezone": "UTC", "application_name": "workshop"},
+        },
+        **pool,
+    )
+
+
+def _sqlite_engine(url: URL, settings: Settings) -> AsyncEngine:
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, connect_args={"timeout": settings.db_busy_timeout_ms / 1000})
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _: Any) -> None:
+        # Let SQLAlchemy emit BEGIN itself (below) instead of the sqlite3 module's own.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(settings.db_busy_timeout_ms)}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get(_SQLITE_IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """The engine and the two session factories of one process."""
+
+    def __init__(self, settings: Settings, url: URL | None = None) -> None:
+        self.settings = settings
+        self.engine = create_engine(settings, url)
+        self.dialect = self.engine.dialect.name
+        writer = self.engine.execution_options(**{_SQLITE_IMMEDIATE: True})
+        self.read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.write_sessions = async_sessionmaker(writer, expire_on_commit=False)
+
+    def session(self, *, write: bool = True) -> AsyncSession:
+        return (self.write_sessions if write else self.read_sessions)()
+
+    async def ping(self, timeout_s: float = 3.0) -> None:
+        async with asyncio.timeout(timeout_s), self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def run(self, work: Callable[[AsyncSession], Awaitable[T]], *, write: bool = True) -> T:
+        """Run `work` in its own transaction, retrying it whole on transient errors.
+
+        Only for units of work that are safe to repeat: each attempt starts from a rolled-back
+        session, so nothing of a failed attempt remains.
+        """
+        async for attempt in self.retrying():
+            with attempt:
+                async with self.session(write=write) as session, session.begin():
+                    return await work(session)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def retrying(self) -> AsyncRetrying:
+        return AsyncRetrying(
+            retry=retry_if_exception(is_transient_db_error),
+            stop=stop_after_attempt(self.settings.db_retry_attempts),
+            wait=wait_exponential_jitter(initial=0.05, max=1.0),
+            before_sleep=lambda state: log.warning(
+                "retrying_transient_db_error",
+                attempt=state.attempt_number,
+                error=str(state.outcome.exception()) if state.outcome else None,
+            ),
+            reraise=True,
+        )
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    db = get_db(request)
+    async with db.session(write=request.method not in SAFE_METHODS) as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await rollback_quietly(session)
+            raise
+
+
+async def rollback_quietly(session: AsyncSession) -> None:
+    """Roll back, without letting a dead connection hide the error that got us here."""
+    try:
+        await session.rollback()
+    except Exception as exc:
+        log.warning("rollback_failed", error=str(exc))
+
+
+# scope="function": commit/rollback happen before the response is sent.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+DatabaseDep = Annotated[Database, Depends(get_db)]

@@ -1,0 +1,161 @@
+"""Pure ASGI middleware: access log and last-resort 500, read retries, request body limit."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.errors import PayloadTooLarge, internal_error_response, problem_response
+from app.core.logger import get_logger
+
+access_log = get_logger("workshop.access")
+log = get_logger(__name__)
+
+
+def route_template(scope: Scope) -> str | None:
+    """The matched route with every router prefix (`/api/v1/machines/{machine_id}`)."""
+    context = scope.get("fastapi", {}).get("effective_route_context")
+    template = getattr(context, "path_format", None)
+    return template or getattr(scope.get("route"), "path", None)
+
+
+def _state(scope: Scope) -> dict[str, object]:
+    state: dict[str, object] = scope.setdefault("state", {})
+    return state
+
+
+class RequestLogMiddleware:
+    """One access line per request; turns an unhandled exception into a problem+json 500.
+
+    It sits inside the request-id middleware, so the 500 body and the log line both carry the
+    request id, and the traceback goes to the log only.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+        started = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status, started
+            if message["type"] == "http.response.start":
+                status, started = message["status"], True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception as exc:
+            log.error("unhandled_error", path=scope.get("path"), exc_info=exc)
+            if started:
+                raise
+            await internal_error_response()(scope, receive, send_wrapper)
+        finally:
+            access_log.info(
+                "request",
+                method=scope["method"],
+                route=route_template(scope) or "<unmatched>",
+                path=scope.get("path"),
+                status=status,
+                duration_ms=round((time.perf_counter() - start) * 1000, 2),
+                principal=_state(scope).get("principal"),
+                client=(scope.get("client") or ("-",))[0],
+            )
+
+
+class RetryTransientReads:
+    """Run a GET/HEAD again when it failed on a transient database error (lost connection,
+    deadlock): reads are safe to repeat, and the client never sees the hiccup.
+
+    The error handler marks the request (`state.db_transient`) and answers 503; the 503 is held
+    back and the request re-run, up to `attempts` times, then the last 503 goes out.
+    """
+
+    def __init__(self, app: ASGIApp, attempts: int = 3, backoff_s: float = 0.1) -> None:
+        self.app = app
+        self.attempts = attempts
+        self.backoff_s = backoff_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        for attempt in range(1, self.attempts + 1):
+            state = _state(scope)
+            state.pop("db_transient", None)
+            held = False
+
+            async def send_or_hold(
+                message: Message, attempt: int = attempt, state: dict[str, object] = state
+            ) -> None:
+                nonlocal held
+                if (
+                    message["type"] == "http.response.start"
+                    and message["status"] == 503
+                    and state.get("db_transient")
+                    and attempt < self.attempts
+                ):
+                    held = True
+                if not held:
+                    await send(message)
+
+            await self.app(scope, receive, send_or_hold)
+            if not held:
+                return
+            log.warning("retrying_read", path=scope.get("path"), attempt=attempt)
+            await asyncio.sleep(self.backoff_s * attempt)
+
+
+class BodySizeLimit:
+    """413 for any request body over the limit, by Content-Length up front or while reading
+    (chunked bodies carry no length). Uploads have their own, larger, streamed limit."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_max_bytes: int | None = None) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.upload_max_bytes = upload_max_bytes or max_bytes
+
+    def _limit(self, scope: Scope) -> int:
+        path: str = scope.get("path", "")
+        if path.endswith("/imports") or path.startswith("/upload/"):
+            return self.upload_max_bytes
+        return self.max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self._limit(scope)
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                await _too_large(limit)(scope, receive, send)
+                return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise PayloadTooLarge(f"The request body exceeds {limit} bytes")
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+def _too_large(limit: int) -> Response:
+    return problem_response(
+        413,
+        "PAYLOAD_TOO_LARGE",
+        f"The request body exceeds {limit} bytes",
+        title="Payload too large",
+    )

@@ -1,0 +1,81 @@
+"""Liveness and readiness probes: unauthenticated, cheap, never cached."""
+
+from __future__ import annotations
+
+import time
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from app.auth.deps import public
+from app.core.config import app_version
+from app.core.db import get_db
+from app.core.logger import get_logger
+
+router = APIRouter(tags=["health"])
+log = get_logger(__name__)
+Status = Literal["ok", "degraded", "down"]
+
+
+class Health(BaseModel):
+    status: Status
+    version: str
+    uptime_s: float
+
+
+class DbHealth(BaseModel):
+    status: Status
+    database: str
+
+
+class Component(BaseModel):
+    status: Status
+    detail: str | None = None
+
+
+class StatusReport(Health):
+    components: dict[str, Component]
+
+
+def _uptime(request: Request) -> float:
+    started: float = request.app.state.started_at
+    return round(time.monotonic() - started, 3)
+
+
+async def _database(request: Request) -> Component:
+    db = get_db(request)
+    try:
+        await db.ping()
+    except Exception as exc:
+        log.warning("health_db_down", error=str(exc) or type(exc).__name__)
+        return Component(status="down", detail=f"{db.dialect} unreachable")
+    return Component(status="ok", detail=db.dialect)
+
+
+@router.get("/health", response_model=Health)
+@public
+async def health(request: Request) -> Health:
+    """Alive: the process answers. Does not touch the database."""
+    return Health(status="ok", version=app_version(), uptime_s=_uptime(request))
+
+
+@router.get("/health/db", response_model=DbHealth, responses={503: {"model": DbHealth}})
+@public
+async def health_db(request: Request) -> JSONResponse:
+    """Ready: the database answers `SELECT 1` (503 when it does not)."""
+    component = await _database(request)
+    body = DbHealth(status=component.status, database=component.detail or "")
+    return JSONResponse(body.model_dump(), status_code=200 if component.status == "ok" else 503)
+
+
+@router.get("/health/status", response_model=StatusReport)
+@public
+async def health_status(request: Request) -> StatusReport:
+    """Every component's state: database (later also storage, scheduler, rate-limit store)."""
+    components = {"database": await _database(request)}
+    overall: Status = "ok" if all(c.status == "ok" for c in components.values()) else "degraded"
+    return StatusReport(
+        status=overall, version=app_version(), uptime_s=_uptime(request), components=components
+    )

@@ -1,0 +1,84 @@
+"""create_app(): middleware, error handlers, routers; nothing else."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+
+from app.api import api_router
+from app.core.config import Settings, app_version, get_settings
+from app.core.db import Database
+from app.core.errors import install_error_handlers
+from app.core.logger import configure_logging, get_logger
+from app.core.middleware import BodySizeLimit, RequestLogMiddleware, RetryTransientReads
+from app.core.openapi import problem_media_types
+from app.health.router import router as health_router
+
+log = get_logger(__name__)
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.started_at = time.monotonic()
+        owns_db = database is None
+        app.state.db = database or Database(settings)
+        log.info("startup", environment=settings.environment, database=app.state.db.dialect)
+        try:
+            yield
+        finally:
+            if owns_db:
+                await app.state.db.dispose()
+            log.info("shutdown")
+
+    app = FastAPI(
+        title="Welding Workshop API",
+        version=app_version(),
+        description="Work orders, machines, inspections, stock and machine Excel imports.",
+        lifespan=lifespan,
+        docs_url="/docs" if settings.show_docs else None,
+        redoc_url="/redoc" if settings.show_docs else None,
+        openapi_url="/openapi.json" if settings.show_docs else None,
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
+    app.state.settings = settings
+    app.state.started_at = time.monotonic()
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(api_router)
+
+    # Added innermost first: the request id wraps everything, so every log line and every
+    # error body (even a 500) carries it.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.frontend_url,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "If-Match", "X-API-Key", "X-Request-ID"],
+        expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"],
+        allow_credentials=False,
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_body)
+    app.add_middleware(RetryTransientReads, attempts=settings.db_retry_attempts)
+    app.add_middleware(RequestLogMiddleware)
+    app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            app.openapi_schema = problem_media_types(schema)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
