@@ -146,6 +146,28 @@ def api_key_create(
     typer.echo(key)
 
 
+@keys_cli.command("bootstrap")
+def api_key_bootstrap() -> None:
+    """Create a first admin key if there is no active admin key yet (used by `make run`)."""
+    from app.api_keys import service
+
+    async def work(session: AsyncSession) -> str | None:
+        if await service.has_active_admin_key(session):
+            return None
+        _, key = await service.create_api_key(session, name="bootstrap admin", role=Role.admin)
+        return key
+
+    key = _run(work)
+    if key is None:
+        typer.echo(
+            "an admin API key exists already; make another with "
+            "`workshop api-key create --name NAME --role admin`"
+        )
+        return
+    typer.echo("first admin API key (shown once, store it now):", err=True)
+    typer.echo(key)
+
+
 @keys_cli.command("list")
 def api_key_list(
     include_revoked: Annotated[bool, typer.Option(help="Also list revoked keys")] = False,
@@ -207,3 +229,7 @@ def openapi(
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

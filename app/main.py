@@ -30,9 +30,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.started_at = time.monotonic()
         owns_db = database is None
-        app.state.db = database or Database(settings)
+        if owns_db:
+            app.state.db = Database(settings)
         log.info("startup", environment=settings.environment, database=app.state.db.dialect)
         try:
             yield
@@ -53,6 +53,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.started_at = time.monotonic()
+    if database is not None:
+        app.state.db = database
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(api_router)

@@ -77,6 +77,15 @@ async def revoke_api_key(session: AsyncSession, key_id: int) -> ApiKey:
     return api_key
 
 
+async def has_active_admin_key(session: AsyncSession) -> bool:
+    stmt = select(ApiKey.id).where(
+        ApiKey.role == Role.admin,
+        ApiKey.revoked_at.is_(None),
+        (ApiKey.expires_at.is_(None)) | (ApiKey.expires_at > utcnow()),
+    )
+    return (await session.scalar(stmt.limit(1))) is not None
+
+
 async def find_active_key(session: AsyncSession, key: str) -> ApiKey | None:
     api_key = await session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))
     if api_key is None or api_key.revoked_at is not None:

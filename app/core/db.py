@@ -141,7 +141,7 @@ class Database:
         return AsyncRetrying(
             retry=retry_if_exception(is_transient_db_error),
             stop=stop_after_attempt(self.settings.db_retry_attempts),
-            wait=wait_exponential_jitter(initial=0.05, max=1.0),
+            wait=wait_exponential_jitter(multiplier=0.05, max=1.0),
             before_sleep=lambda state: log.warning(
                 "retrying_transient_db_error",
                 attempt=state.attempt_number,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import time
 
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import PayloadTooLarge, internal_error_response, problem_response
+from app.core.errors import internal_error_response, problem_response
 from app.core.logger import get_logger
 
 access_log = get_logger("workshop.access")
@@ -146,7 +147,9 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise PayloadTooLarge(f"The request body exceeds {limit} bytes")
+                    # An HTTPException, because FastAPI re-raises those from body parsing
+                    # (anything else becomes its generic 400).
+                    raise HTTPException(413, f"The request body exceeds {limit} bytes")
             return message
 
         await self.app(scope, limited_receive, send)

@@ -38,12 +38,25 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+_PROBLEM_REF = "#/components/schemas/Problem"
+_FASTAPI_422_REF = "#/components/schemas/HTTPValidationError"
+
+
 def problem_media_types(schema: dict[str, Any]) -> dict[str, Any]:
-    """Error bodies are `application/problem+json`; FastAPI documents models as JSON."""
+    """Error bodies are `application/problem+json` with the Problem schema.
+
+    FastAPI documents models as `application/json` and adds its own 422 shape; both are
+    rewritten to what the API really sends.
+    """
     for path in schema.get("paths", {}).values():
         for operation in path.values():
-            for code, response in operation.get("responses", {}).items():
+            for response in operation.get("responses", {}).values():
                 content = response.get("content", {})
-                if code[0] in "45" and "application/json" in content:
-                    content["application/problem+json"] = content.pop("application/json")
+                ref = content.get("application/json", {}).get("schema", {}).get("$ref")
+                if ref in (_PROBLEM_REF, _FASTAPI_422_REF):
+                    content.pop("application/json")
+                    content["application/problem+json"] = {"schema": {"$ref": _PROBLEM_REF}}
+    components = schema.get("components", {}).get("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
     return schema

@@ -1,0 +1,39 @@
+# Two commands on a fresh machine: `make run` (the service on SQLite) and `make test`.
+# uv is bootstrapped with pip when missing; it never downloads a Python (requires 3.11+).
+SHELL := /bin/bash
+PYTHON ?= python3
+export UV_PYTHON_DOWNLOADS := never
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: setup run test lint format check-migrations openapi clean
+
+setup:
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	@$(UV) sync --frozen --quiet
+
+run: setup
+	@$(UV) run workshop db upgrade
+	@$(UV) run workshop api-key bootstrap
+	@echo "serving on http://$(HOST):$(PORT) (docs at /docs); Ctrl+C stops"
+	@$(UV) run workshop serve --host $(HOST) --port $(PORT)
+
+lint: setup
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy
+
+test: lint
+	bash scripts/ensure-services.sh
+	$(UV) run pytest --cov --cov-report=term $(PYTEST_ARGS)
+
+format: setup
+	$(UV) run ruff format .
+	$(UV) run ruff check --fix .
+
+openapi: setup
+	$(UV) run workshop openapi --output docs/openapi.json
+
+clean:
+	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov data

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Make sure the database servers the tests use are up; start the machine's own if they are not.
+# Tests create (and drop) databases of their own on them. Under CI=true, a server that cannot be
+# reached makes the tests fail; elsewhere its tests are skipped.
+set -uo pipefail
+
+up() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_for() {
+  local port=$1 name=$2
+  for _ in $(seq 1 30); do up "$port" && return 0; sleep 1; done
+  echo "ensure-services: $name still not listening on $port" >&2
+  return 1
+}
+
+if ! up 5432 && command -v pg_ctlcluster >/dev/null 2>&1; then
+  echo "ensure-services: starting PostgreSQL"
+  for version in /etc/postgresql/*; do
+    pg_ctlcluster --skip-systemctl-redirect "$(basename "$version")" main start || true
+  done
+  wait_for 5432 PostgreSQL
+fi
+
+if ! up 3306 && [ -x /usr/sbin/mariadbd ]; then
+  echo "ensure-services: starting MariaDB"
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd || true
+  wait_for 3306 MariaDB
+fi
+
+exit 0

@@ -1,0 +1,78 @@
+"""The `workshop` command in-process, on a SQLite database of its own."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from app.cli import cli
+from app.core import migrations
+from app.core.config import get_settings
+
+
+@pytest.fixture
+def workshop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    migrations.upgrade(url)
+
+    def run(*args: str, code: int = 0) -> Result:
+        get_settings.cache_clear()
+        result = CliRunner().invoke(cli, list(args))
+        assert result.exit_code == code, result.output + repr(result.exception)
+        return result
+
+    yield run
+    get_settings.cache_clear()
+
+
+def test_api_key_lifecycle(workshop) -> None:  # type: ignore[no-untyped-def]
+    created = workshop("api-key", "create", "--name", "cell 3", "--role", "operator")
+    key = created.stdout.strip().splitlines()[-1]
+    assert key.startswith("wk_")
+    assert "store it now" in created.stderr
+
+    listed = workshop("api-key", "list").stdout
+    assert "cell 3" in listed and "operator" in listed and "active" in listed
+    assert key not in listed
+    key_id = listed.split("\t")[0]
+
+    assert "revoked" in workshop("api-key", "revoke", key_id).stdout
+    assert "cell 3" not in workshop("api-key", "list").stdout
+    assert "revoked" in workshop("api-key", "list", "--include-revoked").stdout
+    failed = workshop("api-key", "revoke", key_id, code=1)
+    assert "already revoked" in failed.stderr
+    assert "does not exist" in workshop("api-key", "revoke", "9999", code=1).stderr
+
+
+def test_expiring_key_and_bad_role(workshop) -> None:  # type: ignore[no-untyped-def]
+    workshop("api-key", "create", "--name", "temp", "--role", "viewer", "--expires-days", "3")
+    assert "temp" in workshop("api-key", "list").stdout
+    workshop("api-key", "create", "--name", "x", "--role", "boss", code=2)
+
+
+def test_bootstrap_makes_one_admin_key_only(workshop) -> None:  # type: ignore[no-untyped-def]
+    first = workshop("api-key", "bootstrap")
+    assert first.stdout.strip().startswith("wk_")
+    second = workshop("api-key", "bootstrap")
+    assert "exists already" in second.stdout
+    assert "wk_" not in second.stdout
+
+
+def test_openapi_is_written(workshop, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "openapi.json"
+    workshop("openapi", "--output", str(out))
+    spec = json.loads(out.read_text())
+    assert "/api/v1/auth/me" in spec["paths"]
+    assert json.loads(workshop("openapi").stdout)["info"]["title"] == spec["info"]["title"]
+
+
+def test_db_commands(workshop) -> None:  # type: ignore[no-untyped-def]
+    assert "(head)" in workshop("db", "current").stdout
+    assert "match" in workshop("db", "check").stdout
+    assert "empty database" in workshop("db", "downgrade", "base").stdout
+    assert "(head)" in workshop("db", "upgrade").stdout
