@@ -2,6 +2,39 @@
 
 from app.models.api_key import ApiKey
 from app.models.base import Base
+from app.models.employee import Employee, EmployeeRole, Qualification, QualificationStandard
+from app.models.equipment import Equipment, EquipmentStatus
+from app.models.inspection import Inspection, InspectionMethod, InspectionResult, QualityLevel
+from app.models.item import Item, ItemCategory, StockMovement
+from app.models.machine import Machine, MachineStatus, MachineType
+from app.models.template import Template
 from app.models.user import User
+from app.models.work_order import Priority, WorkOrder, WorkOrderStatus
+from app.models.workshop_entry import WorkshopEntry
 
-__all__ = ["ApiKey", "Base", "User"]
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Employee",
+    "EmployeeRole",
+    "Equipment",
+    "EquipmentStatus",
+    "Inspection",
+    "InspectionMethod",
+    "InspectionResult",
+    "Item",
+    "ItemCategory",
+    "Machine",
+    "MachineStatus",
+    "MachineType",
+    "Priority",
+    "Qualification",
+    "QualificationStandard",
+    "QualityLevel",
+    "StockMovement",
+    "Template",
+    "User",
+    "WorkOrder",
+    "WorkOrderStatus",
+    "WorkshopEntry",
+]

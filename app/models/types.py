@@ -5,7 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Enum
+from sqlalchemy import JSON, Enum, Numeric
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import MappedColumn, mapped_column
 
 
@@ -24,3 +25,10 @@ def enum_column(enum: type[StrEnum], **kwargs: Any) -> MappedColumn[Any]:
         ),
         **kwargs,
     )
+
+
+# JSONB on PostgreSQL (indexable, compact); JSON elsewhere (MariaDB checks json_valid).
+Json = JSON().with_variant(JSONB(), "postgresql")
+# Stock quantities: exact decimals (kg of wire, litres of gas, pieces).
+Quantity = Numeric(14, 3)
+Money = Numeric(12, 2)

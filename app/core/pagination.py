@@ -1,0 +1,114 @@
+"""List queries: paging, sorting and the filter helpers every resource list uses.
+
+A resource's query model subclasses `ListQuery`, narrows `sort_by` to its whitelist and adds
+its filters; unknown query parameters are refused (422) because the model forbids extras.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+T = TypeVar("T")
+MAX_LIMIT = 1000
+
+
+class ListQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    skip: int = Field(default=0, ge=0, le=10_000_000, description="Rows to skip")
+    limit: int = Field(default=100, ge=1, le=MAX_LIMIT, description="Rows to return (1-1000)")
+    sort_by: str = Field(default="id", description="Column to sort by (see the allowed values)")
+    order: Literal["asc", "desc"] = "asc"
+
+    @model_validator(mode="after")
+    def _ranges_in_order(self) -> ListQuery:
+        for name in type(self).model_fields:
+            if name.endswith("_from"):
+                low, high = getattr(self, name), getattr(self, name[: -len("_from")] + "_to", None)
+                if low is not None and high is not None and low > high:
+                    raise ValueError(f"{name} is after {name[: -len('_from')]}_to")
+        return self
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    skip: int
+    limit: int
+    has_more: bool
+
+
+def eq(column: Any, value: object) -> ColumnElement[bool] | None:
+    return None if value is None else column == value
+
+
+def contains(column: Any, value: str | None) -> ColumnElement[bool] | None:
+    """Case-insensitive substring match; `%` and `_` in the value are literal."""
+    return None if not value else column.icontains(value, autoescape=True)
+
+
+def between(
+    column: Any, low: date | datetime | None, high: date | datetime | None
+) -> list[ColumnElement[bool]]:
+    """Inclusive range; either end may be open."""
+    parts = []
+    if low is not None:
+        parts.append(column >= low)
+    if high is not None:
+        parts.append(column <= high)
+    return parts
+
+
+def where(*conditions: ColumnElement[bool] | list[ColumnElement[bool]] | None) -> list[Any]:
+    """Flatten conditions, dropping the filters that were not given."""
+    flat: list[Any] = []
+    for condition in conditions:
+        if isinstance(condition, list):
+            flat.extend(condition)
+        elif condition is not None:
+            flat.append(condition)
+    return flat
+
+
+def sort_column(model: type[Any], query: ListQuery) -> InstrumentedAttribute[Any]:
+    column: InstrumentedAttribute[Any] = getattr(model, query.sort_by)
+    return column
+
+
+async def paginate(
+    session: AsyncSession,
+    stmt: Select[Any],
+    query: ListQuery,
+    *,
+    sort: Any,
+    tiebreak: Any,
+) -> tuple[Sequence[Any], int]:
+    """One page of `stmt` sorted by `sort` (then `tiebreak`, so pages never overlap), and the
+    total count of rows matching the same filters."""
+    ordering = (sort.desc(), tiebreak.desc()) if query.order == "desc" else (sort, tiebreak)
+    rows = (
+        await session.scalars(stmt.order_by(*ordering).offset(query.skip).limit(query.limit))
+    ).all()
+    if query.skip == 0 and len(rows) < query.limit:
+        total = len(rows)  # the whole result is on this page: no count query needed
+    else:
+        count = select(func.count()).select_from(stmt.order_by(None).subquery())
+        total = (await session.scalar(count)) or 0
+    return rows, total
+
+
+def page_of(items: list[T], total: int, query: ListQuery) -> Page[T]:
+    return Page[T](
+        items=items,
+        total=total,
+        skip=query.skip,
+        limit=query.limit,
+        has_more=query.skip + len(items) < total,
+    )

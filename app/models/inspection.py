@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import BigId, Resource, UTCDateTime
+from app.models.types import Json, enum_column
+
+
+class InspectionMethod(StrEnum):
+    VT = "VT"  # visual
+    RT = "RT"  # radiographic
+    UT = "UT"  # ultrasonic
+    MT = "MT"  # magnetic particle
+    PT = "PT"  # penetrant
+    DT = "DT"  # destructive
+    LT = "LT"  # leak
+
+
+class InspectionResult(StrEnum):
+    passed = "Pass"
+    failed = "Fail"
+    rework = "Rework"
+
+
+class QualityLevel(StrEnum):
+    """ISO 5817 quality levels: B stringent, C intermediate, D moderate."""
+
+    B = "B"
+    C = "C"
+    D = "D"
+
+
+class Inspection(Resource):
+    __tablename__ = "inspections"
+
+    work_order_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("work_orders.id"), index=True
+    )
+    machine_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("machines.id"), index=True)
+    welder_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("employees.id"), index=True)
+    inspector_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("employees.id"), index=True)
+    method: Mapped[InspectionMethod] = enum_column(InspectionMethod, index=True)
+    result: Mapped[InspectionResult] = enum_column(InspectionResult, index=True)
+    weld_reference: Mapped[str | None] = mapped_column(String(100), index=True)
+    quality_level: Mapped[QualityLevel | None] = enum_column(QualityLevel, nullable=True)
+    defects: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
+    inspected_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    notes: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import BigId, Resource, UTCDateTime
+from app.models.employee import Employee
+from app.models.types import enum_column
+
+
+class WorkOrderStatus(StrEnum):
+    open = "open"
+    in_progress = "in_progress"
+    on_hold = "on_hold"
+    completed = "completed"
+    cancelled = "cancelled"
+
+
+class Priority(StrEnum):
+    low = "low"
+    normal = "normal"
+    high = "high"
+    urgent = "urgent"
+
+
+class WorkOrder(Resource):
+    __tablename__ = "work_orders"
+    __label__ = "Work order"
+    __table_args__ = (
+        CheckConstraint("quantity >= 1", name="quantity_positive"),
+        Index("ix_work_orders_status_due_date", "status", "due_date"),
+    )
+
+    order_id: Mapped[str] = mapped_column(String(50), unique=True)
+    client: Mapped[str] = mapped_column(String(200), index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    assigned_welder_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("employees.id"), index=True
+    )
+    machine_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("machines.id"), index=True)
+    wps_number: Mapped[str | None] = mapped_column(String(50))
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[WorkOrderStatus] = enum_column(WorkOrderStatus, default=WorkOrderStatus.open)
+    priority: Mapped[Priority] = enum_column(Priority, default=Priority.normal, index=True)
+    due_date: Mapped[date | None] = mapped_column(Date, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    assigned_welder: Mapped[Employee | None] = relationship(lazy="raise")
+
+    @property
+    def assigned_welder_name(self) -> str | None:
+        welder = self.assigned_welder
+        return welder.full_name if welder is not None else None
