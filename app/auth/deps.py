@@ -78,3 +78,11 @@ def public(func: Any) -> Any:
     """Mark a route as deliberately open (health probes): the route-walk test accepts it."""
     setattr(func, PERMISSION_ATTR, None)
     return func
+
+
+# The permission dependencies the resource routers use.
+CanRead = Annotated[Principal, require(Permission.read)]
+CanWrite = Annotated[Principal, require(Permission.resource_write)]
+CanProgressWorkOrders = Annotated[Principal, require(Permission.work_order_progress)]
+CanWriteInspections = Annotated[Principal, require(Permission.inspection_write)]
+CanAdjustStock = Annotated[Principal, require(Permission.stock_adjust)]

@@ -87,6 +87,17 @@ class ValidationFailed(AppError):
     status_code, error_code, title = 422, "VALIDATION_ERROR", "Validation error"
 
 
+def field_error(field: str, message: str, kind: str, *, where: str = "body") -> dict[str, Any]:
+    """One entry of a problem's `errors`, shaped like FastAPI's own validation errors."""
+    return {"loc": [where, *field.split(".")], "field": field, "message": message, "type": kind}
+
+
+def invalid_fields(errors: list[dict[str, Any]]) -> ValidationFailed:
+    return ValidationFailed(
+        "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors
+    )
+
+
 class ServiceUnavailable(AppError):
     status_code, error_code, title = 503, "SERVICE_UNAVAILABLE", "Service unavailable"
 

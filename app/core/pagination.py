@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -52,6 +52,13 @@ def eq(column: Any, value: object) -> ColumnElement[bool] | None:
 def contains(column: Any, value: str | None) -> ColumnElement[bool] | None:
     """Case-insensitive substring match; `%` and `_` in the value are literal."""
     return None if not value else column.icontains(value, autoescape=True)
+
+
+def contains_any(value: str | None, *columns: Any) -> ColumnElement[bool] | None:
+    """`value` found (any case) in at least one of `columns`."""
+    if not value:
+        return None
+    return or_(*(column.icontains(value, autoescape=True) for column in columns))
 
 
 def between(

@@ -15,7 +15,7 @@ from sqlalchemy import ForeignKey, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from app.core.errors import Conflict, NotFound, PreconditionFailed, field_error, invalid_fields
 from app.models.base import Base, Resource
 
 M = TypeVar("M", bound=Resource)
@@ -118,8 +118,8 @@ async def check_references(
     session: AsyncSession, model: type[Base], values: dict[str, Any]
 ) -> None:
     """422 naming the field for every foreign key in `values` whose row does not exist."""
-    errors = []
-    for column in model.__table__.columns:  # type: ignore[attr-defined]
+    errors: list[dict[str, Any]] = []
+    for column in model.__table__.columns:
         value = values.get(column.key)
         if value is None or not column.foreign_keys:
             continue
@@ -127,16 +127,10 @@ async def check_references(
         target = fk.column
         exists = await session.scalar(select(target).where(target == value).limit(1))
         if exists is None:
-            errors.append(
-                {
-                    "loc": ["body", column.key],
-                    "field": column.key,
-                    "message": f"{target.table.name} {value} does not exist",
-                    "type": "reference",
-                }
-            )
+            message = f"{target.table.name} {value} does not exist"
+            errors.append(field_error(column.key, message, "reference"))
     if errors:
-        raise ValidationFailed("; ".join(e["message"] for e in errors), errors=errors)
+        raise invalid_fields(errors)
 
 
 async def check_dependents(session: AsyncSession, obj: Resource) -> None:

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from app.auth.deps import CanRead, CanWrite
+from app.core.db import SessionDep
+from app.core.http import IfMatch, created, with_etag
+from app.core.openapi import errors
+from app.core.pagination import Page
+from app.machines import service
+from app.machines.schemas import MachineCreate, MachineQuery, MachineRead, MachineUpdate
+
+router = APIRouter(prefix="/machines", tags=["machines"])
+
+
+@router.get("", response_model=Page[MachineRead], responses=errors(401, 403, 422))
+async def list_machines(
+    query: Annotated[MachineQuery, Query()], session: SessionDep, _: CanRead
+) -> Page[MachineRead]:
+    """List welding machines and cells; filter by type, status, location or text."""
+    return await service.list_machines(session, query)
+
+
+@router.get("/{machine_id}", response_model=MachineRead, responses=errors(401, 403, 404))
+async def get_machine(
+    machine_id: int, session: SessionDep, response: Response, _: CanRead
+) -> MachineRead:
+    """One machine, with its `ETag`."""
+    machine = await service.repo(session).get(machine_id)
+    return with_etag(response, MachineRead.model_validate(machine))
+
+
+@router.post(
+    "",
+    response_model=MachineRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(401, 403, 409, 422),
+)
+async def create_machine(
+    body: MachineCreate, session: SessionDep, request: Request, response: Response, _: CanWrite
+) -> MachineRead:
+    """Register a machine. `code` is unique (409 if taken)."""
+    machine = await service.create_machine(session, body)
+    read = MachineRead.model_validate(machine)
+    return created(request, response, "get_machine", read, machine_id=machine.id)
+
+
+@router.put(
+    "/{machine_id}", response_model=MachineRead, responses=errors(401, 403, 404, 409, 412, 422)
+)
+async def replace_machine(
+    machine_id: int,
+    body: MachineCreate,
+    session: SessionDep,
+    response: Response,
+    _: CanWrite,
+    if_match: IfMatch = None,
+) -> MachineRead:
+    """Replace a machine: fields left out go back to their defaults."""
+    machine = await service.replace_machine(session, machine_id, body, if_match)
+    return with_etag(response, MachineRead.model_validate(machine))
+
+
+@router.patch(
+    "/{machine_id}", response_model=MachineRead, responses=errors(401, 403, 404, 409, 412, 422)
+)
+async def patch_machine(
+    machine_id: int,
+    body: MachineUpdate,  # type: ignore[valid-type]
+    session: SessionDep,
+    response: Response,
+    _: CanWrite,
+    if_match: IfMatch = None,
+) -> MachineRead:
+    """Change only the fields sent; `null` clears an optional field."""
+    machine = await service.patch_machine(session, machine_id, body, if_match)
+    return with_etag(response, MachineRead.model_validate(machine))
+
+
+@router.delete(
+    "/{machine_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(401, 403, 404, 409, 412),
+)
+async def delete_machine(
+    machine_id: int, session: SessionDep, _: CanWrite, if_match: IfMatch = None
+) -> None:
+    """Delete a machine; 409 naming what still refers to it."""
+    await service.delete_machine(session, machine_id, if_match)

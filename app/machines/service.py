@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core import crud
+from app.core.pagination import Page, contains_any, eq, page_of, paginate, where
+from app.core.repository import Repository
+from app.machines.schemas import MachineCreate, MachineQuery, MachineRead
+from app.models import Machine
+
+
+def repo(session: AsyncSession) -> Repository[Machine]:
+    return Repository(session, Machine)
+
+
+async def list_machines(session: AsyncSession, query: MachineQuery) -> Page[MachineRead]:
+    stmt = select(Machine).where(
+        *where(
+            eq(Machine.type, query.type),
+            eq(Machine.status, query.status),
+            eq(Machine.location, query.location),
+            contains_any(query.q, Machine.code, Machine.name),
+        )
+    )
+    rows, total = await paginate(
+        session, stmt, query, sort=getattr(Machine, query.sort_by), tiebreak=Machine.id
+    )
+    return page_of([MachineRead.model_validate(r) for r in rows], total, query)
+
+
+async def create_machine(session: AsyncSession, body: MachineCreate) -> Machine:
+    return await crud.create(repo(session), body)
+
+
+async def replace_machine(
+    session: AsyncSession, machine_id: int, body: MachineCreate, if_match: str | None
+) -> Machine:
+    machines = repo(session)
+    return await crud.replace(machines, await machines.get_for_write(machine_id, if_match), body)
+
+
+async def patch_machine(
+    session: AsyncSession, machine_id: int, patch: BaseModel, if_match: str | None
+) -> Machine:
+    machines = repo(session)
+    machine = await machines.get_for_write(machine_id, if_match)
+    return await crud.replace(machines, machine, crud.merge(MachineCreate, machine, patch))
+
+
+async def delete_machine(session: AsyncSession, machine_id: int, if_match: str | None) -> None:
+    """Delete a machine nothing refers to (templates, entries, work orders, equipment...)."""
+    machines = repo(session)
+    await machines.delete(await machines.get_for_write(machine_id, if_match))

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from app.auth.deps import CanRead, CanWrite
+from app.core.db import SessionDep
+from app.core.http import IfMatch, created, with_etag
+from app.core.openapi import errors
+from app.core.pagination import Page
+from app.templates import service
+from app.templates.schemas import TemplateCreate, TemplateQuery, TemplateRead, TemplateUpdate
+
+router = APIRouter(prefix="/templates", tags=["templates"])
+
+
+@router.get("", response_model=Page[TemplateRead], responses=errors(401, 403, 422))
+async def list_templates(
+    query: Annotated[TemplateQuery, Query()], session: SessionDep, _: CanRead
+) -> Page[TemplateRead]:
+    """List import templates; filter by machine, active or name."""
+    return await service.list_templates(session, query)
+
+
+@router.get("/{template_id}", response_model=TemplateRead, responses=errors(401, 403, 404))
+async def get_template(
+    template_id: int, session: SessionDep, response: Response, _: CanRead
+) -> TemplateRead:
+    """One template, with its column mapping and its `ETag`."""
+    template = await service.repo(session).get(template_id)
+    return with_etag(response, TemplateRead.model_validate(template))
+
+
+@router.post(
+    "",
+    response_model=TemplateRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(401, 403, 409, 422),
+)
+async def create_template(
+    body: TemplateCreate, session: SessionDep, request: Request, response: Response, _: CanWrite
+) -> TemplateRead:
+    """Describe how a machine's Excel export maps to entry fields. `name` is unique."""
+    template = await service.create_template(session, body)
+    read = TemplateRead.model_validate(template)
+    return created(request, response, "get_template", read, template_id=template.id)
+
+
+@router.put(
+    "/{template_id}", response_model=TemplateRead, responses=errors(401, 403, 404, 409, 412, 422)
+)
+async def replace_template(
+    template_id: int,
+    body: TemplateCreate,
+    session: SessionDep,
+    response: Response,
+    _: CanWrite,
+    if_match: IfMatch = None,
+) -> TemplateRead:
+    """Replace a template: fields left out go back to their defaults."""
+    template = await service.replace_template(session, template_id, body, if_match)
+    return with_etag(response, TemplateRead.model_validate(template))
+
+
+@router.patch(
+    "/{template_id}", response_model=TemplateRead, responses=errors(401, 403, 404, 409, 412, 422)
+)
+async def patch_template(
+    template_id: int,
+    body: TemplateUpdate,  # type: ignore[valid-type]
+    session: SessionDep,
+    response: Response,
+    _: CanWrite,
+    if_match: IfMatch = None,
+) -> TemplateRead:
+    """Change only the fields sent; `null` clears an optional field."""
+    template = await service.patch_template(session, template_id, body, if_match)
+    return with_etag(response, TemplateRead.model_validate(template))
+
+
+@router.delete(
+    "/{template_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(401, 403, 404, 409, 412),
+)
+async def delete_template(
+    template_id: int, session: SessionDep, _: CanWrite, if_match: IfMatch = None
+) -> None:
+    """Delete a template; 409 naming what still refers to it (imports, entries)."""
+    await service.delete_template(session, template_id, if_match)
