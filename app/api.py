@@ -5,8 +5,13 @@ from fastapi import APIRouter
 from app.api_keys.router import router as api_keys_router
 from app.auth.router import router as auth_router
 from app.employees.router import router as employees_router
+from app.entries.router import router as entries_router
+from app.equipment.router import router as equipment_router
+from app.inspections.router import router as inspections_router
+from app.inventory.router import router as items_router
 from app.machines.router import router as machines_router
 from app.templates.router import router as templates_router
+from app.work_orders.router import router as work_orders_router
 
 api_router = APIRouter(prefix="/api/v1")
 for router in (
@@ -14,6 +19,11 @@ for router in (
     api_keys_router,
     machines_router,
     templates_router,
+    work_orders_router,
+    equipment_router,
+    inspections_router,
     employees_router,
+    items_router,
+    entries_router,
 ):
     api_router.include_router(router)

@@ -41,6 +41,10 @@ class Item(Resource):
     supplier: Mapped[str | None] = mapped_column(String(200))
     unit_cost: Mapped[Decimal | None] = mapped_column(Money)
 
+    @property
+    def low_stock(self) -> bool:
+        return self.quantity <= self.reorder_level
+
 
 class StockMovement(Base):
     """One change of an item's stock: append-only history, deleted with the item."""

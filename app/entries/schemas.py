@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
+
+from app.core.pagination import ListQuery
+from app.core.schemas import ReadModel
+
+
+class EntryRead(ReadModel):
+    id: int
+    template_id: int
+    machine_id: int
+    import_id: int | None
+    row_number: int
+    recorded_at: dt.datetime | None
+    data: dict[str, Any]
+    created_at: dt.datetime
+
+
+class EntryQuery(ListQuery):
+    sort_by: Literal["id", "recorded_at"] = "id"
+    machine_id: int | None = None
+    template_id: int | None = None
+    import_id: int | None = None
+    recorded_from: AwareDatetime | None = None
+    recorded_to: AwareDatetime | None = None
+    after_id: int | None = Field(
+        default=None,
+        ge=0,
+        description="Keyset cursor: entries with a larger id (pass the last page's "
+        "`next_cursor`). Fast at any depth; needs sort_by=id, order=asc and skip=0.",
+    )
+    include_total: bool = Field(
+        default=True, description="Count all matching entries (costly on huge tables)"
+    )
+
+    @model_validator(mode="after")
+    def _cursor_rules(self) -> EntryQuery:
+        if self.after_id is not None and (
+            self.sort_by != "id" or self.order != "asc" or self.skip != 0
+        ):
+            raise ValueError("after_id works with sort_by=id, order=asc and skip=0 only")
+        return self
+
+
+class EntryPage(BaseModel):
+    items: list[EntryRead]
+    total: int | None = Field(description="null when include_total=false")
+    skip: int
+    limit: int
+    has_more: bool
+    next_cursor: int | None = Field(description="Pass as after_id for the next page")

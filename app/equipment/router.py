@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from app.auth.deps import CanRead, CanWrite
+from app.core.db import SessionDep
+from app.core.http import IfMatch, created, with_etag
+from app.core.openapi import errors
+from app.core.pagination import Page
+from app.equipment import service
+from app.equipment.schemas import EquipmentCreate, EquipmentQuery, EquipmentRead, EquipmentUpdate
+
+router = APIRouter(prefix="/equipment", tags=["equipment"])
+
+
+@router.get("", response_model=Page[EquipmentRead], responses=errors(401, 403, 422))
+async def list_equipment(
+    query: Annotated[EquipmentQuery, Query()], session: SessionDep, _: CanRead
+) -> Page[EquipmentRead]:
+    """List equipment; filter by status, type, machine, location, text, or calibration due
+    before a date."""
+    return await service.list_equipment(session, query)
+
+
+@router.get("/{equipment_id}", response_model=EquipmentRead, responses=errors(401, 403, 404))
+async def get_equipment(
+    equipment_id: int, session: SessionDep, response: Response, _: CanRead
+) -> EquipmentRead:
+    """One piece of equipment, with its `ETag`."""
+    equipment = await service.repo(session).get(equipment_id)
+    return with_etag(response, EquipmentRead.model_validate(equipment))
+
+
+@router.post(
+    "",
+    response_model=EquipmentRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(401, 403, 409, 422),
+)
+async def create_equipment(
+    body: EquipmentCreate, session: SessionDep, request: Request, response: Response, _: CanWrite
+) -> EquipmentRead:
+    """Register equipment. `code` is unique. With `last_calibration_date` and
+    `calibration_interval_days`, `next_calibration_due` is derived."""
+    equipment = await service.create_equipment(session, body)
+    read = EquipmentRead.model_validate(equipment)
+    return created(request, response, "get_equipment", read, equipment_id=equipment.id)
+
+
+@router.put(
+    "/{equipment_id}", response_model=EquipmentRead, responses=errors(401, 403, 404, 409, 412, 422)
+)
+async def replace_equipment(
+    equipment_id: int,
+    body: EquipmentCreate,
+    session: SessionDep,
+    response: Response,
+    _: CanWrite,
+    if_match: IfMatch = None,
+) -> EquipmentRead:
+    """Replace equipment: fields left out go back to their defaults."""
+    equipment = await service.replace_equipment(session, equipment_id, body, if_match)
+    return with_etag(response, EquipmentRead.model_validate(equipment))
+
+
+@router.patch(
+    "/{equipment_id}", response_model=EquipmentRead, responses=errors(401, 403, 404, 409, 412, 422)
+)
+async def patch_equipment(
+    equipment_id: int,
+    body: EquipmentUpdate,  # type: ignore[valid-type]
+    session: SessionDep,
+    response: Response,
+    _: CanWrite,
+    if_match: IfMatch = None,
+) -> EquipmentRead:
+    """Change only the fields sent (e.g. a new `last_calibration_date` after calibration)."""
+    equipment = await service.patch_equipment(session, equipment_id, body, if_match)
+    return with_etag(response, EquipmentRead.model_validate(equipment))
+
+
+@router.delete(
+    "/{equipment_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(401, 403, 404, 412),
+)
+async def delete_equipment(
+    equipment_id: int, session: SessionDep, _: CanWrite, if_match: IfMatch = None
+) -> None:
+    """Delete equipment."""
+    await service.delete_equipment(session, equipment_id, if_match)

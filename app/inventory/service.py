@@ -1,0 +1,141 @@
+"""Stock: items, and every change of their quantity as a movement.
+
+`adjust` is one conditional UPDATE (`quantity = quantity + delta WHERE quantity + delta >= 0`),
+never read-modify-write, so concurrent consumers cannot drive stock below zero or lose a
+change. A full edit of `quantity` (PUT/PATCH) records the difference as a movement too, so the
+history always adds up to the stock.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import BaseModel
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.core import crud
+from app.core.errors import Conflict, NotFound
+from app.core.pagination import Page, between, contains_any, eq, page_of, paginate, where
+from app.core.repository import Repository
+from app.inventory.schemas import (
+    ItemCreate,
+    ItemQuery,
+    ItemRead,
+    MovementQuery,
+    MovementRead,
+    StockAdjust,
+)
+from app.models import Item, StockMovement
+from app.models.base import utcnow
+
+
+def repo(session: AsyncSession) -> Repository[Item]:
+    return Repository(session, Item)
+
+
+async def list_items(session: AsyncSession, query: ItemQuery) -> Page[ItemRead]:
+    low = None
+    if query.low_stock is not None:
+        low = Item.quantity <= Item.reorder_level
+        low = low if query.low_stock else ~low
+    stmt = select(Item).where(
+        *where(
+            eq(Item.category, query.category),
+            eq(Item.location, query.location),
+            contains_any(query.supplier, Item.supplier),
+            contains_any(query.q, Item.item_id, Item.item_name),
+            low,
+        )
+    )
+    rows, total = await paginate(
+        session, stmt, query, sort=getattr(Item, query.sort_by), tiebreak=Item.id
+    )
+    return page_of([ItemRead.model_validate(r) for r in rows], total, query)
+
+
+def _movement(item: Item, delta: Decimal, reason: str, by: Principal | None) -> StockMovement:
+    return StockMovement(
+        item_id=item.id,
+        delta=delta,
+        quantity_after=item.quantity,
+        reason=reason,
+        created_by=by.label if by else None,
+    )
+
+
+async def create_item(session: AsyncSession, body: ItemCreate, by: Principal) -> Item:
+    item = await crud.create(repo(session), body)
+    if item.quantity:
+        session.add(_movement(item, item.quantity, "initial stock", by))
+        await session.flush()
+    return item
+
+
+async def _write(session: AsyncSession, item: Item, body: ItemCreate, by: Principal) -> Item:
+    before = item.quantity
+    await crud.replace(repo(session), item, body)
+    if item.quantity != before:
+        session.add(_movement(item, item.quantity - before, "stock count correction", by))
+        await session.flush()
+    return item
+
+
+async def replace_item(
+    session: AsyncSession, item_id: int, body: ItemCreate, if_match: str | None, by: Principal
+) -> Item:
+    item = await repo(session).get_for_write(item_id, if_match)
+    return await _write(session, item, body, by)
+
+
+async def patch_item(
+    session: AsyncSession, item_id: int, patch: BaseModel, if_match: str | None, by: Principal
+) -> Item:
+    item = await repo(session).get_for_write(item_id, if_match)
+    return await _write(session, item, crud.merge(ItemCreate, item, patch), by)
+
+
+async def delete_item(session: AsyncSession, item_id: int, if_match: str | None) -> None:
+    """Delete an item with its movement history."""
+    items = repo(session)
+    await items.delete(await items.get_for_write(item_id, if_match))
+
+
+async def adjust_stock(
+    session: AsyncSession, item_id: int, body: StockAdjust, by: Principal
+) -> Item:
+    """Add or take stock atomically; 409 (nothing changed) if it would go below zero."""
+    result = await session.execute(
+        update(Item)
+        .where(Item.id == item_id, Item.quantity + body.delta >= 0)
+        .values(quantity=Item.quantity + body.delta, version=Item.version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    # populate_existing: the UPDATE above bypassed the identity map.
+    item = await session.get(Item, item_id, populate_existing=True)
+    if item is None:
+        raise NotFound(f"Item {item_id} does not exist")
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise Conflict(
+            f"Item {item_id} has {item.quantity} {item.unit}; taking {-body.delta} would go "
+            "below zero",
+            extra={"quantity": float(item.quantity)},
+        )
+    session.add(_movement(item, body.delta, body.reason, by))
+    await session.flush()
+    return item
+
+
+async def list_movements(
+    session: AsyncSession, item_id: int, query: MovementQuery
+) -> Page[MovementRead]:
+    await repo(session).get(item_id)
+    stmt = select(StockMovement).where(
+        StockMovement.item_id == item_id,
+        *where(between(StockMovement.created_at, query.created_from, query.created_to)),
+    )
+    rows, total = await paginate(
+        session, stmt, query, sort=getattr(StockMovement, query.sort_by), tiebreak=StockMovement.id
+    )
+    return page_of([MovementRead.model_validate(r) for r in rows], total, query)

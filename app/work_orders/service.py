@@ -1,0 +1,143 @@
+"""Work orders: planning by managers, progress by operators and welders.
+
+Rules:
+- operators may change only the progress fields (status, started_at, completed_at, notes);
+  managers change anything;
+- status moves along `TRANSITIONS` (409 otherwise); entering `in_progress` stamps `started_at`
+  and entering `completed` stamps `completed_at`, unless the client sent them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from pydantic import BaseModel
+from sqlalchemy import not_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.auth.principal import Principal
+from app.auth.roles import Permission
+from app.core import crud
+from app.core.errors import Conflict, Forbidden
+from app.core.pagination import Page, between, contains_any, eq, page_of, paginate, where
+from app.core.repository import Repository
+from app.models import WorkOrder, WorkOrderStatus
+from app.work_orders.schemas import WorkOrderCreate, WorkOrderQuery, WorkOrderRead
+
+S = WorkOrderStatus
+TRANSITIONS: dict[WorkOrderStatus, frozenset[WorkOrderStatus]] = {
+    S.open: frozenset({S.in_progress, S.on_hold, S.completed, S.cancelled}),
+    S.in_progress: frozenset({S.on_hold, S.completed, S.cancelled, S.open}),
+    S.on_hold: frozenset({S.open, S.in_progress, S.cancelled}),
+    S.completed: frozenset({S.in_progress}),  # reopened: a weld failed a later inspection
+    S.cancelled: frozenset({S.open}),
+}
+CLOSED = (S.completed, S.cancelled)
+PROGRESS_FIELDS = frozenset({"status", "started_at", "completed_at", "notes"})
+_WELDER = selectinload(WorkOrder.assigned_welder)
+
+
+def repo(session: AsyncSession) -> Repository[WorkOrder]:
+    return Repository(session, WorkOrder)
+
+
+async def get_work_order(session: AsyncSession, work_order_id: int) -> WorkOrder:
+    return await repo(session).get(work_order_id, _WELDER)
+
+
+async def list_work_orders(session: AsyncSession, query: WorkOrderQuery) -> Page[WorkOrderRead]:
+    overdue = None
+    if query.overdue is not None:
+        late = (WorkOrder.due_date < date.today()) & WorkOrder.status.not_in(CLOSED)
+        overdue = late if query.overdue else not_(late) | WorkOrder.due_date.is_(None)
+    stmt = (
+        select(WorkOrder)
+        .options(_WELDER)
+        .where(
+            *where(
+                eq(WorkOrder.status, query.status),
+                eq(WorkOrder.priority, query.priority),
+                contains_any(query.client, WorkOrder.client),
+                eq(WorkOrder.assigned_welder_id, query.assigned_welder_id),
+                eq(WorkOrder.machine_id, query.machine_id),
+                contains_any(query.q, WorkOrder.order_id, WorkOrder.description),
+                between(WorkOrder.due_date, query.due_from, query.due_to),
+                between(WorkOrder.created_at, query.created_from, query.created_to),
+                overdue,
+            )
+        )
+    )
+    rows, total = await paginate(
+        session, stmt, query, sort=getattr(WorkOrder, query.sort_by), tiebreak=WorkOrder.id
+    )
+    return page_of([WorkOrderRead.model_validate(r) for r in rows], total, query)
+
+
+def _stamp_times(previous: WorkOrderStatus | None, body: WorkOrderCreate) -> WorkOrderCreate:
+    if (
+        previous is not None
+        and body.status != previous
+        and body.status not in TRANSITIONS[previous]
+    ):
+        raise Conflict(
+            f"A work order cannot go from {previous.value} to {body.status.value}",
+            extra={"allowed": sorted(s.value for s in TRANSITIONS[previous])},
+        )
+    now = datetime.now(UTC)
+    changes: dict[str, datetime] = {}
+    if body.status in (S.in_progress, S.completed) and body.started_at is None:
+        changes["started_at"] = now
+    if body.status == S.completed and body.completed_at is None:
+        changes["completed_at"] = now
+    return body.model_copy(update=changes) if changes else body
+
+
+async def _loaded(session: AsyncSession, work_order: WorkOrder) -> WorkOrder:
+    await session.refresh(work_order, ["assigned_welder"])
+    return work_order
+
+
+async def create_work_order(session: AsyncSession, body: WorkOrderCreate) -> WorkOrder:
+    work_order = await crud.create(repo(session), _stamp_times(None, body))
+    return await _loaded(session, work_order)
+
+
+async def replace_work_order(
+    session: AsyncSession, work_order_id: int, body: WorkOrderCreate, if_match: str | None
+) -> WorkOrder:
+    work_orders = repo(session)
+    work_order = await work_orders.get_for_write(work_order_id, if_match)
+    await crud.replace(work_orders, work_order, _stamp_times(work_order.status, body))
+    return await _loaded(session, work_order)
+
+
+async def patch_work_order(
+    session: AsyncSession,
+    work_order_id: int,
+    patch: BaseModel,
+    if_match: str | None,
+    principal: Principal,
+) -> WorkOrder:
+    """Change the fields sent. Without `resources:write`, only the progress fields."""
+    if not principal.can(Permission.resource_write):
+        planning = sorted(patch.model_fields_set - PROGRESS_FIELDS)
+        if planning:
+            raise Forbidden(
+                f"Role '{principal.role}' may change only a work order's progress "
+                f"({', '.join(sorted(PROGRESS_FIELDS))}), not {', '.join(planning)}",
+                extra={"required_permission": Permission.resource_write.value},
+            )
+    work_orders = repo(session)
+    work_order = await work_orders.get_for_write(work_order_id, if_match)
+    merged = _stamp_times(work_order.status, crud.merge(WorkOrderCreate, work_order, patch))
+    await crud.replace(work_orders, work_order, merged)
+    return await _loaded(session, work_order)
+
+
+async def delete_work_order(
+    session: AsyncSession, work_order_id: int, if_match: str | None
+) -> None:
+    """Delete a work order no inspection refers to."""
+    work_orders = repo(session)
+    await work_orders.delete(await work_orders.get_for_write(work_order_id, if_match))
