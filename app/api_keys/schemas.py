@@ -2,16 +2,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from app.auth.roles import Role
-from app.core.schemas import InputModel, ResourceRead
+from app.core.schemas import InputModel, ResourceRead, UTCDateTime
 
 
 class ApiKeyCreate(InputModel):
     name: str = Field(min_length=1, max_length=100, examples=["cell-3 exporter"])
     role: Role
-    expires_at: AwareDatetime | None = None
+    expires_at: UTCDateTime | None = None
 
 
 class ApiKeyRead(ResourceRead):

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from copy import copy
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer, create_model
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    PlainSerializer,
+    create_model,
+)
 
 
 class InputModel(BaseModel):
@@ -51,3 +58,7 @@ class ResourceRead(ReadModel):
     created_at: datetime
     updated_at: datetime
     version: int
+
+
+# Input datetimes must carry an offset and are stored (and echoed) in UTC.
+UTCDateTime = Annotated[AwareDatetime, AfterValidator(lambda value: value.astimezone(UTC))]

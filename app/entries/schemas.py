@@ -3,10 +3,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from app.core.pagination import ListQuery
-from app.core.schemas import ReadModel
+from app.core.schemas import ReadModel, UTCDateTime
 
 
 class EntryRead(ReadModel):
@@ -25,8 +25,8 @@ class EntryQuery(ListQuery):
     machine_id: int | None = None
     template_id: int | None = None
     import_id: int | None = None
-    recorded_from: AwareDatetime | None = None
-    recorded_to: AwareDatetime | None = None
+    recorded_from: UTCDateTime | None = None
+    recorded_to: UTCDateTime | None = None
     after_id: int | None = Field(
         default=None,
         ge=0,

@@ -3,10 +3,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import AwareDatetime, Field, field_validator
+from pydantic import Field, field_validator
 
 from app.core.pagination import ListQuery
-from app.core.schemas import InputModel, ResourceRead, partial
+from app.core.schemas import InputModel, ResourceRead, UTCDateTime, partial
 from app.models import InspectionMethod, InspectionResult, QualityLevel
 from app.models.base import utcnow
 
@@ -38,7 +38,7 @@ class InspectionCreate(InputModel):
     weld_reference: str | None = Field(default=None, max_length=100, examples=["W-12"])
     quality_level: QualityLevel | None = Field(default=None, description="ISO 5817 level")
     defects: list[Defect] = Field(default_factory=list, max_length=200)
-    inspected_at: AwareDatetime = Field(default_factory=utcnow)
+    inspected_at: UTCDateTime = Field(default_factory=utcnow)
     notes: str | None = Field(default=None, max_length=10_000)
 
 
@@ -69,5 +69,5 @@ class InspectionQuery(ListQuery):
     result: InspectionResult | None = None
     quality_level: QualityLevel | None = None
     weld_reference: str | None = None
-    inspected_from: AwareDatetime | None = None
-    inspected_to: AwareDatetime | None = None
+    inspected_from: UTCDateTime | None = None
+    inspected_to: UTCDateTime | None = None

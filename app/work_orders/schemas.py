@@ -3,10 +3,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
 from app.core.pagination import ListQuery
-from app.core.schemas import InputModel, ResourceRead, partial
+from app.core.schemas import InputModel, ResourceRead, UTCDateTime, partial
 from app.models import Priority, WorkOrderStatus
 
 
@@ -23,8 +23,8 @@ class WorkOrderCreate(InputModel):
     status: WorkOrderStatus = WorkOrderStatus.open
     priority: Priority = Priority.normal
     due_date: dt.date | None = None
-    started_at: AwareDatetime | None = None
-    completed_at: AwareDatetime | None = None
+    started_at: UTCDateTime | None = None
+    completed_at: UTCDateTime | None = None
     notes: str | None = Field(default=None, max_length=10_000)
 
     @model_validator(mode="after")
@@ -66,8 +66,8 @@ class WorkOrderQuery(ListQuery):
     q: str | None = Field(default=None, description="Contains, in order id or description")
     due_from: dt.date | None = None
     due_to: dt.date | None = None
-    created_from: AwareDatetime | None = None
-    created_to: AwareDatetime | None = None
+    created_from: UTCDateTime | None = None
+    created_to: UTCDateTime | None = None
     overdue: bool | None = Field(
         default=None, description="Due before today and neither completed nor cancelled"
     )

@@ -1,0 +1,123 @@
+"""Test data through the API itself, with realistic defaults; any field can be overridden."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import httpx
+
+from tests.conftest import Headers
+
+_seq = itertools.count(1)
+
+
+def n() -> int:
+    return next(_seq)
+
+
+def machine_payload(**over: Any) -> dict[str, Any]:
+    i = n()
+    return {"code": f"MIG-{i:03}", "name": f"Fronius TPS 500i #{i}", "type": "MIG/MAG", **over}
+
+
+def employee_payload(**over: Any) -> dict[str, Any]:
+    i = n()
+    return {
+        "employee_number": f"E-{i:04}",
+        "first_name": "Ana",
+        "last_name": f"Kovač {i}",
+        "role": "welder",
+        **over,
+    }
+
+
+def template_payload(machine_id: int, **over: Any) -> dict[str, Any]:
+    return {
+        "name": f"Fronius export v{n()}",
+        "machine_id": machine_id,
+        "mapping": [
+            {"column": "Timestamp", "field": "ts", "type": "datetime", "required": True},
+            {"column": "Arc time [s]", "field": "arc_time_s", "type": "number"},
+            {"column": "Wire [m]", "field": "wire_m", "type": "number"},
+        ],
+        "timestamp_field": "ts",
+        "timezone": "Europe/Ljubljana",
+        **over,
+    }
+
+
+def work_order_payload(**over: Any) -> dict[str, Any]:
+    return {"order_id": f"WO-2026-{n():04}", "client": "Acme Cranes d.o.o.", **over}
+
+
+def equipment_payload(**over: Any) -> dict[str, Any]:
+    return {"code": f"POS-{n():03}", "name": "Positioner 2 t", "type": "positioner", **over}
+
+
+def inspection_payload(**over: Any) -> dict[str, Any]:
+    return {
+        "method": "VT",
+        "result": "Pass",
+        "weld_reference": f"W-{n()}",
+        "quality_level": "C",
+        "inspected_at": "2026-11-20T10:00:00+01:00",
+        **over,
+    }
+
+
+def item_payload(**over: Any) -> dict[str, Any]:
+    return {
+        "item_id": f"WIRE-{n():04}",
+        "item_name": "G3Si1 wire 1.0 mm, 15 kg spool",
+        "category": "wire",
+        "unit": "kg",
+        "quantity": 120,
+        "reorder_level": 30,
+        "reorder_quantity": 150,
+        **over,
+    }
+
+
+def qualification_payload(**over: Any) -> dict[str, Any]:
+    return {
+        "standard": "ISO 9606-1",
+        "process": "135",
+        "certificate_number": f"CERT-{n():05}",
+        "material_group": "1.1",
+        "positions": "PA, PB, PF",
+        "issued_on": "2025-03-01",
+        "expires_on": "2028-03-01",
+        **over,
+    }
+
+
+async def post(
+    client: httpx.AsyncClient, headers: Headers, url: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    response = await client.post(url, json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+async def machine(client: httpx.AsyncClient, headers: Headers, **over: Any) -> dict[str, Any]:
+    return await post(client, headers, "/api/v1/machines", machine_payload(**over))
+
+
+async def employee(client: httpx.AsyncClient, headers: Headers, **over: Any) -> dict[str, Any]:
+    return await post(client, headers, "/api/v1/employees", employee_payload(**over))
+
+
+async def template(
+    client: httpx.AsyncClient, headers: Headers, machine_id: int, **over: Any
+) -> dict[str, Any]:
+    return await post(client, headers, "/api/v1/templates", template_payload(machine_id, **over))
+
+
+async def work_order(client: httpx.AsyncClient, headers: Headers, **over: Any) -> dict[str, Any]:
+    return await post(client, headers, "/api/v1/workorders", work_order_payload(**over))
+
+
+async def item(client: httpx.AsyncClient, headers: Headers, **over: Any) -> dict[str, Any]:
+    return await post(client, headers, "/api/v1/items", item_payload(**over))
