@@ -93,31 +93,31 @@ def qualification_payload(**over: Any) -> dict[str, Any]:
 
 
 async def post(
-    client: httpx.AsyncClient, headers: Headers, url: str, body: dict[str, Any]
+    http: httpx.AsyncClient, headers: Headers, url: str, body: dict[str, Any]
 ) -> dict[str, Any]:
-    response = await client.post(url, json=body, headers=headers)
+    response = await http.post(url, json=body, headers=headers)
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     return created
 
 
-async def machine(client: httpx.AsyncClient, headers: Headers, **over: Any) -> dict[str, Any]:
-    return await post(client, headers, "/api/v1/machines", machine_payload(**over))
+async def machine(http: httpx.AsyncClient, headers: Headers, **over: Any) -> dict[str, Any]:
+    return await post(http, headers, "/api/v1/machines", machine_payload(**over))
 
 
-async def employee(client: httpx.AsyncClient, headers: Headers, **over: Any) -> dict[str, Any]:
-    return await post(client, headers, "/api/v1/employees", employee_payload(**over))
+async def employee(http: httpx.AsyncClient, headers: Headers, **over: Any) -> dict[str, Any]:
+    return await post(http, headers, "/api/v1/employees", employee_payload(**over))
 
 
 async def template(
-    client: httpx.AsyncClient, headers: Headers, machine_id: int, **over: Any
+    http: httpx.AsyncClient, headers: Headers, machine_id: int, **over: Any
 ) -> dict[str, Any]:
-    return await post(client, headers, "/api/v1/templates", template_payload(machine_id, **over))
+    return await post(http, headers, "/api/v1/templates", template_payload(machine_id, **over))
 
 
-async def work_order(client: httpx.AsyncClient, headers: Headers, **over: Any) -> dict[str, Any]:
-    return await post(client, headers, "/api/v1/workorders", work_order_payload(**over))
+async def work_order(http: httpx.AsyncClient, headers: Headers, **over: Any) -> dict[str, Any]:
+    return await post(http, headers, "/api/v1/workorders", work_order_payload(**over))
 
 
-async def item(client: httpx.AsyncClient, headers: Headers, **over: Any) -> dict[str, Any]:
-    return await post(client, headers, "/api/v1/items", item_payload(**over))
+async def item(http: httpx.AsyncClient, headers: Headers, **over: Any) -> dict[str, Any]:
+    return await post(http, headers, "/api/v1/items", item_payload(**over))

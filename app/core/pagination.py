@@ -89,6 +89,16 @@ def sort_column(model: type[Any], query: ListQuery) -> InstrumentedAttribute[Any
     return column
 
 
+def ordering(sort: Any, tiebreak: Any, order: str) -> list[Any]:
+    """ORDER BY terms. Empty values sort last in both directions on every database
+    (PostgreSQL alone would put them first when descending)."""
+    column = getattr(sort, "expression", sort)
+    terms = [sort.is_(None)] if getattr(column, "nullable", False) else []
+    if order == "desc":
+        return [*terms, sort.desc(), tiebreak.desc()]
+    return [*terms, sort, tiebreak]
+
+
 async def paginate(
     session: AsyncSession,
     stmt: Select[Any],
@@ -99,9 +109,12 @@ async def paginate(
 ) -> tuple[Sequence[Any], int]:
     """One page of `stmt` sorted by `sort` (then `tiebreak`, so pages never overlap), and the
     total count of rows matching the same filters."""
-    ordering = (sort.desc(), tiebreak.desc()) if query.order == "desc" else (sort, tiebreak)
     rows = (
-        await session.scalars(stmt.order_by(*ordering).offset(query.skip).limit(query.limit))
+        await session.scalars(
+            stmt.order_by(*ordering(sort, tiebreak, query.order))
+            .offset(query.skip)
+            .limit(query.limit)
+        )
     ).all()
     if query.skip == 0 and len(rows) < query.limit:
         total = len(rows)  # the whole result is on this page: no count query needed

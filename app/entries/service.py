@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound
-from app.core.pagination import between, eq, where
+from app.core.pagination import between, eq, ordering, where
 from app.entries.schemas import EntryPage, EntryQuery, EntryRead
 from app.models import WorkshopEntry
 
@@ -31,13 +31,13 @@ async def list_entries(session: AsyncSession, query: EntryQuery) -> EntryPage:
     stmt = select(E).where(*filters)
     if query.after_id is not None:
         stmt = stmt.where(E.id > query.after_id)
-    sort = getattr(E, query.sort_by)
-    ordering = (sort.desc(), E.id.desc()) if query.order == "desc" else (sort, E.id)
     # One row more than asked tells whether there is a next page without counting.
     rows = list(
         (
             await session.scalars(
-                stmt.order_by(*ordering).offset(query.skip).limit(query.limit + 1)
+                stmt.order_by(*ordering(getattr(E, query.sort_by), E.id, query.order))
+                .offset(query.skip)
+                .limit(query.limit + 1)
             )
         ).all()
     )
