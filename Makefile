@@ -15,6 +15,7 @@ setup:
 
 run: setup
 	@$(UV) run workshop db upgrade
+	@$(UV) run workshop seed --if-empty
 	@$(UV) run workshop api-key bootstrap
 	@echo "serving on http://$(HOST):$(PORT) (docs at /docs); Ctrl+C stops"
 	@$(UV) run workshop serve --host $(HOST) --port $(PORT)

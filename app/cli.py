@@ -213,6 +213,35 @@ def api_key_revoke(key_id: Annotated[int, typer.Argument(help="Id from `api-key 
 
 
 @cli.command()
+def seed(
+    force: Annotated[
+        bool, typer.Option(help="Delete the workshop data there is, then seed (not users/keys)")
+    ] = False,
+    if_empty: Annotated[
+        bool, typer.Option(help="Seed only an empty database; otherwise do nothing (exit 0)")
+    ] = False,
+) -> None:
+    """Fill the database with a small, realistic demo workshop."""
+    from app import seed as demo
+
+    async def work(session: AsyncSession) -> dict[str, int] | None:
+        if not await demo.is_empty(session):
+            if not force:
+                return None
+            await demo.wipe(session)
+        return await demo.seed(session)
+
+    made = _run(work)
+    if made is None:
+        if if_empty:
+            typer.echo("database has workshop data already; not seeding")
+            return
+        typer.echo("the database is not empty; use --force to replace its workshop data", err=True)
+        raise typer.Exit(1)
+    typer.echo("seeded: " + ", ".join(f"{count} {kind}" for kind, count in made.items()))
+
+
+@cli.command()
 def openapi(
     output: Annotated[Path | None, typer.Option(help="Write here instead of stdout")] = None,
 ) -> None:

@@ -1,9 +1,24 @@
-"""The OpenAPI spec documents every route and its errors in the problem+json shape."""
+"""The OpenAPI spec documents every route, its responses and its errors (problem+json)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from app.main import create_app
 from tests.conftest import make_settings
+
+
+def expected_errors(path: str, method: str, op: dict[str, Any]) -> set[str]:
+    params = op.get("parameters", [])
+    # Every role may read: a route needing only `read` cannot answer 403.
+    expected = {"401"} if path == "/api/v1/auth/me" else {"401", "403"}
+    if "{" in path:
+        expected.add("404")
+    if "requestBody" in op or any(p["in"] == "query" for p in params):
+        expected.add("422")
+    if any(p["in"] == "header" and p["name"] == "If-Match" for p in params):
+        expected.add("412")
+    return expected
 
 
 def test_every_operation_is_documented_with_its_errors() -> None:
@@ -12,17 +27,27 @@ def test_every_operation_is_documented_with_its_errors() -> None:
     for path, item in spec["paths"].items():
         for method, op in item.items():
             where = f"{method.upper()} {path}"
-            if not op.get("description"):
-                problems.append(f"{where}: no description")
+            if not op.get("summary") or not op.get("description"):
+                problems.append(f"{where}: no summary/description")
+            success = [c for c in op["responses"] if c.startswith("2")]
+            if not success:
+                problems.append(f"{where}: no success response")
+            for code in success:
+                if code != "204" and not op["responses"][code].get("content"):
+                    problems.append(f"{where}: {code} has no response model")
+            if not path.startswith("/api/"):
+                continue
             for code, response in op["responses"].items():
-                if code[0] in "45" and path.startswith("/api/"):
+                if code[0] in "45":
                     media = set(response.get("content", {}))
                     if media != {"application/problem+json"}:
                         problems.append(f"{where} {code}: {media}")
-            if path.startswith("/api/") and "401" not in op["responses"]:
-                problems.append(f"{where}: 401 not declared")
+            missing = expected_errors(path, method, op) - set(op["responses"])
+            if missing:
+                problems.append(f"{where}: errors not declared: {sorted(missing)}")
     assert not problems, "\n".join(problems)
     assert "Problem" in spec["components"]["schemas"]
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
 
 
 def test_docs_are_off_in_production_unless_enabled() -> None:

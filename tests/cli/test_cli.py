@@ -76,3 +76,10 @@ def test_db_commands(workshop) -> None:  # type: ignore[no-untyped-def]
     assert "match" in workshop("db", "check").stdout
     assert "empty database" in workshop("db", "downgrade", "base").stdout
     assert "(head)" in workshop("db", "upgrade").stdout
+
+
+def test_seed_refuses_a_filled_database_unless_forced(workshop) -> None:  # type: ignore[no-untyped-def]
+    assert "seeded: 6 machines" in workshop("seed").stdout
+    assert "not empty" in workshop("seed", code=1).stderr
+    assert "not seeding" in workshop("seed", "--if-empty").stdout
+    assert "seeded:" in workshop("seed", "--force").stdout

@@ -1,0 +1,462 @@
+"""Demo data: a small, realistic welding workshop, built through the same services as the API
+(so it obeys the same rules). Dates are relative to today, so the dashboards always have
+something overdue, something due soon and something expiring."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.auth.roles import Role
+from app.employees import service as employees
+from app.employees.schemas import EmployeeCreate, QualificationCreate
+from app.equipment import service as equipment
+from app.equipment.schemas import EquipmentCreate
+from app.inspections import service as inspections
+from app.inspections.schemas import InspectionCreate
+from app.inventory import service as inventory
+from app.inventory.schemas import ItemCreate
+from app.machines import service as machines
+from app.machines.schemas import MachineCreate
+from app.models import (
+    Employee,
+    Equipment,
+    Inspection,
+    Item,
+    Machine,
+    Qualification,
+    StockMovement,
+    Template,
+    WorkOrder,
+    WorkshopEntry,
+)
+from app.templates import service as templates
+from app.templates.schemas import TemplateCreate
+from app.work_orders import service as work_orders
+from app.work_orders.schemas import WorkOrderCreate
+
+# Children before parents, for --force.
+SEEDED_TABLES = (
+    WorkshopEntry,
+    StockMovement,
+    Inspection,
+    WorkOrder,
+    Equipment,
+    Template,
+    Qualification,
+    Employee,
+    Item,
+    Machine,
+)
+SEEDER = Principal("api_key", 0, "seed", Role.admin)
+
+
+async def is_empty(session: AsyncSession) -> bool:
+    for model in (Machine, Employee, WorkOrder, Item):
+        if await session.scalar(select(func.count()).select_from(model)):
+            return False
+    return True
+
+
+async def wipe(session: AsyncSession) -> None:
+    for model in SEEDED_TABLES:
+        await session.execute(delete(model))
+
+
+def _days(n: int) -> date:
+    return date.today() + timedelta(days=n)
+
+
+def _at(days: int, hour: int = 9) -> datetime:
+    return datetime.combine(_days(days), datetime.min.time(), UTC).replace(hour=hour)
+
+
+async def seed(session: AsyncSession) -> dict[str, int]:
+    """Fill an empty database; returns how many rows of each kind were made."""
+    made: dict[str, int] = {}
+
+    machine_rows: list[dict[str, Any]] = [
+        {
+            "code": "MIG-01",
+            "name": "Fronius TPS 500i, cell 1",
+            "type": "MIG/MAG",
+            "manufacturer": "Fronius",
+            "model": "TPS 500i",
+            "serial_number": "28170123",
+            "location": "Hall A",
+            "metadata": {"wire_feeder": "WF 25i", "torch": "MTW 500i"},
+        },
+        {
+            "code": "MIG-02",
+            "name": "Kemppi X5 FastMig, cell 2",
+            "type": "MIG/MAG",
+            "manufacturer": "Kemppi",
+            "model": "X5 FastMig 500",
+            "location": "Hall A",
+        },
+        {
+            "code": "TIG-01",
+            "name": "Kemppi MasterTig 335",
+            "type": "TIG",
+            "manufacturer": "Kemppi",
+            "model": "MasterTig 335ACDC",
+            "location": "Hall B",
+        },
+        {
+            "code": "MMA-01",
+            "name": "ESAB Renegade ES 300i",
+            "type": "MMA",
+            "manufacturer": "ESAB",
+            "model": "Renegade ES 300i",
+            "location": "Site kit",
+        },
+        {
+            "code": "SAW-01",
+            "name": "Lincoln Power Wave AC/DC 1000 SD",
+            "type": "SAW",
+            "manufacturer": "Lincoln Electric",
+            "location": "Hall C",
+            "status": "maintenance",
+        },
+        {
+            "code": "ROB-01",
+            "name": "Yaskawa AR1440 robot cell",
+            "type": "robot",
+            "manufacturer": "Yaskawa",
+            "model": "AR1440",
+            "location": "Hall C",
+            "metadata": {"controller": "YRC1000", "positioner": "2-axis"},
+        },
+    ]
+    machine_ids = {}
+    for row in machine_rows:
+        machine = await machines.create_machine(session, MachineCreate.model_validate(row))
+        machine_ids[row["code"]] = machine.id
+    made["machines"] = len(machine_ids)
+
+    export_columns = [
+        {"column": "Timestamp", "field": "ts", "type": "datetime", "required": True},
+        {"column": "Job", "field": "job", "type": "integer"},
+        {"column": "Seam", "field": "seam", "type": "string"},
+        {"column": "Arc time [s]", "field": "arc_time_s", "type": "number", "required": True},
+        {"column": "Current [A]", "field": "current_a", "type": "number"},
+        {"column": "Voltage [V]", "field": "voltage_v", "type": "number"},
+        {"column": "Wire [m]", "field": "wire_m", "type": "number"},
+        {"column": "Gas [l]", "field": "gas_l", "type": "number"},
+    ]
+    for name, code in (("Fronius WeldCube export", "MIG-01"), ("Yaskawa cell log", "ROB-01")):
+        await templates.create_template(
+            session,
+            TemplateCreate.model_validate(
+                {
+                    "name": name,
+                    "machine_id": machine_ids[code],
+                    "sheet": None,
+                    "header_row": 1,
+                    "mapping": export_columns,
+                    "timestamp_field": "ts",
+                    "timezone": "Europe/Ljubljana",
+                }
+            ),
+        )
+    made["templates"] = 2
+
+    people = [
+        ("E-001", "Ana", "Novak", "welder", "Fabrication", 2016),
+        ("E-002", "Marko", "Horvat", "welder", "Fabrication", 2019),
+        ("E-003", "Luka", "Kranjc", "welder", "Fabrication", 2021),
+        ("E-004", "Petra", "Zupan", "welder", "Robot cell", 2018),
+        ("E-005", "Jure", "Potočnik", "welder", "Site", 2023),
+        ("E-006", "Nina", "Kovač", "inspector", "Quality", 2015),
+        ("E-007", "Tomaž", "Mlakar", "supervisor", "Fabrication", 2012),
+        ("E-008", "Maja", "Vidmar", "manager", "Operations", 2010),
+    ]
+    staff = {}
+    for number, first, surname, role, department, year in people:
+        person = await employees.create_employee(
+            session,
+            EmployeeCreate(
+                employee_number=number,
+                first_name=first,
+                last_name=surname,
+                email=f"{first.lower()}.{number.lower()}@workshop.example",
+                role=role,
+                department=department,
+                hire_date=date(year, 3, 1),
+            ),
+        )
+        staff[number] = person.id
+    made["employees"] = len(staff)
+
+    certificates = [
+        ("E-001", "135", "1.1", "PA, PB, PF, PC", 400, -30),
+        ("E-001", "141", "8.1", "PA, PF", 200, -60),
+        ("E-002", "135", "1.1", "PA, PB", 20, -200),  # expires soon, continuity overdue
+        ("E-003", "111", "1.2", "PA, PB, PF", 500, -10),
+        ("E-004", "135", "1.1", "PA, PB", 700, -90),
+        ("E-005", "111", "1.1", "PA, PF, PC", -5, -100),  # expired last week
+    ]
+    for i, (who, process, group, positions, expires, confirmed) in enumerate(certificates, 1):
+        await employees.create_qualification(
+            session,
+            staff[who],
+            QualificationCreate(
+                standard="ISO 9606-1",
+                process=process,
+                certificate_number=f"TÜV-9606-{2026000 + i}",
+                material_group=group,
+                positions=positions,
+                thickness_range="3-30 mm",
+                issued_on=_days(expires - 1095),
+                expires_on=_days(expires),
+                last_confirmed_on=_days(confirmed),
+            ),
+        )
+    made["qualifications"] = len(certificates)
+
+    orders = [
+        (
+            "Acme Cranes d.o.o.",
+            "Crane girder HEB 400, 24 fillet welds",
+            "E-001",
+            "MIG-01",
+            "completed",
+            "normal",
+            -20,
+            -30,
+            -22,
+        ),
+        (
+            "Acme Cranes d.o.o.",
+            "End carriages, 8 pcs",
+            "E-002",
+            "MIG-02",
+            "completed",
+            "high",
+            -10,
+            -18,
+            -12,
+        ),  # completed late
+        (
+            "Brodogradilište Split",
+            "Deck stiffeners, SAW",
+            "E-004",
+            "SAW-01",
+            "on_hold",
+            "normal",
+            10,
+            -5,
+            None,
+        ),
+        (
+            "Brodogradilište Split",
+            "Hatch coaming repair",
+            "E-003",
+            "MMA-01",
+            "in_progress",
+            "urgent",
+            -2,
+            -6,
+            None,
+        ),  # overdue
+        (
+            "Steel & Co",
+            "Stair stringers with landings",
+            "E-005",
+            "MIG-01",
+            "in_progress",
+            "normal",
+            5,
+            -1,
+            None,
+        ),
+        (
+            "Steel & Co",
+            "Handrails, stainless, TIG",
+            "E-001",
+            "TIG-01",
+            "open",
+            "low",
+            14,
+            None,
+            None,
+        ),
+        (
+            "Hidro Gradnja",
+            "Penstock segment, root TIG + fill MAG",
+            "E-004",
+            "ROB-01",
+            "open",
+            "high",
+            3,
+            None,
+            None,
+        ),
+        (
+            "Hidro Gradnja",
+            "Flange welding DN 800",
+            None,
+            None,
+            "open",
+            "normal",
+            -1,
+            None,
+            None,
+        ),  # overdue, unassigned
+        (
+            "Agro Tech",
+            "Trailer frame prototype",
+            "E-002",
+            "MIG-02",
+            "cancelled",
+            "low",
+            -15,
+            None,
+            None,
+        ),
+        ("Agro Tech", "Frame series, batch 1", "E-003", "MIG-02", "open", "normal", 21, None, None),
+    ]
+    order_ids = []
+    for n, (client, text, welder, on_machine, status, priority, due, start, done) in enumerate(
+        orders, 1
+    ):
+        order = await work_orders.create_work_order(
+            session,
+            WorkOrderCreate(
+                order_id=f"WO-{date.today().year}-{n:04}",
+                client=client,
+                description=text,
+                assigned_welder_id=staff[welder] if welder else None,
+                machine_id=machine_ids[on_machine] if on_machine else None,
+                wps_number=f"WPS-{100 + n}",
+                quantity=1 + n % 4,
+                status=status,
+                priority=priority,
+                due_date=_days(due),
+                started_at=_at(start) if start is not None else None,
+                completed_at=_at(done, 15) if done is not None else None,
+            ),
+        )
+        order_ids.append(order.id)
+    made["work_orders"] = len(order_ids)
+
+    assets = [
+        ("POS-01", "Positioner 2 t", "positioner", "MIG-01", "operational", -100, 365),
+        ("OVN-01", "Electrode drying oven 350 °C", "oven", "MMA-01", "operational", -170, 180),
+        ("GAU-01", "Weld gauge set", "gauge", None, "operational", -350, 365),  # due soon
+        ("CLM-01", "Clamp meter for WPS checks", "gauge", None, "operational", -400, 365),
+        ("FUM-01", "Fume extractor, mobile", "fume_extractor", "TIG-01", "maintenance", None, None),
+    ]
+    for code, name, kind, on_machine, status, last, interval in assets:
+        await equipment.create_equipment(
+            session,
+            EquipmentCreate(
+                code=code,
+                name=name,
+                type=kind,
+                machine_id=machine_ids[on_machine] if on_machine else None,
+                status=status,
+                last_calibration_date=_days(last) if last is not None else None,
+                calibration_interval_days=interval,
+                location="Tool store",
+            ),
+        )
+    made["equipment"] = len(assets)
+
+    inspector = staff["E-006"]
+    findings: list[tuple[int, str, str, str, list[dict[str, Any]], str]] = [
+        (0, "E-001", "VT", "Pass", [], "C"),
+        (0, "E-001", "UT", "Pass", [], "C"),
+        (1, "E-002", "VT", "Fail", [{"code": 5011, "description": "undercut", "count": 2}], "C"),
+        (1, "E-002", "VT", "Pass", [], "C"),
+        (1, "E-002", "MT", "Pass", [], "C"),
+        (
+            3,
+            "E-003",
+            "VT",
+            "Rework",
+            [{"code": 2017, "description": "surface pore", "count": 3}],
+            "D",
+        ),
+        (
+            3,
+            "E-003",
+            "RT",
+            "Fail",
+            [
+                {"code": 2011, "description": "gas pore", "count": 5},
+                {"code": 402, "description": "lack of penetration"},
+            ],
+            "C",
+        ),
+        (4, "E-005", "VT", "Pass", [{"code": 602, "description": "spatter", "count": 8}], "D"),
+        (2, "E-004", "VT", "Pass", [], "B"),
+        (2, "E-004", "UT", "Fail", [{"code": 401, "description": "lack of fusion"}], "B"),
+        (6, "E-004", "PT", "Pass", [], "B"),
+        (
+            4,
+            "E-005",
+            "VT",
+            "Rework",
+            [
+                {"code": 5011, "description": "undercut"},
+                {"code": 502, "description": "excess weld metal"},
+            ],
+            "C",
+        ),
+    ]
+    for n, (order_no, by, method, result, defects, level) in enumerate(findings):
+        await inspections.create_inspection(
+            session,
+            InspectionCreate.model_validate(
+                {
+                    "work_order_id": order_ids[order_no],
+                    "welder_id": staff[by],
+                    "inspector_id": inspector,
+                    "method": method,
+                    "result": result,
+                    "weld_reference": f"W-{order_no + 1}-{n % 3 + 1}",
+                    "quality_level": level,
+                    "defects": defects,
+                    "inspected_at": _at(-14 + n),
+                }
+            ),
+        )
+    made["inspections"] = len(findings)
+
+    stock = [
+        ("WIRE-G3SI1-10", "G3Si1 solid wire 1.0 mm, 15 kg", "wire", "kg", 180, 60, 150, "12.40"),
+        ("WIRE-G3SI1-12", "G3Si1 solid wire 1.2 mm, 15 kg", "wire", "kg", 45, 60, 150, "12.10"),
+        ("WIRE-316LSI-10", "316LSi stainless wire 1.0 mm", "wire", "kg", 12, 10, 30, "38.00"),
+        ("ELEC-E7018-32", "E7018 electrodes 3.2 mm, 5 kg", "electrode", "kg", 8, 20, 50, "9.80"),
+        ("GAS-M21-50", "Argon/CO2 82/18, 50 l cylinder", "gas", "cylinder", 6, 4, 10, "95.00"),
+        ("GAS-AR-50", "Argon 4.6, 50 l cylinder", "gas", "cylinder", 2, 3, 6, "88.00"),
+        ("FLUX-OK10-71", "OK Flux 10.71, 25 kg", "flux", "kg", 250, 100, 200, "3.20"),
+        ("PPE-GLOVE-TIG", "TIG gloves, size 10", "ppe", "pair", 14, 10, 24, "11.50"),
+        ("PPE-FILTER-9-13", "Auto-darkening filter 9-13", "ppe", "pcs", 1, 2, 4, "145.00"),
+        ("SP-TIP-M8-12", "Contact tip M8 1.2 mm", "spare_part", "pcs", 300, 100, 500, "0.85"),
+    ]
+    for sku, item_name, category, unit, quantity, reorder_at, reorder, cost in stock:
+        await inventory.create_item(
+            session,
+            ItemCreate(
+                item_id=sku,
+                item_name=item_name,
+                category=category,
+                unit=unit,
+                quantity=Decimal(quantity),
+                reorder_level=Decimal(reorder_at),
+                reorder_quantity=Decimal(reorder),
+                location="Store 1",
+                supplier="Elektrode Jesenice" if category != "gas" else "Messer",
+                unit_cost=Decimal(cost),
+            ),
+            SEEDER,
+        )
+    made["items"] = len(stock)
+    return made
