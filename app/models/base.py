@@ -63,9 +63,11 @@ class Base(DeclarativeBase):
 
 
 class TimestampMixin:
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, sort_order=900)
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, index=True, sort_order=900
+    )
     updated_at: Mapped[datetime] = mapped_column(
-        UTCDateTime(), default=utcnow, onupdate=utcnow, sort_order=901
+        UTCDateTime(), default=utcnow, onupdate=utcnow, index=True, sort_order=901
     )
 
 

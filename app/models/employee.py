@@ -23,13 +23,13 @@ class Employee(Resource):
     __tablename__ = "employees"
 
     employee_number: Mapped[str] = mapped_column(String(50), unique=True)
-    first_name: Mapped[str] = mapped_column(String(100))
+    first_name: Mapped[str] = mapped_column(String(100), index=True)
     last_name: Mapped[str] = mapped_column(String(100), index=True)
     email: Mapped[str | None] = mapped_column(String(320))
     phone: Mapped[str | None] = mapped_column(String(50))
     role: Mapped[EmployeeRole] = enum_column(EmployeeRole, index=True)
-    department: Mapped[str | None] = mapped_column(String(100))
-    hire_date: Mapped[date | None] = mapped_column(Date)
+    department: Mapped[str | None] = mapped_column(String(100), index=True)
+    hire_date: Mapped[date | None] = mapped_column(Date, index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
 
     @property
@@ -55,11 +55,11 @@ class Qualification(Resource):
         BigId, ForeignKey("employees.id", ondelete="CASCADE"), index=True
     )
     standard: Mapped[QualificationStandard] = enum_column(QualificationStandard)
-    process: Mapped[str] = mapped_column(String(10))
+    process: Mapped[str] = mapped_column(String(10), index=True)
     certificate_number: Mapped[str] = mapped_column(String(100), unique=True)
     material_group: Mapped[str | None] = mapped_column(String(50))
     positions: Mapped[str | None] = mapped_column(String(100))
     thickness_range: Mapped[str | None] = mapped_column(String(50))
-    issued_on: Mapped[date] = mapped_column(Date)
+    issued_on: Mapped[date] = mapped_column(Date, index=True)
     expires_on: Mapped[date | None] = mapped_column(Date, index=True)
     last_confirmed_on: Mapped[date | None] = mapped_column(Date)

@@ -26,10 +26,10 @@ class Equipment(Resource):
     )
 
     code: Mapped[str] = mapped_column(String(50), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200), index=True)
     type: Mapped[str] = mapped_column(String(50), index=True)
     machine_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("machines.id"), index=True)
-    location: Mapped[str | None] = mapped_column(String(100))
+    location: Mapped[str | None] = mapped_column(String(100), index=True)
     status: Mapped[EquipmentStatus] = enum_column(
         EquipmentStatus, default=EquipmentStatus.operational, index=True
     )

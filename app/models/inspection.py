@@ -47,7 +47,9 @@ class Inspection(Resource):
     method: Mapped[InspectionMethod] = enum_column(InspectionMethod, index=True)
     result: Mapped[InspectionResult] = enum_column(InspectionResult, index=True)
     weld_reference: Mapped[str | None] = mapped_column(String(100), index=True)
-    quality_level: Mapped[QualityLevel | None] = enum_column(QualityLevel, nullable=True)
+    quality_level: Mapped[QualityLevel | None] = enum_column(
+        QualityLevel, nullable=True, index=True
+    )
     defects: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
     inspected_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     notes: Mapped[str | None] = mapped_column(Text)

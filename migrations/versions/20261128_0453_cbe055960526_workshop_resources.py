@@ -1,8 +1,8 @@
 """workshop resources
 
-Revision ID: 9df8bd752936
+Revision ID: cbe055960526
 Revises: fb21ec5d057a
-Create Date: 2026-11-28 04:40:50.766778+00:00
+Create Date: 2026-11-28 04:53:44.443217+00:00
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 import app.models.base
 
-revision: str = "9df8bd752936"
+revision: str = "cbe055960526"
 down_revision: str | None = "fb21ec5d057a"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -54,8 +54,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("employees", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_employees_active"), ["active"], unique=False)
+        batch_op.create_index(batch_op.f("ix_employees_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_employees_department"), ["department"], unique=False)
+        batch_op.create_index(batch_op.f("ix_employees_first_name"), ["first_name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_employees_hire_date"), ["hire_date"], unique=False)
         batch_op.create_index(batch_op.f("ix_employees_last_name"), ["last_name"], unique=False)
         batch_op.create_index(batch_op.f("ix_employees_role"), ["role"], unique=False)
+        batch_op.create_index(batch_op.f("ix_employees_updated_at"), ["updated_at"], unique=False)
 
     op.create_table(
         "items",
@@ -96,7 +101,12 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("items", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_items_category"), ["category"], unique=False)
+        batch_op.create_index(batch_op.f("ix_items_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_items_item_name"), ["item_name"], unique=False)
+        batch_op.create_index(batch_op.f("ix_items_location"), ["location"], unique=False)
+        batch_op.create_index(batch_op.f("ix_items_quantity"), ["quantity"], unique=False)
+        batch_op.create_index(batch_op.f("ix_items_reorder_level"), ["reorder_level"], unique=False)
+        batch_op.create_index(batch_op.f("ix_items_updated_at"), ["updated_at"], unique=False)
 
     op.create_table(
         "machines",
@@ -150,10 +160,12 @@ def upgrade() -> None:
         sa.UniqueConstraint("code", name=op.f("uq_machines_code")),
     )
     with op.batch_alter_table("machines", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_machines_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_machines_location"), ["location"], unique=False)
         batch_op.create_index(batch_op.f("ix_machines_name"), ["name"], unique=False)
         batch_op.create_index(batch_op.f("ix_machines_status"), ["status"], unique=False)
         batch_op.create_index(batch_op.f("ix_machines_type"), ["type"], unique=False)
+        batch_op.create_index(batch_op.f("ix_machines_updated_at"), ["updated_at"], unique=False)
 
     op.create_table(
         "equipment",
@@ -196,12 +208,16 @@ def upgrade() -> None:
         sa.UniqueConstraint("code", name=op.f("uq_equipment_code")),
     )
     with op.batch_alter_table("equipment", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_equipment_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_equipment_location"), ["location"], unique=False)
         batch_op.create_index(batch_op.f("ix_equipment_machine_id"), ["machine_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_equipment_name"), ["name"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_equipment_next_calibration_due"), ["next_calibration_due"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_equipment_status"), ["status"], unique=False)
         batch_op.create_index(batch_op.f("ix_equipment_type"), ["type"], unique=False)
+        batch_op.create_index(batch_op.f("ix_equipment_updated_at"), ["updated_at"], unique=False)
 
     op.create_table(
         "qualifications",
@@ -248,10 +264,20 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("qualifications", schema=None) as batch_op:
         batch_op.create_index(
+            batch_op.f("ix_qualifications_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
             batch_op.f("ix_qualifications_employee_id"), ["employee_id"], unique=False
         )
         batch_op.create_index(
             batch_op.f("ix_qualifications_expires_on"), ["expires_on"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_qualifications_issued_on"), ["issued_on"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_qualifications_process"), ["process"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_qualifications_updated_at"), ["updated_at"], unique=False
         )
 
     op.create_table(
@@ -272,6 +298,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stock_movements")),
     )
     with op.batch_alter_table("stock_movements", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_stock_movements_created_at"), ["created_at"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_stock_movements_item_id"), ["item_id"], unique=False)
 
     op.create_table(
@@ -303,7 +332,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("templates", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_templates_active"), ["active"], unique=False)
+        batch_op.create_index(batch_op.f("ix_templates_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_templates_machine_id"), ["machine_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_templates_updated_at"), ["updated_at"], unique=False)
 
     op.create_table(
         "work_orders",
@@ -374,12 +405,14 @@ def upgrade() -> None:
             batch_op.f("ix_work_orders_assigned_welder_id"), ["assigned_welder_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_work_orders_client"), ["client"], unique=False)
+        batch_op.create_index(batch_op.f("ix_work_orders_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_work_orders_due_date"), ["due_date"], unique=False)
         batch_op.create_index(batch_op.f("ix_work_orders_machine_id"), ["machine_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_work_orders_priority"), ["priority"], unique=False)
         batch_op.create_index(
             "ix_work_orders_status_due_date", ["status", "due_date"], unique=False
         )
+        batch_op.create_index(batch_op.f("ix_work_orders_updated_at"), ["updated_at"], unique=False)
 
     op.create_table(
         "inspections",
@@ -465,6 +498,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_inspections")),
     )
     with op.batch_alter_table("inspections", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_inspections_created_at"), ["created_at"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_inspections_inspected_at"), ["inspected_at"], unique=False
         )
@@ -473,7 +507,11 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_inspections_machine_id"), ["machine_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_inspections_method"), ["method"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_inspections_quality_level"), ["quality_level"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_inspections_result"), ["result"], unique=False)
+        batch_op.create_index(batch_op.f("ix_inspections_updated_at"), ["updated_at"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_inspections_weld_reference"), ["weld_reference"], unique=False
         )
@@ -528,6 +566,14 @@ def upgrade() -> None:
             unique=False,
         )
 
+    with op.batch_alter_table("api_keys", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_api_keys_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_api_keys_updated_at"), ["updated_at"], unique=False)
+
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_users_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_users_updated_at"), ["updated_at"], unique=False)
+
 
 
 def downgrade() -> None:
@@ -542,3 +588,9 @@ def downgrade() -> None:
     op.drop_table("machines")
     op.drop_table("items")
     op.drop_table("employees")
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_users_updated_at"))
+        batch_op.drop_index(batch_op.f("ix_users_created_at"))
+    with op.batch_alter_table("api_keys", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_api_keys_updated_at"))
+        batch_op.drop_index(batch_op.f("ix_api_keys_created_at"))
