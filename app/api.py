@@ -7,6 +7,7 @@ from app.auth.router import router as auth_router
 from app.employees.router import router as employees_router
 from app.entries.router import router as entries_router
 from app.equipment.router import router as equipment_router
+from app.imports.router import router as imports_router
 from app.inspections.router import router as inspections_router
 from app.inventory.router import router as items_router
 from app.machines.router import router as machines_router
@@ -25,5 +26,6 @@ for router in (
     employees_router,
     items_router,
     entries_router,
+    imports_router,
 ):
     api_router.include_router(router)

@@ -20,6 +20,9 @@ from app.core.logger import configure_logging, get_logger
 from app.core.middleware import BodySizeLimit, RequestLogMiddleware, RetryTransientReads
 from app.core.openapi import problem_media_types
 from app.health.router import router as health_router
+from app.imports.router import alias as upload_alias
+from app.imports.service import Importer, recover_interrupted
+from app.storage import create_storage
 
 log = get_logger(__name__)
 
@@ -33,10 +36,16 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         owns_db = database is None
         if owns_db:
             app.state.db = Database(settings)
+            app.state.importer = Importer(app.state.db, app.state.storage, settings)
         log.info("startup", environment=settings.environment, database=app.state.db.dialect)
+        try:
+            await recover_interrupted(app.state.db)
+        except Exception as exc:  # the database may be down at start: serve 503s, recover later
+            log.error("import_recovery_failed", error=str(exc))
         try:
             yield
         finally:
+            await app.state.importer.shutdown()
             if owns_db:
                 await app.state.db.dispose()
             log.info("shutdown")
@@ -53,11 +62,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.started_at = time.monotonic()
+    app.state.storage = create_storage(settings)
     if database is not None:
         app.state.db = database
+        app.state.importer = Importer(database, app.state.storage, settings)
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(api_router)
+    app.include_router(upload_alias)
 
     # Added innermost first: the request id wraps everything, so every log line and every
     # error body (even a 500) carries it.
@@ -69,7 +81,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"],
         allow_credentials=False,
     )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_body)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_request_body,
+        # the multipart envelope around the file is small; 64 KiB covers it
+        upload_max_bytes=settings.max_file_size + 64 * 1024,
+    )
     app.add_middleware(RetryTransientReads, attempts=settings.db_retry_attempts)
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")

@@ -63,12 +63,32 @@ class Settings(BaseSettings):
     db_busy_timeout_ms: int = Field(default=15_000, ge=0)
     db_retry_attempts: int = Field(default=3, ge=1, le=10)
 
+    storage_backend: Literal["local", "s3"] = "local"
+    upload_dir: Path = Path("./data/uploads")
+    s3_bucket: str | None = None
+    s3_prefix: str = ""
+    s3_endpoint_url: str | None = None
+    aws_region: str = "us-east-1"
+    s3_presign_seconds: int = Field(default=300, ge=1, le=7 * 24 * 3600)
+
+    max_file_size: int = Field(default=10 * 1024 * 1024, gt=0)
+    import_allowed_formats: CommaList = Field(default_factory=lambda: ["xlsx", "xls"])
+    import_max_uncompressed_bytes: int = Field(default=1024 * 1024 * 1024, gt=0)
+    import_max_compression_ratio: float = Field(default=300.0, gt=1)
+    import_max_zip_entries: int = Field(default=10_000, gt=0)
+    import_parser_max_memory: int = Field(default=1024 * 1024 * 1024, ge=64 * 1024 * 1024)
+    import_parse_timeout: float = Field(default=600.0, gt=0)
+    import_sync_max_bytes: int = Field(default=2 * 1024 * 1024, ge=0)
+    import_sync_max_rows: int = Field(default=20_000, ge=0)
+    import_max_errors: int = Field(default=1000, ge=1)
+    import_chunk_rows: int = Field(default=5000, ge=100)
+
     frontend_url: CommaList = Field(default_factory=lambda: ["http://localhost:3000"])
     trusted_proxies: CommaList = Field(default_factory=lambda: ["127.0.0.1"])
     max_request_body: int = Field(default=1024 * 1024, gt=0)
     docs_enabled: bool | None = None
 
-    @field_validator("frontend_url", "trusted_proxies", mode="before")
+    @field_validator("frontend_url", "trusted_proxies", "import_allowed_formats", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
@@ -93,8 +113,18 @@ class Settings(BaseSettings):
             raise ValueError("backend must be sqlite, mysql/mariadb or postgresql")
         return value
 
+    @field_validator("import_allowed_formats")
+    @classmethod
+    def _known_formats(cls, value: list[str]) -> list[str]:
+        unknown = {v.lower().lstrip(".") for v in value} - {"xlsx", "xls"}
+        if unknown:
+            raise ValueError(f"unknown format(s) {sorted(unknown)}; allowed: xlsx, xls")
+        return [v.lower().lstrip(".") for v in value]
+
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:
+        if self.storage_backend == "s3" and not self.s3_bucket:
+            raise ValueError("S3_BUCKET: required when STORAGE_BACKEND=s3")
         if self.environment == "production":
             if self.sqlalchemy_url.get_backend_name() == "sqlite":
                 raise ValueError(

@@ -47,6 +47,14 @@ class AppError(Exception):
         super().__init__(self.detail)
 
 
+def problem(status: int, code: str, detail: str, **kwargs: Any) -> AppError:
+    """An AppError with a status and code decided at run time (e.g. by a file check)."""
+    error = AppError(detail, **kwargs)
+    error.status_code, error.error_code = status, code
+    error.title = HTTPStatus(status).phrase
+    return error
+
+
 class BadRequest(AppError):
     status_code, error_code, title = 400, "BAD_REQUEST", "Bad request"
 
@@ -100,6 +108,18 @@ def invalid_fields(errors: list[dict[str, Any]]) -> ValidationFailed:
 
 class ServiceUnavailable(AppError):
     status_code, error_code, title = 503, "SERVICE_UNAVAILABLE", "Service unavailable"
+
+
+class Gone(AppError):
+    status_code, error_code, title = 410, "GONE", "Gone"
+
+
+class StorageUnavailable(ServiceUnavailable):
+    error_code, title = "STORAGE_UNAVAILABLE", "File storage unavailable"
+
+
+class InsufficientStorage(AppError):
+    status_code, error_code, title = 507, "INSUFFICIENT_STORAGE", "Insufficient storage"
 
 
 class DatabaseUnavailable(ServiceUnavailable):

@@ -4,6 +4,7 @@ from app.models.api_key import ApiKey
 from app.models.base import Base
 from app.models.employee import Employee, EmployeeRole, Qualification, QualificationStandard
 from app.models.equipment import Equipment, EquipmentStatus
+from app.models.import_record import ImportRecord, ImportSource, ImportStatus
 from app.models.inspection import Inspection, InspectionMethod, InspectionResult, QualityLevel
 from app.models.item import Item, ItemCategory, StockMovement
 from app.models.machine import Machine, MachineStatus, MachineType
@@ -19,6 +20,9 @@ __all__ = [
     "EmployeeRole",
     "Equipment",
     "EquipmentStatus",
+    "ImportRecord",
+    "ImportSource",
+    "ImportStatus",
     "Inspection",
     "InspectionMethod",
     "InspectionResult",

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer
+from sqlalchemy import ForeignKey, Index, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, BigId, UTCDateTime, utcnow
@@ -25,7 +25,9 @@ class WorkshopEntry(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     template_id: Mapped[int] = mapped_column(BigId, ForeignKey("templates.id"))
     machine_id: Mapped[int] = mapped_column(BigId, ForeignKey("machines.id"))
-    import_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    import_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("imports.id", ondelete="CASCADE"), index=True
+    )
     row_number: Mapped[int] = mapped_column(Integer)
     recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(Json)

@@ -1,0 +1,130 @@
+"""The parser process: `python -m app.imports.reader`, one per import.
+
+Reads a job (JSON) on stdin, caps its own memory and CPU time, opens the workbook with
+python-calamine, maps and types every row by the template, and writes newline-delimited JSON
+messages on stdout: `start`, then `chunk`s of entries and row errors as they are ready, then
+`end`; or one `error` for a problem with the whole file. A hostile or huge file can exhaust
+this process, never the API: the API only reads these lines and inserts.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+from typing import Any
+
+import orjson
+
+
+def emit(message: dict[str, Any]) -> None:
+    sys.stdout.buffer.write(orjson.dumps(message) + b"\n")
+    sys.stdout.buffer.flush()
+
+
+def fail(code: str, message: str) -> None:
+    emit({"type": "error", "code": code, "message": message})
+
+
+def limit_resources(max_memory: int, cpu_seconds: int) -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (max_memory, max_memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
+
+
+def run(job: dict[str, Any]) -> None:
+    from python_calamine import CalamineWorkbook
+
+    from app.imports.mapping import RowMapper
+
+    try:
+        book = CalamineWorkbook.from_path(job["path"])
+        names = book.sheet_names
+        sheet_name = job.get("sheet") or (names[0] if names else None)
+        if sheet_name not in names:
+            fail("SHEET_NOT_FOUND", f"the workbook has no sheet {sheet_name!r} (it has {names})")
+            return
+        sheet = book.get_sheet_by_name(sheet_name)
+        rows = sheet.iter_rows()
+    except Exception as exc:
+        fail("CORRUPT_FILE", f"the workbook cannot be read: {exc}")
+        return
+
+    first_row = sheet.start[0] + 1 if sheet.start else 1  # Excel's 1-based number of rows[0]
+    header_row = int(job["header_row"])
+    mapper = RowMapper(job["mapping"], job.get("timestamp_field"), job["timezone"])
+    row_number = first_row - 1
+    headers: list[Any] | None = None
+    for cells in rows:
+        row_number += 1
+        if row_number == header_row:
+            headers = cells
+            break
+    if headers is None:
+        fail("NO_HEADER_ROW", f"the sheet has no row {header_row} to read the headers from")
+        return
+    problems = mapper.bind(headers)
+    if problems:
+        fail("HEADER_MISMATCH", "; ".join(problems))
+        return
+
+    total_height = (sheet.start[0] if sheet.start else 0) + sheet.height
+    emit({"type": "start", "sheet": sheet_name, "rows": max(total_height - header_row, 0)})
+    chunk_rows, max_errors = int(job["chunk_rows"]), int(job["max_errors"])
+    entries: list[Any] = []
+    errors: list[dict[str, Any]] = []
+    total = failed = kept_errors = 0
+    for cells in rows:
+        row_number += 1
+        mapped = mapper.map_row(row_number, cells)
+        if mapped is None:
+            continue
+        total += 1
+        if isinstance(mapped, list):
+            failed += 1
+            if kept_errors < max_errors:
+                errors.extend(mapped[: max_errors - kept_errors])
+                kept_errors += min(len(mapped), max_errors - kept_errors)
+        else:
+            entries.append([row_number, mapped[0], mapped[1]])
+        if len(entries) >= chunk_rows:
+            emit({"type": "chunk", "entries": entries, "errors": errors, "failed": failed})
+            entries, errors = [], []
+    emit({"type": "chunk", "entries": entries, "errors": errors, "failed": failed})
+    emit({"type": "end", "rows_total": total, "rows_failed": failed})
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def extract(job: dict[str, Any]) -> None:
+    """The original cells of some rows (for the errors workbook)."""
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_path(job["path"])
+    sheet = book.get_sheet_by_name(job.get("sheet") or book.sheet_names[0])
+    wanted = set(job["rows"])
+    header_row = int(job["header_row"])
+    row_number = sheet.start[0] if sheet.start else 0
+    headers: list[Any] = []
+    found = []
+    for cells in sheet.iter_rows():
+        row_number += 1
+        if row_number == header_row:
+            headers = [_plain(c) for c in cells]
+        elif row_number in wanted:
+            found.append([row_number, [_plain(c) for c in cells]])
+    emit({"type": "rows", "headers": headers, "rows": found})
+    emit({"type": "end", "rows_total": len(found), "rows_failed": 0})
+
+
+def main() -> None:
+    job = orjson.loads(sys.stdin.buffer.read())
+    limit_resources(int(job["max_memory"]), int(job["cpu_seconds"]))
+    try:
+        extract(job) if job.get("mode") == "rows" else run(job)
+    except MemoryError:
+        fail("FILE_TOO_LARGE", "the file needs more memory than IMPORT_PARSER_MAX_MEMORY allows")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""Import records: list, read, download the file or its failed rows, undo an import."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import Settings
+from app.core.errors import Conflict, Gone, NotFound, StorageUnavailable, problem
+from app.core.pagination import Page, between, eq, page_of, paginate, where
+from app.core.repository import Repository
+from app.imports.parser import parse
+from app.imports.schemas import ImportQuery, ImportRead, import_read
+from app.imports.service import Importer
+from app.models import ImportRecord, ImportStatus, Template, WorkshopEntry
+from app.storage import Storage, StorageError
+
+
+def repo(session: AsyncSession) -> Repository[ImportRecord]:
+    return Repository(session, ImportRecord)
+
+
+async def list_imports(
+    session: AsyncSession, query: ImportQuery, importer: Importer
+) -> Page[ImportRead]:
+    stmt = select(ImportRecord).where(
+        *where(
+            eq(ImportRecord.template_id, query.template_id),
+            eq(ImportRecord.status, query.status),
+            eq(ImportRecord.source, query.source),
+            between(ImportRecord.created_at, query.created_from, query.created_to),
+        )
+    )
+    rows, total = await paginate(
+        session, stmt, query, sort=getattr(ImportRecord, query.sort_by), tiebreak=ImportRecord.id
+    )
+    items = [import_read(r, importer.progress.get(r.id)) for r in rows]
+    return page_of(items, total, query)
+
+
+async def get_import(session: AsyncSession, import_id: int, importer: Importer) -> ImportRead:
+    record = await repo(session).get(import_id)
+    return import_read(record, importer.progress.get(import_id))
+
+
+def stored_key(record: ImportRecord) -> str:
+    if record.storage_key is None or record.file_deleted_at is not None:
+        raise Gone(
+            f"The file of import {record.id} is no longer kept (FILE_RETENTION_DAYS)",
+        )
+    return record.storage_key
+
+
+async def delete_import(
+    session: AsyncSession, storage: Storage, import_id: int, if_match: str | None
+) -> None:
+    """Undo an import: its entries, then its file, then the record, nothing orphaned.
+
+    Entries and record go in one transaction; the file is deleted just before it commits, so
+    a storage failure leaves everything as it was (503).
+    """
+    record = await repo(session).get_for_write(import_id, if_match)
+    if record.status == ImportStatus.running:
+        raise Conflict(f"Import {import_id} is still running; delete it when it has finished")
+    await session.execute(delete(WorkshopEntry).where(WorkshopEntry.import_id == import_id))
+    key = record.storage_key if record.file_deleted_at is None else None
+    await session.delete(record)
+    await session.flush()
+    if key:
+        try:
+            await storage.delete(key)
+        except StorageError as exc:
+            raise StorageUnavailable(
+                "The file storage is unavailable; nothing was deleted"
+            ) from exc
+
+
+async def failed_rows(
+    session: AsyncSession, storage: Storage, settings: Settings, import_id: int
+) -> tuple[list[str], AsyncIterator[Sequence[Any]]]:
+    """Header and rows of the errors workbook: each failed row as uploaded, plus its errors."""
+    record = await repo(session).get(import_id)
+    if not record.errors:
+        raise NotFound(f"Import {import_id} has no row errors")
+    template = await session.get(Template, record.template_id)
+    if template is None:  # pragma: no cover - the foreign key prevents it
+        raise NotFound(f"Template {record.template_id} does not exist")
+    key = stored_key(record)
+    messages: dict[int, list[str]] = {}
+    for error in record.errors:
+        messages.setdefault(error["row"], []).append(f"{error['column']}: {error['message']}")
+    with tempfile.TemporaryDirectory(prefix="workshop-errors-") as folder:
+        local = Path(folder) / f"file.{record.file_format}"
+        try:
+            await storage.fetch(key, local)
+        except StorageError as exc:
+            raise StorageUnavailable("The file storage is unavailable") from exc
+        job = {
+            "mode": "rows",
+            "path": str(local),
+            "sheet": template.sheet,
+            "header_row": template.header_row,
+            "rows": sorted(messages),
+        }
+        headers: list[str] = []
+        found: list[list[Any]] = []
+        async for message in parse(settings, job):
+            if message["type"] == "rows":
+                headers, found = message["headers"], message["rows"]
+            elif message["type"] == "error":
+                raise problem(422, message["code"], message["message"])
+
+    async def rows() -> AsyncIterator[Sequence[Any]]:
+        for number, cells in found:
+            yield [number, *cells, "; ".join(messages.get(number, []))]
+
+    return ["Row", *[str(h) for h in headers], "Error"], rows()
+
+
+async def template_for_upload(session: AsyncSession, template_id: int) -> Template:
+    template = await session.get(Template, template_id)
+    if template is None:
+        raise NotFound(f"Template {template_id} does not exist")
+    if not template.active:
+        raise Conflict(f"Template {template_id} is not active; activate it to import with it")
+    return template

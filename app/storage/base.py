@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+CHUNK = 1024 * 1024
+
+
+class StorageError(Exception):
+    """The storage backend failed (unreachable, refused, full)."""
+
+
+class StorageFull(StorageError):
+    """No space left for the file."""
+
+
+def new_key(prefix: str, extension: str) -> str:
+    """A generated key: never derived from anything the client sent."""
+    now = datetime.now(UTC)
+    return f"{prefix}/{now:%Y/%m}/{uuid.uuid4().hex}.{extension}"
+
+
+class Storage(Protocol):
+    name: str
+
+    async def save(self, key: str, source: Path) -> None:
+        """Store the local file `source` under `key` (streamed, never whole in memory)."""
+
+    def stream(self, key: str) -> AsyncIterator[bytes]:
+        """The stored bytes, in chunks."""
+
+    async def fetch(self, key: str, dest: Path) -> None:
+        """Copy the stored file to the local path `dest` (for parsing)."""
+
+    async def delete(self, key: str) -> None:
+        """Remove the file; removing a missing file is not an error."""
+
+    async def exists(self, key: str) -> bool: ...
+
+    async def url(self, key: str, filename: str) -> str | None:
+        """A time-limited download URL, or None when files are served through the API."""
+
+    async def ping(self) -> None:
+        """Raise StorageError when the backend is not usable."""

@@ -1,0 +1,102 @@
+"""Files in an S3 bucket (AWS, MinIO, SeaweedFS...). boto3 is synchronous, so every call runs
+in a worker thread; uploads are multipart and streamed from the local file."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from app.storage.base import CHUNK, StorageError
+
+
+class S3Storage:
+    name = "s3"
+
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        endpoint_url: str | None = None,
+        region: str = "us-east-1",
+        presign_seconds: int = 300,
+        client: Any = None,
+    ) -> None:
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.presign_seconds = presign_seconds
+        self.client = client or boto3.client(
+            "s3",
+            endpoint_url=endpoint_url,
+            region_name=region,
+            config=Config(
+                connect_timeout=5,
+                read_timeout=30,
+                retries={"max_attempts": 3, "mode": "standard"},
+                s3={"addressing_style": "path"} if endpoint_url else None,
+            ),
+        )
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    async def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageError(f"S3: {exc}") from exc
+
+    async def save(self, key: str, source: Path) -> None:
+        await self._call(self.client.upload_file, str(source), self.bucket, self._key(key))
+
+    async def stream(self, key: str) -> AsyncIterator[bytes]:
+        response = await self._call(self.client.get_object, Bucket=self.bucket, Key=self._key(key))
+        body = response["Body"]
+        try:
+            while chunk := await self._call(body.read, CHUNK):
+                yield chunk
+        finally:
+            body.close()
+
+    async def fetch(self, key: str, dest: Path) -> None:
+        await self._call(self.client.download_file, self.bucket, self._key(key), str(dest))
+
+    async def delete(self, key: str) -> None:
+        await self._call(self.client.delete_object, Bucket=self.bucket, Key=self._key(key))
+
+    async def exists(self, key: str) -> bool:
+        try:
+            await self._call(self.client.head_object, Bucket=self.bucket, Key=self._key(key))
+        except StorageError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ClientError) and cause.response["Error"]["Code"] in (
+                "404",
+                "NoSuchKey",
+                "NotFound",
+            ):
+                return False
+            raise
+        return True
+
+    async def url(self, key: str, filename: str) -> str | None:
+        safe = filename.replace('"', "").replace("\\", "")
+        url: str = await self._call(
+            self.client.generate_presigned_url,
+            "get_object",
+            Params={
+                "Bucket": self.bucket,
+                "Key": self._key(key),
+                "ResponseContentDisposition": f'attachment; filename="{safe}"',
+            },
+            ExpiresIn=self.presign_seconds,
+        )
+        return url
+
+    async def ping(self) -> None:
+        await self._call(self.client.head_bucket, Bucket=self.bucket)
