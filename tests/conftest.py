@@ -56,8 +56,8 @@ def make_settings(**overrides: object) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def settings() -> Settings:
-    return make_settings()
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return make_settings(upload_dir=tmp_path_factory.mktemp("uploads"))
 
 
 @pytest.fixture(scope="session", params=selected_backends())
@@ -104,6 +104,7 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
         yield c
+    await app.state.importer.wait_idle()  # background imports end before the tables are emptied
 
 
 MakeKey = Callable[..., Awaitable[Headers]]

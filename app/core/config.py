@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     import_max_uncompressed_bytes: int = Field(default=1024 * 1024 * 1024, gt=0)
     import_max_compression_ratio: float = Field(default=300.0, gt=1)
     import_max_zip_entries: int = Field(default=10_000, gt=0)
-    import_parser_max_memory: int = Field(default=1024 * 1024 * 1024, ge=64 * 1024 * 1024)
+    import_parser_max_memory: int = Field(default=1024 * 1024 * 1024, ge=32 * 1024 * 1024)
     import_parse_timeout: float = Field(default=600.0, gt=0)
     import_sync_max_bytes: int = Field(default=2 * 1024 * 1024, ge=0)
     import_sync_max_rows: int = Field(default=20_000, ge=0)

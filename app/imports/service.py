@@ -240,6 +240,11 @@ class Importer:
             raise NotFound(f"Import {import_id} does not exist")
         return record
 
+    async def wait_idle(self) -> None:
+        """Wait for every running import to finish (tests, graceful shutdown)."""
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks), return_exceptions=True)
+
     async def shutdown(self) -> None:
         """Stop running imports (their transactions roll back) and record why."""
         for task in list(self.tasks):

@@ -1,0 +1,120 @@
+"""Spreadsheets made by the tests: good ones in both formats, and hostile ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import io
+import zipfile
+from collections.abc import Sequence
+from typing import Any
+
+import xlsxwriter
+import xlwt
+
+HEADER = ["Timestamp", "Job", "Seam", "Arc time [s]", "Wire [m]", "OK"]
+MAPPING = [
+    {"column": "Timestamp", "field": "ts", "type": "datetime", "required": True},
+    {"column": "Job", "field": "job", "type": "integer"},
+    {"column": "Seam", "field": "seam", "type": "string"},
+    {"column": "Arc time [s]", "field": "arc_time_s", "type": "number", "required": True},
+    {"column": "wire [M]", "field": "wire_m", "type": "number", "default": 0},
+    {"column": "OK", "field": "ok", "type": "boolean"},
+]
+
+
+def rows(n: int, start: dt.datetime = dt.datetime(2026, 11, 2, 6, 0)) -> list[list[Any]]:
+    return [
+        [start + dt.timedelta(minutes=i), 100 + i % 7, f"S{i % 4}", 12.5 + i, 1.25 * i, i % 5 != 0]
+        for i in range(n)
+    ]
+
+
+def xlsx(
+    data: Sequence[Sequence[Any]], header: Sequence[Any] = HEADER, sheet: str = "Daten"
+) -> bytes:
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    ws = book.add_worksheet(sheet)
+    moment = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    ws.write_row(0, 0, list(header))
+    for r, row in enumerate(data, start=1):
+        for c, value in enumerate(row):
+            if isinstance(value, dt.datetime):
+                ws.write_datetime(r, c, value, moment)
+            elif isinstance(value, str):
+                ws.write_string(r, c, value)  # never turned into a formula
+            elif value is not None:
+                ws.write(r, c, value)
+    book.close()
+    return out.getvalue()
+
+
+def xls(
+    data: Sequence[Sequence[Any]], header: Sequence[Any] = HEADER, sheet: str = "Daten"
+) -> bytes:
+    book = xlwt.Workbook()
+    ws = book.add_sheet(sheet)
+    moment = xlwt.easyxf(num_format_str="YYYY-MM-DD HH:MM")
+    for c, value in enumerate(header):
+        ws.write(0, c, value)
+    for r, row in enumerate(data, start=1):
+        for c, value in enumerate(row):
+            if isinstance(value, dt.datetime):
+                ws.write(r, c, value, moment)
+            elif value is not None:
+                ws.write(r, c, value)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def replace_part(
+    workbook: bytes, name: str, content: bytes, compress: int = zipfile.ZIP_DEFLATED
+) -> bytes:
+    """The same xlsx with one part replaced (or added)."""
+    source = zipfile.ZipFile(io.BytesIO(workbook))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=compress) as target:
+        for item in source.infolist():
+            if item.filename != name:
+                target.writestr(item, source.read(item.filename))
+        target.writestr(name, content)
+    return out.getvalue()
+
+
+def zip_bomb() -> bytes:
+    """A valid-looking workbook whose sheet unpacks to ~1.1 GB of zeros."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        target.writestr("[Content_Types].xml", b"<Types/>")
+        target.writestr("xl/workbook.xml", b"<workbook/>")
+        with target.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            block = b"0" * (1024 * 1024)
+            for _ in range(1100):
+                sheet.write(block)
+    return out.getvalue()
+
+
+def with_dtd(kind: str) -> bytes:
+    if kind == "billion_laughs":
+        dtd = (
+            b'<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;">'
+            b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
+        )
+        cell = b"&lol3;"
+    else:  # XXE
+        dtd = b'<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+        cell = b"&xxe;"
+    strings = (
+        b'<?xml version="1.0" encoding="UTF-8"?>'
+        + dtd
+        + b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" '
+        b'uniqueCount="1"><si><t>' + cell + b"</t></si></sst>"
+    )
+    return replace_part(xlsx(rows(2)), "xl/sharedStrings.xml", strings)
+
+
+@functools.cache
+def cached_xlsx(n: int) -> bytes:
+    return xlsx(rows(n))
