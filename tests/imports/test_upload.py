@@ -413,7 +413,7 @@ async def test_oversize_is_413_with_or_without_content_length(
 
     async def body():  # type: ignore[no-untyped-def]
         yield head
-        for start in range(0, 200_000, 8192):
+        for _ in range(0, 200_000, 8192):
             yield b"x" * 8192
         yield tail
 

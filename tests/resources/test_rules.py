@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import insert
 
 from app.core.db import Database
-from app.models import WorkshopEntry
+from app.models import ImportRecord, WorkshopEntry
 from tests import factories as f
 from tests.conftest import Headers
 from tests.core.test_errors import assert_problem
@@ -254,11 +254,32 @@ async def test_entries_filters_and_keyset_cursor(
     other_machine = await f.machine(client, admin)
     other = await f.template(client, admin, other_machine["id"])
     start = datetime(2026, 11, 1, tzinfo=UTC)
+
+    async def add_imports(session: Any) -> list[int]:
+        made = []
+        for n, tid in enumerate([template["id"]] * 3 + [other["id"]]):
+            record = ImportRecord(
+                template_id=tid,
+                source="cli",
+                original_filename=f"f{n}.xlsx",
+                file_format="xlsx",
+                sha256=f"{n:064d}",
+                size_bytes=1,
+                status="completed",
+                on_error="abort",
+                errors=[],
+            )
+            session.add(record)
+            await session.flush()
+            made.append(record.id)
+        return made
+
+    import_ids = await db.run(add_imports)
     rows = [
         {
             "template_id": template["id"],
             "machine_id": machine["id"],
-            "import_id": 1 + i // 10,
+            "import_id": import_ids[i // 10],
             "row_number": i + 2,
             "recorded_at": start + timedelta(hours=i),
             "data": {"arc_time_s": i},
@@ -268,7 +289,7 @@ async def test_entries_filters_and_keyset_cursor(
         {
             "template_id": other["id"],
             "machine_id": other_machine["id"],
-            "import_id": 9,
+            "import_id": import_ids[3],
             "row_number": 2,
             "recorded_at": start,
             "data": {"arc_time_s": 1.5},
@@ -301,7 +322,7 @@ async def test_entries_filters_and_keyset_cursor(
     assert (await client.get(f"{url}/{entry['id']}", headers=admin)).json() == entry
     assert_problem(await client.get(f"{url}/987654321", headers=admin), 404, "NOT_FOUND")
 
-    assert len(await ids(client, admin, url, import_id=3)) == 5
+    assert len(await ids(client, admin, url, import_id=import_ids[2])) == 5
     window = {"recorded_from": "2026-11-01T05:00:00Z", "recorded_to": "2026-11-01T09:00:00Z"}
     assert len(await ids(client, admin, url, machine_id=machine["id"], **window)) == 5
     no_total = (
