@@ -125,6 +125,15 @@ async def xlsx_file(header: Sequence[str], rows: AsyncIterator[Sequence[Any]]) -
     return path
 
 
+async def stream_select(db: Any, stmt: Any) -> AsyncIterator[Sequence[Any]]:
+    """Rows of `stmt` from a server-side cursor, in a session of its own (a streamed body is
+    sent after the route has returned and its session is gone)."""
+    async with db.session(write=False) as session:
+        result = await session.stream(stmt.execution_options(yield_per=1000))
+        async for row in result:
+            yield tuple(row)
+
+
 async def download(
     fmt: Format, filename: str, header: Sequence[str], rows: AsyncIterator[Sequence[Any]]
 ) -> StreamingResponse:

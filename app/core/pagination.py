@@ -17,6 +17,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 T = TypeVar("T")
 MAX_LIMIT = 1000
+MAX_EXPORT_ROWS = 1_000_000
 
 
 class ListQuery(BaseModel):
@@ -132,3 +133,10 @@ def page_of(items: list[T], total: int, query: ListQuery) -> Page[T]:
         limit=query.limit,
         has_more=query.skip + len(items) < total,
     )
+
+
+class ExportOptions(BaseModel):
+    """Added to a list's query for its export: same filters and sort, a file instead of JSON."""
+
+    format: Literal["csv", "xlsx"] = Field(default="csv", description="File format")
+    limit: int = Field(default=MAX_EXPORT_ROWS, ge=1, le=MAX_EXPORT_ROWS, description="Rows")

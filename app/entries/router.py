@@ -3,12 +3,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
 
 from app.auth.deps import CanRead
-from app.core.db import SessionDep
+from app.core.db import DatabaseDep, SessionDep
+from app.core.export import XLSX, download, stream_select
 from app.core.openapi import errors
 from app.entries import service
-from app.entries.schemas import EntryPage, EntryQuery, EntryRead
+from app.entries.schemas import EntryExport, EntryPage, EntryQuery, EntryRead
 
 router = APIRouter(prefix="/workshop-entries", tags=["workshop entries"])
 
@@ -20,6 +22,27 @@ async def list_entries(
     """Imported machine data; filter by machine, template, import and time. For deep pages
     follow `next_cursor` with `after_id` (constant time at any depth)."""
     return await service.list_entries(session, query)
+
+
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses={
+        **errors(401, 403, 404, 422),
+        200: {
+            "content": {"text/csv": {}, XLSX: {}},
+            "description": "The file (CSV or XLSX), streamed",
+        },
+    },
+)
+async def export_entries(
+    query: Annotated[EntryExport, Query()], session: SessionDep, db: DatabaseDep, _: CanRead
+) -> StreamingResponse:
+    """Imported entries of the list's filters as CSV or XLSX. With `template_id`, each data
+    field is a column of its own; otherwise `data` is one JSON column."""
+    header, stmt, fields = await service.export_entries(session, query)
+    rows = service.flatten(stream_select(db, stmt), fields)
+    return await download(query.format, "workshop-entries", header, rows)
 
 
 @router.get("/{entry_id}", response_model=EntryRead, responses=errors(401, 403, 404))

@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from app.core.pagination import ListQuery
+from app.core.pagination import ExportOptions, ListQuery
 from app.core.schemas import ReadModel, UTCDateTime
 
 
@@ -53,3 +53,7 @@ class EntryPage(BaseModel):
     limit: int
     has_more: bool
     next_cursor: int | None = Field(description="Pass as after_id for the next page")
+
+
+class EntryExport(ExportOptions, EntryQuery):
+    pass

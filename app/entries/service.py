@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound
 from app.core.pagination import between, eq, ordering, where
-from app.entries.schemas import EntryPage, EntryQuery, EntryRead
-from app.models import WorkshopEntry
+from app.entries.schemas import EntryExport, EntryPage, EntryQuery, EntryRead
+from app.models import Template, WorkshopEntry
 
 E = WorkshopEntry
 
@@ -21,13 +24,17 @@ async def get_entry(session: AsyncSession, entry_id: int) -> WorkshopEntry:
     return entry
 
 
-async def list_entries(session: AsyncSession, query: EntryQuery) -> EntryPage:
-    filters = where(
+def _filters(query: EntryQuery) -> list[Any]:
+    return where(
         eq(E.machine_id, query.machine_id),
         eq(E.template_id, query.template_id),
         eq(E.import_id, query.import_id),
         between(E.recorded_at, query.recorded_from, query.recorded_to),
     )
+
+
+async def list_entries(session: AsyncSession, query: EntryQuery) -> EntryPage:
+    filters = _filters(query)
     stmt = select(E).where(*filters)
     if query.after_id is not None:
         stmt = stmt.where(E.id > query.after_id)
@@ -55,3 +62,36 @@ async def list_entries(session: AsyncSession, query: EntryQuery) -> EntryPage:
         has_more=has_more,
         next_cursor=cursor,
     )
+
+
+BASE_COLUMNS = ("id", "machine_id", "template_id", "import_id", "row_number", "recorded_at")
+
+
+async def export_entries(
+    session: AsyncSession, query: EntryExport
+) -> tuple[list[str], Select[Any], list[str] | None]:
+    """Header, query and (with a template filter) the data fields that become columns of
+    their own; without one, `data` is one JSON column."""
+    fields = None
+    if query.template_id is not None:
+        template = await session.get(Template, query.template_id)
+        if template is None:
+            raise NotFound(f"Template {query.template_id} does not exist")
+        fields = [m["field"] for m in template.mapping]
+    stmt = select(*(getattr(E, c) for c in BASE_COLUMNS), E.data).where(*_filters(query))
+    if query.after_id is not None:
+        stmt = stmt.where(E.id > query.after_id)
+    stmt = (
+        stmt.order_by(*ordering(getattr(E, query.sort_by), E.id, query.order))
+        .offset(query.skip)
+        .limit(query.limit)
+    )
+    return [*BASE_COLUMNS, *(fields or ["data"])], stmt, fields
+
+
+async def flatten(
+    rows: AsyncIterator[Sequence[Any]], fields: list[str] | None
+) -> AsyncIterator[Sequence[Any]]:
+    async for row in rows:
+        data = row[-1] or {}
+        yield [*row[:-1], *(data.get(f) for f in fields)] if fields else row

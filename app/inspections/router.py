@@ -3,15 +3,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
 
 from app.auth.deps import CanRead, CanWrite, CanWriteInspections
-from app.core.db import SessionDep
+from app.core.db import DatabaseDep, SessionDep
+from app.core.export import XLSX, download, stream_select
 from app.core.http import IfMatch, created, with_etag
 from app.core.openapi import errors
 from app.core.pagination import Page
 from app.inspections import service
 from app.inspections.schemas import (
     InspectionCreate,
+    InspectionExport,
     InspectionQuery,
     InspectionRead,
     InspectionUpdate,
@@ -27,6 +30,25 @@ async def list_inspections(
     """List weld inspections; filter by work order, machine, welder, inspector, method,
     result, quality level, weld, or inspection time."""
     return await service.list_inspections(session, query)
+
+
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses={
+        **errors(401, 403, 422),
+        200: {
+            "content": {"text/csv": {}, XLSX: {}},
+            "description": "The file (CSV or XLSX), streamed",
+        },
+    },
+)
+async def export_inspections(
+    query: Annotated[InspectionExport, Query()], db: DatabaseDep, _: CanRead
+) -> StreamingResponse:
+    """The inspections of the list's filters as CSV or XLSX (defects as JSON text)."""
+    header, stmt = service.export_inspections(query)
+    return await download(query.format, "inspections", header, stream_select(db, stmt))
 
 
 @router.get("/{inspection_id}", response_model=InspectionRead, responses=errors(401, 403, 404))

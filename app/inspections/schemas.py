@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from app.core.pagination import ListQuery
+from app.core.pagination import ExportOptions, ListQuery
 from app.core.schemas import InputModel, ResourceRead, UTCDateTime, partial
 from app.models import InspectionMethod, InspectionResult, QualityLevel
 from app.models.base import utcnow
@@ -71,3 +71,7 @@ class InspectionQuery(ListQuery):
     weld_reference: str | None = None
     inspected_from: UTCDateTime | None = None
     inspected_to: UTCDateTime | None = None
+
+
+class InspectionExport(ExportOptions, InspectionQuery):
+    pass

@@ -1,13 +1,20 @@
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import crud
-from app.core.pagination import Page, between, eq, page_of, paginate, where
+from app.core.pagination import Page, between, eq, ordering, page_of, paginate, where
 from app.core.repository import Repository
-from app.inspections.schemas import InspectionCreate, InspectionQuery, InspectionRead
+from app.inspections.schemas import (
+    InspectionCreate,
+    InspectionExport,
+    InspectionQuery,
+    InspectionRead,
+)
 from app.models import Inspection
 
 
@@ -15,24 +22,54 @@ def repo(session: AsyncSession) -> Repository[Inspection]:
     return Repository(session, Inspection)
 
 
-async def list_inspections(session: AsyncSession, query: InspectionQuery) -> Page[InspectionRead]:
-    stmt = select(Inspection).where(
-        *where(
-            eq(Inspection.work_order_id, query.work_order_id),
-            eq(Inspection.machine_id, query.machine_id),
-            eq(Inspection.welder_id, query.welder_id),
-            eq(Inspection.inspector_id, query.inspector_id),
-            eq(Inspection.method, query.method),
-            eq(Inspection.result, query.result),
-            eq(Inspection.quality_level, query.quality_level),
-            eq(Inspection.weld_reference, query.weld_reference),
-            between(Inspection.inspected_at, query.inspected_from, query.inspected_to),
-        )
+def _filters(query: InspectionQuery) -> list[Any]:
+    return where(
+        eq(Inspection.work_order_id, query.work_order_id),
+        eq(Inspection.machine_id, query.machine_id),
+        eq(Inspection.welder_id, query.welder_id),
+        eq(Inspection.inspector_id, query.inspector_id),
+        eq(Inspection.method, query.method),
+        eq(Inspection.result, query.result),
+        eq(Inspection.quality_level, query.quality_level),
+        eq(Inspection.weld_reference, query.weld_reference),
+        between(Inspection.inspected_at, query.inspected_from, query.inspected_to),
     )
+
+
+async def list_inspections(session: AsyncSession, query: InspectionQuery) -> Page[InspectionRead]:
+    stmt = select(Inspection).where(*_filters(query))
     rows, total = await paginate(
         session, stmt, query, sort=getattr(Inspection, query.sort_by), tiebreak=Inspection.id
     )
     return page_of([InspectionRead.model_validate(r) for r in rows], total, query)
+
+
+EXPORT_COLUMNS = (
+    "id",
+    "inspected_at",
+    "work_order_id",
+    "machine_id",
+    "welder_id",
+    "inspector_id",
+    "method",
+    "result",
+    "weld_reference",
+    "quality_level",
+    "defects",
+    "notes",
+    "created_at",
+)
+
+
+def export_inspections(query: InspectionExport) -> tuple[list[str], Select[Any]]:
+    stmt = (
+        select(*(getattr(Inspection, c) for c in EXPORT_COLUMNS))
+        .where(*_filters(query))
+        .order_by(*ordering(getattr(Inspection, query.sort_by), Inspection.id, query.order))
+        .offset(query.skip)
+        .limit(query.limit)
+    )
+    return list(EXPORT_COLUMNS), stmt
 
 
 async def create_inspection(session: AsyncSession, body: InspectionCreate) -> Inspection:

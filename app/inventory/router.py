@@ -3,15 +3,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
 
 from app.auth.deps import CanAdjustStock, CanRead, CanWrite
-from app.core.db import SessionDep
+from app.core.db import DatabaseDep, SessionDep
+from app.core.export import XLSX, download, stream_select
 from app.core.http import IfMatch, created, with_etag
 from app.core.openapi import errors
 from app.core.pagination import Page
 from app.inventory import service
 from app.inventory.schemas import (
     ItemCreate,
+    ItemExport,
     ItemQuery,
     ItemRead,
     ItemUpdate,
@@ -29,6 +32,25 @@ async def list_items(
 ) -> Page[ItemRead]:
     """List stock items; filter by category, location, supplier, text, or `low_stock=true`."""
     return await service.list_items(session, query)
+
+
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses={
+        **errors(401, 403, 422),
+        200: {
+            "content": {"text/csv": {}, XLSX: {}},
+            "description": "The file (CSV or XLSX), streamed",
+        },
+    },
+)
+async def export_items(
+    query: Annotated[ItemExport, Query()], db: DatabaseDep, _: CanRead
+) -> StreamingResponse:
+    """The stock list of the list's filters as CSV or XLSX."""
+    header, stmt = service.export_items(query)
+    return await download(query.format, "items", header, stream_select(db, stmt))
 
 
 @router.get("/{item_id}", response_model=ItemRead, responses=errors(401, 403, 404))

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from app.core.pagination import ListQuery
+from app.core.pagination import ExportOptions, ListQuery
 from app.core.schemas import Decimal3, InputModel, ReadModel, ResourceRead, partial
 from app.models import ItemCategory
 
@@ -81,3 +81,7 @@ class MovementQuery(ListQuery):
     order: Literal["asc", "desc"] = "desc"
     created_from: dt.datetime | None = None
     created_to: dt.datetime | None = None
+
+
+class ItemExport(ExportOptions, ItemQuery):
+    pass

@@ -9,18 +9,29 @@ history always adds up to the stock.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.core import crud
 from app.core.errors import Conflict, NotFound
-from app.core.pagination import Page, between, contains_any, eq, page_of, paginate, where
+from app.core.pagination import (
+    Page,
+    between,
+    contains_any,
+    eq,
+    ordering,
+    page_of,
+    paginate,
+    where,
+)
 from app.core.repository import Repository
 from app.inventory.schemas import (
     ItemCreate,
+    ItemExport,
     ItemQuery,
     ItemRead,
     MovementQuery,
@@ -35,24 +46,53 @@ def repo(session: AsyncSession) -> Repository[Item]:
     return Repository(session, Item)
 
 
-async def list_items(session: AsyncSession, query: ItemQuery) -> Page[ItemRead]:
+def _filters(query: ItemQuery) -> list[Any]:
     low = None
     if query.low_stock is not None:
         low = Item.quantity <= Item.reorder_level
         low = low if query.low_stock else ~low
-    stmt = select(Item).where(
-        *where(
-            eq(Item.category, query.category),
-            eq(Item.location, query.location),
-            contains_any(query.supplier, Item.supplier),
-            contains_any(query.q, Item.item_id, Item.item_name),
-            low,
-        )
+    return where(
+        eq(Item.category, query.category),
+        eq(Item.location, query.location),
+        contains_any(query.supplier, Item.supplier),
+        contains_any(query.q, Item.item_id, Item.item_name),
+        low,
     )
+
+
+async def list_items(session: AsyncSession, query: ItemQuery) -> Page[ItemRead]:
+    stmt = select(Item).where(*_filters(query))
     rows, total = await paginate(
         session, stmt, query, sort=getattr(Item, query.sort_by), tiebreak=Item.id
     )
     return page_of([ItemRead.model_validate(r) for r in rows], total, query)
+
+
+EXPORT_COLUMNS = (
+    "id",
+    "item_id",
+    "item_name",
+    "category",
+    "unit",
+    "quantity",
+    "reorder_level",
+    "reorder_quantity",
+    "location",
+    "supplier",
+    "unit_cost",
+    "updated_at",
+)
+
+
+def export_items(query: ItemExport) -> tuple[list[str], Select[Any]]:
+    stmt = (
+        select(*(getattr(Item, c) for c in EXPORT_COLUMNS))
+        .where(*_filters(query))
+        .order_by(*ordering(getattr(Item, query.sort_by), Item.id, query.order))
+        .offset(query.skip)
+        .limit(query.limit)
+    )
+    return list(EXPORT_COLUMNS), stmt
 
 
 def _movement(item: Item, delta: Decimal, reason: str, by: Principal | None) -> StockMovement:

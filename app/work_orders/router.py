@@ -3,14 +3,22 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
 
 from app.auth.deps import CanProgressWorkOrders, CanRead, CanWrite
-from app.core.db import SessionDep
+from app.core.db import DatabaseDep, SessionDep
+from app.core.export import XLSX, download, stream_select
 from app.core.http import IfMatch, created, with_etag
 from app.core.openapi import errors
 from app.core.pagination import Page
 from app.work_orders import service
-from app.work_orders.schemas import WorkOrderCreate, WorkOrderQuery, WorkOrderRead, WorkOrderUpdate
+from app.work_orders.schemas import (
+    WorkOrderCreate,
+    WorkOrderExport,
+    WorkOrderQuery,
+    WorkOrderRead,
+    WorkOrderUpdate,
+)
 
 router = APIRouter(prefix="/workorders", tags=["work orders"])
 WRITE_ERRORS = errors(401, 403, 404, 409, 412, 422)
@@ -23,6 +31,25 @@ async def list_work_orders(
     """List work orders; filter by status, priority, client, welder, machine, due dates,
     or `overdue=true`."""
     return await service.list_work_orders(session, query)
+
+
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses={
+        **errors(401, 403, 422),
+        200: {
+            "content": {"text/csv": {}, XLSX: {}},
+            "description": "The file (CSV or XLSX), streamed",
+        },
+    },
+)
+async def export_work_orders(
+    query: Annotated[WorkOrderExport, Query()], db: DatabaseDep, _: CanRead
+) -> StreamingResponse:
+    """The work orders of the list's filters as CSV or XLSX (up to 1,000,000 rows)."""
+    header, stmt = service.export_work_orders(query)
+    return await download(query.format, "work-orders", header, stream_select(db, stmt))
 
 
 @router.get("/{work_order_id}", response_model=WorkOrderRead, responses=errors(401, 403, 404))

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from app.core.pagination import ListQuery
+from app.core.pagination import ExportOptions, ListQuery
 from app.core.schemas import InputModel, ResourceRead, UTCDateTime, partial
 from app.models import Priority, WorkOrderStatus
 
@@ -71,3 +71,7 @@ class WorkOrderQuery(ListQuery):
     overdue: bool | None = Field(
         default=None, description="Due before today and neither completed nor cancelled"
     )
+
+
+class WorkOrderExport(ExportOptions, WorkOrderQuery):
+    pass

@@ -10,9 +10,10 @@ Rules:
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import not_, select
+from sqlalchemy import Select, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -20,10 +21,19 @@ from app.auth.principal import Principal
 from app.auth.roles import Permission
 from app.core import crud
 from app.core.errors import Conflict, Forbidden
-from app.core.pagination import Page, between, contains_any, eq, page_of, paginate, where
+from app.core.pagination import (
+    Page,
+    between,
+    contains_any,
+    eq,
+    ordering,
+    page_of,
+    paginate,
+    where,
+)
 from app.core.repository import Repository
-from app.models import WorkOrder, WorkOrderStatus
-from app.work_orders.schemas import WorkOrderCreate, WorkOrderQuery, WorkOrderRead
+from app.models import Employee, WorkOrder, WorkOrderStatus
+from app.work_orders.schemas import WorkOrderCreate, WorkOrderExport, WorkOrderQuery, WorkOrderRead
 
 S = WorkOrderStatus
 TRANSITIONS: dict[WorkOrderStatus, frozenset[WorkOrderStatus]] = {
@@ -46,32 +56,66 @@ async def get_work_order(session: AsyncSession, work_order_id: int) -> WorkOrder
     return await repo(session).get(work_order_id, _WELDER)
 
 
-async def list_work_orders(session: AsyncSession, query: WorkOrderQuery) -> Page[WorkOrderRead]:
+def _filters(query: WorkOrderQuery) -> list[Any]:
     overdue = None
     if query.overdue is not None:
         late = (WorkOrder.due_date < date.today()) & WorkOrder.status.not_in(CLOSED)
         overdue = late if query.overdue else not_(late) | WorkOrder.due_date.is_(None)
-    stmt = (
-        select(WorkOrder)
-        .options(_WELDER)
-        .where(
-            *where(
-                eq(WorkOrder.status, query.status),
-                eq(WorkOrder.priority, query.priority),
-                contains_any(query.client, WorkOrder.client),
-                eq(WorkOrder.assigned_welder_id, query.assigned_welder_id),
-                eq(WorkOrder.machine_id, query.machine_id),
-                contains_any(query.q, WorkOrder.order_id, WorkOrder.description),
-                between(WorkOrder.due_date, query.due_from, query.due_to),
-                between(WorkOrder.created_at, query.created_from, query.created_to),
-                overdue,
-            )
-        )
+    return where(
+        eq(WorkOrder.status, query.status),
+        eq(WorkOrder.priority, query.priority),
+        contains_any(query.client, WorkOrder.client),
+        eq(WorkOrder.assigned_welder_id, query.assigned_welder_id),
+        eq(WorkOrder.machine_id, query.machine_id),
+        contains_any(query.q, WorkOrder.order_id, WorkOrder.description),
+        between(WorkOrder.due_date, query.due_from, query.due_to),
+        between(WorkOrder.created_at, query.created_from, query.created_to),
+        overdue,
     )
+
+
+async def list_work_orders(session: AsyncSession, query: WorkOrderQuery) -> Page[WorkOrderRead]:
+    stmt = select(WorkOrder).options(_WELDER).where(*_filters(query))
     rows, total = await paginate(
         session, stmt, query, sort=getattr(WorkOrder, query.sort_by), tiebreak=WorkOrder.id
     )
     return page_of([WorkOrderRead.model_validate(r) for r in rows], total, query)
+
+
+EXPORT_COLUMNS = (
+    "id",
+    "order_id",
+    "client",
+    "description",
+    "assigned_welder_id",
+    "machine_id",
+    "wps_number",
+    "quantity",
+    "status",
+    "priority",
+    "due_date",
+    "started_at",
+    "completed_at",
+    "notes",
+    "created_at",
+    "updated_at",
+)
+
+
+def export_work_orders(query: WorkOrderExport) -> tuple[list[str], Select[Any]]:
+    """Header and query of the export: the list's filters and order, the welder's name."""
+    welder = (Employee.first_name + " " + Employee.last_name).label("assigned_welder_name")
+    columns = [getattr(WorkOrder, c) for c in EXPORT_COLUMNS]
+    stmt = (
+        select(*columns[:5], welder, *columns[5:])
+        .outerjoin(Employee, Employee.id == WorkOrder.assigned_welder_id)
+        .where(*_filters(query))
+        .order_by(*ordering(getattr(WorkOrder, query.sort_by), WorkOrder.id, query.order))
+        .offset(query.skip)
+        .limit(query.limit)
+    )
+    header = [*EXPORT_COLUMNS[:5], "assigned_welder_name", *EXPORT_COLUMNS[5:]]
+    return header, stmt
 
 
 def _stamp_times(previous: WorkOrderStatus | None, body: WorkOrderCreate) -> WorkOrderCreate:
