@@ -241,6 +241,71 @@ def seed(
     typer.echo("seeded: " + ", ".join(f"{count} {kind}" for kind, count in made.items()))
 
 
+@cli.command("import")
+def import_file(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    template: Annotated[int, typer.Option("--template", help="Template id")],
+    on_error: Annotated[str, typer.Option(help="abort | skip")] = "abort",
+    force: Annotated[bool, typer.Option(help="Import a file that was imported before")] = False,
+) -> None:
+    """Import an Excel file with a template, through the same pipeline as uploads."""
+    from app.core.db import Database
+    from app.core.errors import AppError
+    from app.imports import service
+    from app.imports.records import template_for_upload
+    from app.models import ImportSource
+    from app.storage import create_storage
+
+    if on_error not in ("abort", "skip"):
+        typer.echo("--on-error must be abort or skip", err=True)
+        raise typer.Exit(2)
+    settings = _settings()
+
+    async def main() -> dict[str, object]:
+        db = Database(settings)
+        importer = service.Importer(db, create_storage(settings), settings)
+        try:
+            tpl = await db.run(lambda s: template_for_upload(s, template), write=False)
+            upload = await service.local_upload(path, settings)
+            with typer.progressbar(length=1, label=f"importing {path.name}") as bar:
+                task = asyncio.create_task(
+                    importer.start(
+                        tpl,
+                        upload,
+                        source=ImportSource.cli,
+                        on_error=on_error,
+                        force=force,
+                        created_by="cli",
+                        wait=True,
+                    )
+                )
+                done, length = 0, 1
+                while not task.done():
+                    await asyncio.sleep(0.2)
+                    for progress in importer.progress.values():
+                        if progress.rows_total:
+                            length = max(length, progress.rows_total)
+                            bar.length = length
+                            bar.update(progress.rows_imported - done)
+                            done = progress.rows_imported
+                record, _ = await task
+                bar.update(max(length - done, 0))
+            return {"id": record.id, "imported": record.rows_imported, "failed": record.rows_failed}
+        finally:
+            await db.dispose()
+
+    try:
+        result = asyncio.run(main())
+    except AppError as exc:
+        typer.echo(f"import failed: {exc.detail}", err=True)
+        for error in exc.extra.get("row_errors", [])[:20]:
+            typer.echo(f"  row {error['row']}, {error['column']}: {error['message']}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        f"import {result['id']}: {result['imported']} rows imported, {result['failed']} skipped"
+    )
+
+
 @cli.command()
 def openapi(
     output: Annotated[Path | None, typer.Option(help="Write here instead of stdout")] = None,

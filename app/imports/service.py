@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import hashlib
 import os
+import shutil
 import socket
 import tempfile
 import uuid
@@ -112,6 +113,23 @@ async def receive_upload(upload: UploadFile, settings: Settings) -> Upload:
         return await check_file(received, settings, size=size, sha256=digest.hexdigest())
     except BaseException:
         received.discard()
+        raise
+
+
+async def local_upload(path: Path, settings: Settings) -> Upload:
+    """A file on this machine (CLI, scheduled folders), copied to a private temp file."""
+    if (await asyncio.to_thread(path.stat)).st_size > settings.max_file_size:
+        raise PayloadTooLarge(
+            f"The file is larger than MAX_FILE_SIZE ({settings.max_file_size} bytes)"
+        )
+    folder = Path(tempfile.mkdtemp(prefix="workshop-upload-"))
+    copy = Upload(folder / "file", safe_filename(path.name), 0, "", "")
+    try:
+        await asyncio.to_thread(shutil.copyfile, path, copy.path)
+        size, sha256 = await asyncio.to_thread(hash_file, copy.path)
+        return await check_file(copy, settings, size=size, sha256=sha256)
+    except BaseException:
+        copy.discard()
         raise
 
 

@@ -83,3 +83,40 @@ def test_seed_refuses_a_filled_database_unless_forced(workshop) -> None:  # type
     assert "not empty" in workshop("seed", code=1).stderr
     assert "not seeding" in workshop("seed", "--if-empty").stdout
     assert "seeded:" in workshop("seed", "--force").stdout
+
+
+def test_import_a_file_from_the_command_line(
+    workshop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.imports import files
+
+    monkeypatch.setenv("UPLOAD_DIR", str(tmp_path / "uploads"))
+    workshop("seed")  # template 1: the Fronius WeldCube export
+    header = [
+        "Timestamp",
+        "Job",
+        "Seam",
+        "Arc time [s]",
+        "Current [A]",
+        "Voltage [V]",
+        "Wire [m]",
+        "Gas [l]",
+    ]
+    data = [[row[0], row[1], row[2], row[3], 180, 24.5, row[4], 12] for row in files.rows(30)]
+    good = tmp_path / "cell1.xlsx"
+    good.write_bytes(files.xlsx(data, header=header, sheet="Sheet1"))
+    result = workshop("import", str(good), "--template", "1")
+    assert "30 rows imported, 0 skipped" in result.stdout
+    again = workshop("import", str(good), "--template", "1", code=1)
+    assert "imported already" in again.stderr
+    assert "30 rows imported" in workshop("import", str(good), "--template", "1", "--force").stdout
+
+    data[4][3] = "n/a"
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(files.xlsx(data, header=header, sheet="Sheet1"))
+    failed = workshop("import", str(bad), "--template", "1", code=1)
+    assert "row 6, Arc time [s]" in failed.stderr
+    skipped = workshop("import", str(bad), "--template", "1", "--on-error", "skip")
+    assert "29 rows imported, 1 skipped" in skipped.stdout
+    workshop("import", str(bad), "--template", "1", "--on-error", "maybe", code=2)
+    assert "does not exist" in workshop("import", str(good), "--template", "99", code=1).stderr
