@@ -26,6 +26,7 @@ from app.models import Base
 from tests.databases import provision_database, selected_backends
 
 Headers = dict[str, str]
+pytest_plugins = ["tests.s3_server"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -315,7 +315,7 @@ class Importer:
                 extra={"import_id": earlier},
             ) from None
         try:
-            await self.storage.save(key, upload.path)
+            await self.storage.save(key, upload.path, upload.filename)
         except StorageError as exc:
             await self._forget(record_id, None)
             if isinstance(exc, StorageFull):

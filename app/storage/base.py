@@ -23,11 +23,20 @@ def new_key(prefix: str, extension: str) -> str:
     return f"{prefix}/{now:%Y/%m}/{uuid.uuid4().hex}.{extension}"
 
 
+def content_disposition(filename: str) -> str:
+    """`attachment` with the name as plain ASCII and, for any other character, RFC 5987."""
+    from urllib.parse import quote
+
+    ascii_name = "".join(c for c in filename if 32 <= ord(c) < 127 and c not in '"\\') or "file"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
 class Storage(Protocol):
     name: str
 
-    async def save(self, key: str, source: Path) -> None:
-        """Store the local file `source` under `key` (streamed, never whole in memory)."""
+    async def save(self, key: str, source: Path, filename: str | None = None) -> None:
+        """Store the local file `source` under `key` (streamed, never whole in memory);
+        `filename` is the name a download should get."""
 
     def stream(self, key: str) -> AsyncIterator[bytes]:
         """The stored bytes, in chunks."""

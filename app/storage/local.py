@@ -26,7 +26,7 @@ class LocalStorage:
             raise StorageError(f"invalid storage key {key!r}")
         return path
 
-    async def save(self, key: str, source: Path) -> None:
+    async def save(self, key: str, source: Path, filename: str | None = None) -> None:
         path = self._path(key)
         tmp = path.with_name(f".{path.name}.part")
 

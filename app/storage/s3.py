@@ -9,10 +9,11 @@ from typing import Any
 
 import anyio
 import boto3
+from boto3.exceptions import Boto3Error
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from app.storage.base import CHUNK, StorageError
+from app.storage.base import CHUNK, StorageError, content_disposition
 
 
 class S3Storage:
@@ -31,7 +32,8 @@ class S3Storage:
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self.presign_seconds = presign_seconds
-        self.client = client or boto3.client(
+        # A session of its own: boto3's default session caches the first credentials it finds.
+        self.client = client or boto3.session.Session().client(
             "s3",
             endpoint_url=endpoint_url,
             region_name=region,
@@ -49,11 +51,16 @@ class S3Storage:
     async def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
-        except (BotoCoreError, ClientError) as exc:
+        except (BotoCoreError, ClientError, Boto3Error) as exc:
             raise StorageError(f"S3: {exc}") from exc
 
-    async def save(self, key: str, source: Path) -> None:
-        await self._call(self.client.upload_file, str(source), self.bucket, self._key(key))
+    async def save(self, key: str, source: Path, filename: str | None = None) -> None:
+        # The download name travels with the object (presigned URLs that override response
+        # headers are not supported by every S3 server).
+        extra = {"ContentDisposition": content_disposition(filename)} if filename else None
+        await self._call(
+            self.client.upload_file, str(source), self.bucket, self._key(key), ExtraArgs=extra
+        )
 
     async def stream(self, key: str) -> AsyncIterator[bytes]:
         response = await self._call(self.client.get_object, Bucket=self.bucket, Key=self._key(key))
@@ -85,15 +92,10 @@ class S3Storage:
         return True
 
     async def url(self, key: str, filename: str) -> str | None:
-        safe = filename.replace('"', "").replace("\\", "")
         url: str = await self._call(
             self.client.generate_presigned_url,
             "get_object",
-            Params={
-                "Bucket": self.bucket,
-                "Key": self._key(key),
-                "ResponseContentDisposition": f'attachment; filename="{safe}"',
-            },
+            Params={"Bucket": self.bucket, "Key": self._key(key)},
             ExpiresIn=self.presign_seconds,
         )
         return url

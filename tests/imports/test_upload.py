@@ -209,7 +209,7 @@ async def test_the_filename_is_never_a_path(
     download = await client.get(f"/api/v1/imports/{response.json()['id']}/file", headers=admin)
     assert download.status_code == 200
     assert download.content == files.xlsx(files.rows(2)) or download.content[:2] == b"PK"
-    assert download.headers["content-disposition"] == 'attachment; filename="evil.xlsx"'
+    assert download.headers["content-disposition"].startswith('attachment; filename="evil.xlsx"')
 
 
 async def test_dry_run_reports_and_writes_nothing(
