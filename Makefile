@@ -7,7 +7,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test lint format check-migrations openapi clean
+.PHONY: setup run test lint format openapi bench clean
 
 setup:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -32,6 +32,9 @@ test: lint
 format: setup
 	$(UV) run ruff format .
 	$(UV) run ruff check --fix .
+
+bench: setup
+	$(UV) run python bench/imports.py $(BENCH_ARGS)
 
 openapi: setup
 	$(UV) run workshop openapi --output docs/openapi.json
