@@ -1,0 +1,99 @@
+"""Cell conversion, the same whatever the file format (pure functions, no database)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from app.imports.mapping import CONVERTERS, RowMapper
+
+TZ = ZoneInfo("Europe/Ljubljana")
+
+
+@pytest.mark.parametrize(
+    ("kind", "cell", "expected"),
+    [
+        ("integer", 12.0, 12),  # xlsx numbers are floats
+        ("integer", 12, 12),  # xls numbers may be ints
+        ("integer", "1 234", 1234),
+        ("integer", "12,0", 12),
+        ("number", "4,5", 4.5),  # a decimal comma
+        ("number", 7, 7.0),
+        ("number", dt.timedelta(minutes=1, seconds=30), 90.0),
+        ("string", 12.0, "12"),
+        ("string", "  padded  ", "padded"),
+        ("string", dt.date(2026, 11, 2), "2026-11-02"),
+        ("boolean", "Ja", True),
+        ("boolean", "no", False),
+        ("boolean", 1.0, True),
+        ("date", dt.date(2026, 11, 2), "2026-11-02"),
+        ("date", 46328.0, "2026-11-02"),  # an Excel serial number
+        ("date", "2026-11-02", "2026-11-02"),
+        ("date", "2.11.2026", "2026-11-02"),
+        ("datetime", dt.datetime(2026, 7, 1, 8, 0), "2026-07-01T06:00:00Z"),  # CEST
+        ("datetime", dt.datetime(2026, 11, 2, 8, 0), "2026-11-02T07:00:00Z"),  # CET
+        ("datetime", "2026-11-02T08:00:00+00:00", "2026-11-02T08:00:00Z"),
+        ("datetime", "02.11.2026 08:30", "2026-11-02T07:30:00Z"),
+        ("datetime", 46328.25, "2026-11-02T05:00:00Z"),
+        ("datetime", dt.date(2026, 11, 2), "2026-11-01T23:00:00Z"),
+    ],
+)
+def test_conversions(kind: str, cell: Any, expected: Any) -> None:
+    value = CONVERTERS[kind](cell, TZ)
+    assert value == expected
+    assert type(value) is type(expected)
+
+
+@pytest.mark.parametrize(
+    ("kind", "cell"),
+    [
+        ("integer", 12.5),
+        ("integer", "twelve"),
+        ("integer", True),
+        ("number", "abc"),
+        ("number", "nan"),
+        ("boolean", "maybe"),
+        ("date", "yesterday"),
+        ("date", -5),
+        ("datetime", "31.02.2026"),
+        ("date", 10**9),
+    ],
+)
+def test_refusals_say_why(kind: str, cell: Any) -> None:
+    with pytest.raises(ValueError, match=r".+"):
+        CONVERTERS[kind](cell, TZ)
+
+
+def test_rows_are_mapped_by_header_whatever_the_case_and_order() -> None:
+    mapper = RowMapper(
+        [
+            {"column": "Arc Time", "field": "arc", "type": "number", "required": True},
+            {"column": "When", "field": "ts", "type": "datetime"},
+            {"column": "Note", "field": "note", "type": "string", "default": "-"},
+            {"column": "Absent", "field": "absent", "type": "integer"},
+        ],
+        "ts",
+        "UTC",
+    )
+    assert mapper.bind([" when ", "ARC TIME", "note", "extra"]) == []
+    assert mapper.map_row(2, ["", "", "", ""]) is None  # a blank row is skipped
+    assert mapper.map_row(3, ["2026-11-02 08:00", "3,5", "", "x"]) == (
+        "2026-11-02T08:00:00Z",
+        {"arc": 3.5, "ts": "2026-11-02T08:00:00Z", "note": "-", "absent": None},
+    )
+    errors = mapper.map_row(4, ["soon", "", "ok"])
+    assert isinstance(errors, list)
+    assert [(e["row"], e["column"], e["field"]) for e in errors] == [
+        (4, "Arc Time", "arc"),
+        (4, "When", "ts"),
+    ]
+    assert errors[0]["message"] == "a value is required"
+    assert "not a date/time" in errors[1]["message"]
+
+
+def test_a_missing_required_column_is_reported() -> None:
+    mapper = RowMapper([{"column": "Arc", "field": "arc", "required": True}], None, "UTC")
+    assert mapper.bind(["Other"]) == ["required column 'Arc' is not in the header row"]
