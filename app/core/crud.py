@@ -7,6 +7,7 @@ schema as POST and PUT, so a partial update can never store what a full one coul
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -54,3 +55,26 @@ async def create(repo: Repository[M], body: InputModel) -> M:
 
 async def replace(repo: Repository[M], obj: M, body: InputModel) -> M:
     return await repo.update(obj, to_columns(type(body), body.model_dump()))
+
+
+async def replace_by_id(repo: Repository[M], id_: int, body: InputModel, if_match: str | None) -> M:
+    """PUT: the row as `body` says, if `If-Match` still holds."""
+    return await replace(repo, await repo.get_for_write(id_, if_match), body)
+
+
+async def patch_by_id(
+    repo: Repository[M],
+    schema: type[C],
+    id_: int,
+    patch: BaseModel,
+    if_match: str | None,
+    derive: Callable[[C], C] | None = None,
+) -> M:
+    """PATCH: merge, validate as a whole, apply `derive` (computed fields), write."""
+    obj = await repo.get_for_write(id_, if_match)
+    merged = merge(schema, obj, patch)
+    return await replace(repo, obj, derive(merged) if derive else merged)
+
+
+async def delete_by_id(repo: Repository[M], id_: int, if_match: str | None) -> None:
+    await repo.delete(await repo.get_for_write(id_, if_match))

@@ -55,23 +55,19 @@ async def create_employee(session: AsyncSession, body: EmployeeCreate) -> Employ
 async def replace_employee(
     session: AsyncSession, employee_id: int, body: EmployeeCreate, if_match: str | None
 ) -> Employee:
-    employees = repo(session)
-    return await crud.replace(employees, await employees.get_for_write(employee_id, if_match), body)
+    return await crud.replace_by_id(repo(session), employee_id, body, if_match)
 
 
 async def patch_employee(
     session: AsyncSession, employee_id: int, patch: BaseModel, if_match: str | None
 ) -> Employee:
-    employees = repo(session)
-    employee = await employees.get_for_write(employee_id, if_match)
-    return await crud.replace(employees, employee, crud.merge(EmployeeCreate, employee, patch))
+    return await crud.patch_by_id(repo(session), EmployeeCreate, employee_id, patch, if_match)
 
 
 async def delete_employee(session: AsyncSession, employee_id: int, if_match: str | None) -> None:
-    """Delete an employee with their qualifications; 409 while work orders or inspections name
-    them (deactivate instead: `active=false`)."""
-    employees = repo(session)
-    await employees.delete(await employees.get_for_write(employee_id, if_match))
+    """Delete an employee with their qualifications; 409 while work orders or inspections
+    name them (deactivate instead: `active=false`)."""
+    await crud.delete_by_id(repo(session), employee_id, if_match)
 
 
 # --- qualifications: a sub-resource, always reached through its employee -------------------

@@ -50,20 +50,16 @@ async def create_equipment(session: AsyncSession, body: EquipmentCreate) -> Equi
 async def replace_equipment(
     session: AsyncSession, equipment_id: int, body: EquipmentCreate, if_match: str | None
 ) -> Equipment:
-    assets = repo(session)
-    asset = await assets.get_for_write(equipment_id, if_match)
-    return await crud.replace(assets, asset, _derive_due(body))
+    return await crud.replace_by_id(repo(session), equipment_id, _derive_due(body), if_match)
 
 
 async def patch_equipment(
     session: AsyncSession, equipment_id: int, patch: BaseModel, if_match: str | None
 ) -> Equipment:
-    """A new calibration date moves the due date along with it."""
-    assets = repo(session)
-    asset = await assets.get_for_write(equipment_id, if_match)
-    return await crud.replace(assets, asset, _derive_due(crud.merge(EquipmentCreate, asset, patch)))
+    return await crud.patch_by_id(
+        repo(session), EquipmentCreate, equipment_id, patch, if_match, _derive_due
+    )
 
 
 async def delete_equipment(session: AsyncSession, equipment_id: int, if_match: str | None) -> None:
-    assets = repo(session)
-    await assets.delete(await assets.get_for_write(equipment_id, if_match))
+    await crud.delete_by_id(repo(session), equipment_id, if_match)

@@ -79,22 +79,16 @@ async def create_inspection(session: AsyncSession, body: InspectionCreate) -> In
 async def replace_inspection(
     session: AsyncSession, inspection_id: int, body: InspectionCreate, if_match: str | None
 ) -> Inspection:
-    inspections = repo(session)
-    inspection = await inspections.get_for_write(inspection_id, if_match)
-    return await crud.replace(inspections, inspection, body)
+    return await crud.replace_by_id(repo(session), inspection_id, body, if_match)
 
 
 async def patch_inspection(
     session: AsyncSession, inspection_id: int, patch: BaseModel, if_match: str | None
 ) -> Inspection:
-    inspections = repo(session)
-    inspection = await inspections.get_for_write(inspection_id, if_match)
-    merged = crud.merge(InspectionCreate, inspection, patch)
-    return await crud.replace(inspections, inspection, merged)
+    return await crud.patch_by_id(repo(session), InspectionCreate, inspection_id, patch, if_match)
 
 
 async def delete_inspection(
     session: AsyncSession, inspection_id: int, if_match: str | None
 ) -> None:
-    inspections = repo(session)
-    await inspections.delete(await inspections.get_for_write(inspection_id, if_match))
+    await crud.delete_by_id(repo(session), inspection_id, if_match)

@@ -37,19 +37,15 @@ async def create_machine(session: AsyncSession, body: MachineCreate) -> Machine:
 async def replace_machine(
     session: AsyncSession, machine_id: int, body: MachineCreate, if_match: str | None
 ) -> Machine:
-    machines = repo(session)
-    return await crud.replace(machines, await machines.get_for_write(machine_id, if_match), body)
+    return await crud.replace_by_id(repo(session), machine_id, body, if_match)
 
 
 async def patch_machine(
     session: AsyncSession, machine_id: int, patch: BaseModel, if_match: str | None
 ) -> Machine:
-    machines = repo(session)
-    machine = await machines.get_for_write(machine_id, if_match)
-    return await crud.replace(machines, machine, crud.merge(MachineCreate, machine, patch))
+    return await crud.patch_by_id(repo(session), MachineCreate, machine_id, patch, if_match)
 
 
 async def delete_machine(session: AsyncSession, machine_id: int, if_match: str | None) -> None:
     """Delete a machine nothing refers to (templates, entries, work orders, equipment...)."""
-    machines = repo(session)
-    await machines.delete(await machines.get_for_write(machine_id, if_match))
+    await crud.delete_by_id(repo(session), machine_id, if_match)

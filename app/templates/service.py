@@ -36,19 +36,15 @@ async def create_template(session: AsyncSession, body: TemplateCreate) -> Templa
 async def replace_template(
     session: AsyncSession, template_id: int, body: TemplateCreate, if_match: str | None
 ) -> Template:
-    templates = repo(session)
-    return await crud.replace(templates, await templates.get_for_write(template_id, if_match), body)
+    return await crud.replace_by_id(repo(session), template_id, body, if_match)
 
 
 async def patch_template(
     session: AsyncSession, template_id: int, patch: BaseModel, if_match: str | None
 ) -> Template:
-    templates = repo(session)
-    template = await templates.get_for_write(template_id, if_match)
-    return await crud.replace(templates, template, crud.merge(TemplateCreate, template, patch))
+    return await crud.patch_by_id(repo(session), TemplateCreate, template_id, patch, if_match)
 
 
 async def delete_template(session: AsyncSession, template_id: int, if_match: str | None) -> None:
     """Delete a template no import, entry or schedule refers to (undo its imports first)."""
-    templates = repo(session)
-    await templates.delete(await templates.get_for_write(template_id, if_match))
+    await crud.delete_by_id(repo(session), template_id, if_match)
