@@ -12,12 +12,14 @@ from app.inspections.router import router as inspections_router
 from app.inventory.router import router as items_router
 from app.machines.router import router as machines_router
 from app.templates.router import router as templates_router
+from app.users.router import router as users_router
 from app.work_orders.router import router as work_orders_router
 
 api_router = APIRouter(prefix="/api/v1")
 for router in (
     auth_router,
     api_keys_router,
+    users_router,
     machines_router,
     templates_router,
     work_orders_router,

@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
 from app.api import api_router
+from app.auth.firebase import FirebaseVerifier
 from app.core.config import Settings, app_version, get_settings
 from app.core.db import Database
 from app.core.errors import install_error_handlers
@@ -46,6 +47,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             yield
         finally:
             await app.state.importer.shutdown()
+            if app.state.firebase is not None:
+                app.state.firebase.close()
             if owns_db:
                 await app.state.db.dispose()
             log.info("shutdown")
@@ -63,6 +66,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.started_at = time.monotonic()
     app.state.storage = create_storage(settings)
+    app.state.firebase = FirebaseVerifier(settings) if settings.firebase_project_id else None
     if database is not None:
         app.state.db = database
         app.state.importer = Importer(database, app.state.storage, settings)

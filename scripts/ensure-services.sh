@@ -27,4 +27,14 @@ if ! up 3306 && [ -x /usr/sbin/mariadbd ]; then
   wait_for 3306 MariaDB
 fi
 
+# The Firebase Auth emulator (npm firebase-tools, pinned), kept in .cache/ and installed once.
+FIREBASE_TOOLS_VERSION=15.34.2
+firebase_bin=".cache/firebase-tools/node_modules/.bin/firebase"
+if [ ! -x "$firebase_bin" ] && command -v npm >/dev/null 2>&1; then
+  echo "ensure-services: installing firebase-tools $FIREBASE_TOOLS_VERSION (Auth emulator)"
+  mkdir -p .cache/firebase-tools
+  npm install --prefix .cache/firebase-tools --no-audit --no-fund --loglevel=error \
+    "firebase-tools@$FIREBASE_TOOLS_VERSION" || echo "ensure-services: firebase-tools install failed" >&2
+fi
+
 exit 0

@@ -26,7 +26,7 @@ from app.models import Base
 from tests.databases import provision_database, selected_backends
 
 Headers = dict[str, str]
-pytest_plugins = ["tests.s3_server"]
+pytest_plugins = ["tests.s3_server", "tests.firebase_emulator"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Body, Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api_keys import service as api_keys
@@ -19,6 +19,7 @@ from app.auth.roles import Permission
 from app.core.db import Database, get_db
 from app.core.errors import Forbidden, Unauthorized
 from app.models.base import utcnow
+from app.users.schemas import VerifyRequest
 
 # auto_error=False: we raise our own problem+json 401 instead of FastAPI's 403.
 _bearer = HTTPBearer(auto_error=False, description="Firebase ID token or API key (wk_...)")
@@ -39,6 +40,13 @@ async def _principal_from_api_key(db: Database, key: str) -> Principal | None:
     return principal
 
 
+async def _principal_from_firebase(request: Request, token: str) -> Principal:
+    from app.users.service import principal_for
+
+    identity = await request.app.state.firebase.verify(token)
+    return await principal_for(get_db(request), identity, request.app.state.settings)
+
+
 async def get_principal(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -50,6 +58,8 @@ async def get_principal(
     principal: Principal | None = None
     if api_keys.looks_like_api_key(token):
         principal = await _principal_from_api_key(get_db(request), token)
+    elif request.app.state.firebase is not None:
+        principal = await _principal_from_firebase(request, token)
     if principal is None:
         raise Unauthorized("The credential is invalid, expired or revoked")
     request.state.principal = principal.label
@@ -88,3 +98,27 @@ CanWriteInspections = Annotated[Principal, require(Permission.inspection_write)]
 CanAdjustStock = Annotated[Principal, require(Permission.stock_adjust)]
 CanUpload = Annotated[Principal, require(Permission.import_upload)]
 CanManageImports = Annotated[Principal, require(Permission.import_manage)]
+CanManageUsers = Annotated[Principal, require(Permission.user_admin)]
+
+
+async def firebase_user(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    body: Annotated[VerifyRequest | None, Body()] = None,
+) -> Principal:
+    """The Firebase user of the ID token in the body, or else of the bearer credential."""
+    token = (body.id_token if body else None) or (bearer.credentials if bearer else None)
+    if not token:
+        raise Unauthorized("A Firebase ID token is required")
+    if api_keys.looks_like_api_key(token):
+        raise Unauthorized("An API key is not a Firebase sign-in; send a Firebase ID token")
+    if request.app.state.firebase is None:
+        raise Unauthorized(
+            "Firebase sign-in is not configured on this server (FIREBASE_PROJECT_ID)"
+        )
+    principal = await _principal_from_firebase(request, token)
+    request.state.principal = principal.label
+    return principal
+
+
+setattr(firebase_user, PERMISSION_ATTR, Permission.read)

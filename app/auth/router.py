@@ -1,14 +1,16 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
-from app.auth.deps import require
+from app.auth.deps import firebase_user, require
 from app.auth.principal import Principal
 from app.auth.roles import ROLE_PERMISSIONS, Permission, Role
 from app.core.openapi import errors
+from app.models import User
+from app.users.schemas import UserRead
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -31,3 +33,13 @@ async def me(principal: Principal = require(Permission.read)) -> Me:
         role=principal.role,
         permissions=sorted(ROLE_PERMISSIONS[principal.role]),
     )
+
+
+@router.post("/verify", response_model=UserRead, responses=errors(401, 422, 503))
+async def verify(
+    request: Request, principal: Annotated[Principal, Depends(firebase_user)]
+) -> UserRead:
+    """Exchange a Firebase ID token (`{"id_token": ...}` or the bearer credential) for the user
+    it belongs to: created on first sign-in, with the role in force."""
+    async with request.app.state.db.session(write=False) as session:
+        return UserRead.model_validate(await session.get(User, principal.id))

@@ -83,12 +83,24 @@ class Settings(BaseSettings):
     import_max_errors: int = Field(default=1000, ge=1)
     import_chunk_rows: int = Field(default=5000, ge=100)
 
+    firebase_project_id: str | None = None
+    firebase_service_account_path: Path | None = None
+    firebase_auth_emulator_host: str | None = None
+    firebase_check_revoked: bool = True
+    firebase_revocation_cache_seconds: float = Field(default=60.0, ge=0)
+    firebase_clock_skew_seconds: int = Field(default=5, ge=0, le=60)
+    firebase_timeout_seconds: float = Field(default=5.0, gt=0)
+    firebase_certs_url: str | None = None
+    admin_emails: CommaList = Field(default_factory=list)
+
     frontend_url: CommaList = Field(default_factory=lambda: ["http://localhost:3000"])
     trusted_proxies: CommaList = Field(default_factory=lambda: ["127.0.0.1"])
     max_request_body: int = Field(default=1024 * 1024, gt=0)
     docs_enabled: bool | None = None
 
-    @field_validator("frontend_url", "trusted_proxies", "import_allowed_formats", mode="before")
+    @field_validator(
+        "frontend_url", "trusted_proxies", "import_allowed_formats", "admin_emails", mode="before"
+    )
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
@@ -132,6 +144,13 @@ class Settings(BaseSettings):
                 )
             if any(origin == "*" for origin in self.frontend_url):
                 raise ValueError("FRONTEND_URL: production refuses the wildcard origin '*'")
+            if not self.firebase_project_id:
+                raise ValueError("FIREBASE_PROJECT_ID: production needs Firebase sign-in")
+            if self.firebase_auth_emulator_host:
+                raise ValueError(
+                    "FIREBASE_AUTH_EMULATOR_HOST: the emulator accepts unsigned tokens; "
+                    "never in production"
+                )
         return self
 
     @property
