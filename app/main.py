@@ -11,6 +11,8 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.api import api_router
 from app.auth.firebase import FirebaseVerifier
@@ -18,8 +20,15 @@ from app.core.config import Settings, app_version, get_settings
 from app.core.db import Database
 from app.core.errors import install_error_handlers
 from app.core.logger import configure_logging, get_logger
-from app.core.middleware import BodySizeLimit, RequestLogMiddleware, RetryTransientReads
+from app.core.middleware import (
+    BodySizeLimit,
+    HTTPSRedirect,
+    RequestLogMiddleware,
+    RetryTransientReads,
+    SecurityHeaders,
+)
 from app.core.openapi import problem_media_types
+from app.core.ratelimit import RateLimiter, RateLimitHeaders
 from app.health.router import router as health_router
 from app.imports.router import alias as upload_alias
 from app.imports.service import Importer, recover_interrupted
@@ -67,6 +76,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.started_at = time.monotonic()
     app.state.storage = create_storage(settings)
     app.state.firebase = FirebaseVerifier(settings) if settings.firebase_project_id else None
+    app.state.rate_limiter = RateLimiter(settings)
     if database is not None:
         app.state.db = database
         app.state.importer = Importer(database, app.state.storage, settings)
@@ -92,8 +102,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         upload_max_bytes=settings.max_file_size + 64 * 1024,
     )
     app.add_middleware(RetryTransientReads, attempts=settings.db_retry_attempts)
+    app.add_middleware(RateLimitHeaders)
+    app.add_middleware(SecurityHeaders, hsts=settings.is_production)
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
+    if settings.is_production:
+        app.add_middleware(HTTPSRedirect)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
+    # Outermost: the client's address and scheme from X-Forwarded-* of trusted proxies only.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

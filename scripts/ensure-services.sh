@@ -27,6 +27,14 @@ if ! up 3306 && [ -x /usr/sbin/mariadbd ]; then
   wait_for 3306 MariaDB
 fi
 
+if ! up 6379 && command -v redis-server >/dev/null 2>&1; then
+  echo "ensure-services: starting Redis"
+  mkdir -p /var/lib/redis /var/log/redis 2>/dev/null || true
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log || true
+  wait_for 6379 Redis
+fi
+
 # The Firebase Auth emulator (npm firebase-tools, pinned), kept in .cache/ and installed once.
 FIREBASE_TOOLS_VERSION=15.34.2
 firebase_bin=".cache/firebase-tools/node_modules/.bin/firebase"

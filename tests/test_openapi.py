@@ -11,7 +11,8 @@ from tests.conftest import make_settings
 def expected_errors(path: str, method: str, op: dict[str, Any]) -> set[str]:
     params = op.get("parameters", [])
     # Every role may read: a route needing only `read` cannot answer 403.
-    expected = {"401"} if path == "/api/v1/auth/me" else {"401", "403"}
+    always = {"401", "429"}
+    expected = always if path in ("/api/v1/auth/me", "/api/v1/auth/verify") else always | {"403"}
     if "{" in path:
         expected.add("404")
     if "requestBody" in op or any(p["in"] == "query" for p in params):
@@ -51,6 +52,10 @@ def test_every_operation_is_documented_with_its_errors() -> None:
 
 
 def test_docs_are_off_in_production_unless_enabled() -> None:
-    prod = {"environment": "production", "database_url": "postgresql://a@b/c"}
+    prod = {
+        "environment": "production",
+        "database_url": "postgresql://a@b/c",
+        "firebase_project_id": "workshop-prod",
+    }
     assert create_app(make_settings(**prod)).openapi_url is None
     assert create_app(make_settings(**prod, docs_enabled=True)).openapi_url == "/openapi.json"

@@ -18,6 +18,7 @@ from app.auth.principal import Principal
 from app.auth.roles import Permission
 from app.core.db import Database, get_db
 from app.core.errors import Forbidden, Unauthorized
+from app.core.ratelimit import category_of
 from app.models.base import utcnow
 from app.users.schemas import VerifyRequest
 
@@ -53,17 +54,32 @@ async def get_principal(
     header_key: Annotated[str | None, Depends(_api_key_header)],
 ) -> Principal:
     token = bearer.credentials if bearer is not None else header_key
-    if not token:
-        raise Unauthorized("A bearer token or an API key is required")
-    principal: Principal | None = None
-    if api_keys.looks_like_api_key(token):
-        principal = await _principal_from_api_key(get_db(request), token)
-    elif request.app.state.firebase is not None:
-        principal = await _principal_from_firebase(request, token)
-    if principal is None:
-        raise Unauthorized("The credential is invalid, expired or revoked")
+    try:
+        if not token:
+            raise Unauthorized("A bearer token or an API key is required")
+        principal: Principal | None = None
+        if api_keys.looks_like_api_key(token):
+            principal = await _principal_from_api_key(get_db(request), token)
+        elif request.app.state.firebase is not None:
+            principal = await _principal_from_firebase(request, token)
+        if principal is None:
+            raise Unauthorized("The credential is invalid, expired or revoked")
+    except Unauthorized:
+        # Failed authentications spend the caller's IP budget: guessing keys stays slow.
+        await request.app.state.rate_limiter.hit("auth", f"ip:{client_ip(request)}")
+        raise
     request.state.principal = principal.label
     return principal
+
+
+def client_ip(request: Request) -> str:
+    """The peer's address; X-Forwarded-For is applied upstream for TRUSTED_PROXIES only."""
+    return request.client.host if request.client else "unknown"
+
+
+async def spend(request: Request, principal: Principal) -> None:
+    category = category_of(request.method, request.url.path)
+    request.state.rate_limit = await request.app.state.rate_limiter.hit(category, principal.label)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
@@ -72,12 +88,13 @@ CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 def require(permission: Permission) -> Any:
     """A dependency that lets the call through only when the caller's role has `permission`."""
 
-    async def check(principal: CurrentPrincipal) -> Principal:
+    async def check(request: Request, principal: CurrentPrincipal) -> Principal:
         if not principal.can(permission):
             raise Forbidden(
                 f"Role '{principal.role}' lacks the permission '{permission}'",
                 extra={"required_permission": permission.value},
             )
+        await spend(request, principal)
         return principal
 
     setattr(check, PERMISSION_ATTR, permission)
@@ -118,6 +135,7 @@ async def firebase_user(
         )
     principal = await _principal_from_firebase(request, token)
     request.state.principal = principal.label
+    await spend(request, principal)
     return principal
 
 

@@ -93,13 +93,27 @@ class Settings(BaseSettings):
     firebase_certs_url: str | None = None
     admin_emails: CommaList = Field(default_factory=list)
 
+    rate_limit_enabled: bool = True
+    rate_limit_storage_uri: str = "memory://"
+    rate_limit_prefix: str = "workshop"
+    rate_limit_read: str = "300/minute"
+    rate_limit_write: str = "60/minute"
+    rate_limit_upload: str = "10/minute"
+    rate_limit_auth: str = "30/minute"
+
     frontend_url: CommaList = Field(default_factory=lambda: ["http://localhost:3000"])
+    allowed_hosts: CommaList = Field(default_factory=lambda: ["*"])
     trusted_proxies: CommaList = Field(default_factory=lambda: ["127.0.0.1"])
     max_request_body: int = Field(default=1024 * 1024, gt=0)
     docs_enabled: bool | None = None
 
     @field_validator(
-        "frontend_url", "trusted_proxies", "import_allowed_formats", "admin_emails", mode="before"
+        "frontend_url",
+        "trusted_proxies",
+        "import_allowed_formats",
+        "admin_emails",
+        "allowed_hosts",
+        mode="before",
     )
     @classmethod
     def _split_commas(cls, value: object) -> object:
@@ -123,6 +137,24 @@ class Settings(BaseSettings):
             raise ValueError("not a database URL (e.g. postgresql://user@host/db)") from exc
         if url.get_backend_name() not in ("sqlite", "mysql", "mariadb", "postgres", "postgresql"):
             raise ValueError("backend must be sqlite, mysql/mariadb or postgresql")
+        return value
+
+    @field_validator("rate_limit_read", "rate_limit_write", "rate_limit_upload", "rate_limit_auth")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate like '300/minute'") from None
+        return value
+
+    @field_validator("rate_limit_storage_uri")
+    @classmethod
+    def _rate_store(cls, value: str) -> str:
+        if not value.startswith(("memory://", "redis://", "rediss://")):
+            raise ValueError("use memory:// or redis://host:port/db")
         return value
 
     @field_validator("import_allowed_formats")

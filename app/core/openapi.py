@@ -50,7 +50,16 @@ def problem_media_types(schema: dict[str, Any]) -> dict[str, Any]:
     """
     for path in schema.get("paths", {}).values():
         for operation in path.values():
-            for response in operation.get("responses", {}).values():
+            responses = operation.get("responses", {})
+            if "401" in responses:  # every authenticated route spends a rate-limit budget
+                responses.setdefault(
+                    "429",
+                    {
+                        "description": "Too Many Requests",
+                        "content": {"application/json": {"schema": {"$ref": _PROBLEM_REF}}},
+                    },
+                )
+            for response in responses.values():
                 content = response.get("content", {})
                 ref = content.get("application/json", {}).get("schema", {}).get("$ref")
                 if ref in (_PROBLEM_REF, _FASTAPI_422_REF):

@@ -54,6 +54,16 @@ async def _database(request: Request) -> Component:
     return Component(status="ok", detail=db.dialect)
 
 
+async def _storage(request: Request) -> Component:
+    storage = request.app.state.storage
+    try:
+        await storage.ping()
+    except Exception as exc:
+        log.warning("health_storage_down", error=str(exc))
+        return Component(status="down", detail=f"{storage.name} unreachable")
+    return Component(status="ok", detail=storage.name)
+
+
 @router.get("/health", response_model=Health)
 @public
 async def health(request: Request) -> Health:
@@ -73,8 +83,16 @@ async def health_db(request: Request) -> JSONResponse:
 @router.get("/health/status", response_model=StatusReport)
 @public
 async def health_status(request: Request) -> StatusReport:
-    """Every component's state: database (later also storage, scheduler, rate-limit store)."""
-    components = {"database": await _database(request)}
+    """Every component's state: database, file storage, rate-limit store."""
+    limiter = request.app.state.rate_limiter
+    rate_store = Component(
+        status="ok" if await limiter.ping() else "down", detail=type(limiter.storage).__name__
+    )
+    components = {
+        "database": await _database(request),
+        "storage": await _storage(request),
+        "rate_limit_store": rate_store,
+    }
     overall: Status = "ok" if all(c.status == "ok" for c in components.values()) else "degraded"
     return StatusReport(
         status=overall, version=app_version(), uptime_s=_uptime(request), components=components

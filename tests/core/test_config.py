@@ -67,6 +67,19 @@ def test_comma_separated_lists() -> None:
             {"environment": "production", "database_url": "mysql://a@b/c", "frontend_url": "*"},
             "FRONTEND_URL",
         ),
+        ({"environment": "production", "database_url": "mysql://a@b/c"}, "FIREBASE_PROJECT_ID"),
+        (
+            {
+                "environment": "production",
+                "database_url": "mysql://a@b/c",
+                "firebase_project_id": "p",
+                "firebase_auth_emulator_host": "127.0.0.1:9099",
+            },
+            "FIREBASE_AUTH_EMULATOR_HOST",
+        ),
+        ({"rate_limit_read": "lots"}, "RATE_LIMIT_READ"),
+        ({"rate_limit_storage_uri": "mongodb://x"}, "RATE_LIMIT_STORAGE_URI"),
+        ({"storage_backend": "s3"}, "S3_BUCKET"),
     ],
 )
 def test_bad_values_name_the_variable(values: dict[str, object], variable: str) -> None:
@@ -77,7 +90,11 @@ def test_bad_values_name_the_variable(values: dict[str, object], variable: str) 
 
 
 def test_production_accepts_a_server_database() -> None:
-    s = settings(environment="production", database_url="postgresql://app@db/workshop")
+    s = settings(
+        environment="production",
+        database_url="postgresql://app@db/workshop",
+        firebase_project_id="workshop-prod",
+    )
     assert s.is_production
     assert not s.show_docs
 

@@ -1,0 +1,136 @@
+"""Rate limits per caller: per credential when there is one, else per client IP.
+
+Reads, writes, uploads and authentication each have their own budget (`RATE_LIMIT_*`, in the
+`limits` notation: `300/minute`). Failed authentications count against the caller's IP, so
+guessing keys is slow. The counters live in memory (one process) or Redis (shared by every
+replica). If Redis is unreachable the limiter fails open: requests pass, and the outage is
+logged (at most once a minute) and shown on /health/status; it never turns into a 500.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import FixedWindowRateLimiter
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.config import Settings
+from app.core.errors import AppError
+from app.core.logger import get_logger
+
+log = get_logger(__name__)
+Category = Literal["read", "write", "upload", "auth"]
+
+
+class RateLimited(AppError):
+    status_code, error_code, title = 429, "RATE_LIMITED", "Too many requests"
+
+
+@dataclass(frozen=True)
+class Decision:
+    limit: int
+    remaining: int
+    reset_at: float
+
+
+def create_storage(uri: str, prefix: str) -> Storage:
+    if uri.startswith(("redis://", "rediss://")):
+        return RedisStorage(
+            uri,
+            implementation="redispy",
+            key_prefix=prefix,
+            socket_connect_timeout=1,
+            socket_timeout=1,
+        )
+    return MemoryStorage()
+
+
+class RateLimiter:
+    def __init__(self, settings: Settings) -> None:
+        self.enabled = settings.rate_limit_enabled
+        self.storage = create_storage(settings.rate_limit_storage_uri, settings.rate_limit_prefix)
+        self.limiter = FixedWindowRateLimiter(self.storage)
+        self.limits: dict[Category, RateLimitItem] = {
+            "read": parse(settings.rate_limit_read),
+            "write": parse(settings.rate_limit_write),
+            "upload": parse(settings.rate_limit_upload),
+            "auth": parse(settings.rate_limit_auth),
+        }
+        self._last_outage_log = 0.0
+
+    async def hit(self, category: Category, key: str) -> Decision | None:
+        """Count one request; raise RateLimited past the budget. None when not limited."""
+        if not self.enabled:
+            return None
+        item = self.limits[category]
+        try:
+            allowed = await self.limiter.hit(item, category, key)
+            stats = await self.limiter.get_window_stats(item, category, key)
+        except Exception as exc:  # the store is down: fail open, loudly
+            now = time.monotonic()
+            if now - self._last_outage_log > 60:
+                self._last_outage_log = now
+                log.error("rate_limit_store_unavailable", error=str(exc))
+            return None
+        decision = Decision(item.amount, stats.remaining, stats.reset_time)
+        if not allowed:
+            retry = max(1, int(decision.reset_at - time.time()) + 1)
+            raise RateLimited(
+                f"Too many {category} requests: {item.amount} per {item.get_expiry()} s. "
+                f"Try again in {retry} s.",
+                headers={"Retry-After": str(retry), **headers(decision)},
+            )
+        return decision
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self.storage.check())
+        except Exception:
+            return False
+
+
+def headers(decision: Decision) -> dict[str, str]:
+    return {
+        "X-RateLimit-Limit": str(decision.limit),
+        "X-RateLimit-Remaining": str(max(decision.remaining, 0)),
+        "X-RateLimit-Reset": str(int(decision.reset_at)),
+    }
+
+
+def category_of(method: str, path: str) -> Category:
+    if path.startswith("/api/v1/auth/"):
+        return "auth"
+    if (path.endswith("/imports") and method == "POST") or path.startswith("/upload/"):
+        return "upload"
+    return "read" if method in ("GET", "HEAD", "OPTIONS") else "write"
+
+
+class RateLimitHeaders:
+    """Adds the X-RateLimit-* headers of the request's budget to its response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                decision = scope.get("state", {}).get("rate_limit")
+                if decision is not None:
+                    present = {name.lower() for name, _ in message.get("headers", [])}
+                    extra = [
+                        (k.lower().encode(), v.encode())
+                        for k, v in headers(decision).items()
+                        if k.lower().encode() not in present
+                    ]
+                    message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,137 @@
+"""Rate limits: per credential, per category, per IP for failed sign-ins; memory and Redis."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from app.core.db import Database
+from app.main import create_app
+from tests.conftest import Headers, MakeKey, make_settings
+from tests.core.test_errors import assert_problem
+
+REDIS = "redis://127.0.0.1:6379/0"
+
+
+def redis_up() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def redis_url() -> str:
+    if not redis_up():
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("Redis is not reachable on 127.0.0.1:6379")
+        pytest.skip("Redis is not reachable")
+    return REDIS
+
+
+@pytest.fixture
+async def make_client(db: Database) -> AsyncIterator[Callable[..., httpx.AsyncClient]]:
+    clients: list[httpx.AsyncClient] = []
+
+    def make(**overrides: Any) -> httpx.AsyncClient:
+        app = create_app(make_settings(**overrides), database=db)
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
+async def test_writes_have_their_own_budget(
+    make_client: Any, admin: Headers, make_key: MakeKey
+) -> None:
+    client = make_client(rate_limit_write="3/minute", rate_limit_read="5/minute")
+    url = "/api/v1/machines"
+    seen = []
+    for n in range(3):
+        response = await client.post(
+            url, json={"code": f"RL-{n}", "name": "x", "type": "TIG"}, headers=admin
+        )
+        assert response.status_code == 201
+        seen.append(response.headers["x-ratelimit-remaining"])
+        assert response.headers["x-ratelimit-limit"] == "3"
+        assert int(response.headers["x-ratelimit-reset"]) > 0
+    assert seen == ["2", "1", "0"]
+    refused = await client.post(
+        url, json={"code": "RL-X", "name": "x", "type": "TIG"}, headers=admin
+    )
+    problem = assert_problem(refused, 429, "RATE_LIMITED")
+    assert 0 < int(refused.headers["retry-after"]) <= 61
+    assert "write" in str(problem["detail"])
+    # Reads have their own budget; another credential has its own too.
+    assert (await client.get(url, headers=admin)).headers["x-ratelimit-limit"] == "5"
+    other = await make_key()
+    ok = await client.post(url, json={"code": "RL-Y", "name": "x", "type": "TIG"}, headers=other)
+    assert ok.status_code == 201
+    # Nothing was written by the refused request.
+    listed = (await client.get(url, headers=admin)).json()
+    assert "RL-X" not in [m["code"] for m in listed["items"]]
+
+
+async def test_failed_sign_ins_spend_the_ip_budget(make_client: Any, admin: Headers) -> None:
+    # The test client's peer is 127.0.0.1; trust only another proxy here.
+    client = make_client(rate_limit_auth="2/minute", trusted_proxies="10.0.0.1")
+    for _ in range(2):
+        assert_problem(
+            await client.get("/api/v1/machines", headers={"X-API-Key": "wk_guess"}),
+            401,
+            "UNAUTHORIZED",
+        )
+    assert_problem(
+        await client.get("/api/v1/machines", headers={"X-API-Key": "wk_guess"}), 429, "RATE_LIMITED"
+    )
+    assert_problem(await client.get("/api/v1/machines"), 429, "RATE_LIMITED")
+    # A forwarded address is believed only from a trusted proxy.
+    spoofed = await client.get("/api/v1/machines", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert_problem(spoofed, 429, "RATE_LIMITED")
+    # Health probes are never limited.
+    assert (await client.get("/health")).status_code == 200
+
+
+async def test_forwarded_addresses_from_trusted_proxies_count_separately(make_client: Any) -> None:
+    client = make_client(rate_limit_auth="1/minute", trusted_proxies="127.0.0.1")
+    first = await client.get("/api/v1/machines", headers={"X-Forwarded-For": "203.0.113.1"})
+    second = await client.get("/api/v1/machines", headers={"X-Forwarded-For": "203.0.113.2"})
+    again = await client.get("/api/v1/machines", headers={"X-Forwarded-For": "203.0.113.1"})
+    assert [first.status_code, second.status_code, again.status_code] == [401, 401, 429]
+
+
+async def test_replicas_share_one_budget_in_redis(
+    make_client: Any, admin: Headers, redis_url: str
+) -> None:
+    shared = {
+        "rate_limit_storage_uri": redis_url,
+        "rate_limit_read": "4/minute",
+        "rate_limit_prefix": f"test-{uuid.uuid4().hex}",
+    }
+    one, two = make_client(**shared), make_client(**shared)
+    codes = [
+        (await (one if n % 2 else two).get("/api/v1/machines", headers=admin)).status_code
+        for n in range(5)
+    ]
+    assert codes == [200, 200, 200, 200, 429]
+    assert_problem(await one.get("/api/v1/machines", headers=admin), 429, "RATE_LIMITED")
+
+
+async def test_redis_down_fails_open(make_client: Any, admin: Headers) -> None:
+    client = make_client(rate_limit_storage_uri="redis://127.0.0.1:1/0", rate_limit_read="1/minute")
+    for _ in range(3):
+        response = await client.get("/api/v1/machines", headers=admin)
+        assert response.status_code == 200
+        assert "x-ratelimit-limit" not in response.headers
+    status = (await client.get("/health/status")).json()
+    assert status["components"]["rate_limit_store"]["status"] == "down"
