@@ -11,7 +11,6 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.api import api_router
@@ -26,6 +25,7 @@ from app.core.middleware import (
     RequestLogMiddleware,
     RetryTransientReads,
     SecurityHeaders,
+    TrustedHosts,
 )
 from app.core.openapi import problem_media_types
 from app.core.ratelimit import RateLimiter, RateLimitHeaders
@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")
     if settings.is_production:
         app.add_middleware(HTTPSRedirect)
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
+    app.add_middleware(TrustedHosts, allowed_hosts=settings.allowed_hosts)
     # Outermost: the client's address and scheme from X-Forwarded-* of trusted proxies only.
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 

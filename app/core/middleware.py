@@ -228,3 +228,30 @@ class HTTPSRedirect:
             await RedirectResponse(str(url), status_code=308)(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+class TrustedHosts:
+    """400 problem+json for a Host header not in ALLOWED_HOSTS (`*.example.com` allowed)."""
+
+    def __init__(self, app: ASGIApp, allowed_hosts: list[str]) -> None:
+        self.app = app
+        self.allowed = [h.lower() for h in allowed_hosts]
+        self.any = "*" in self.allowed
+
+    def _allowed(self, host: str) -> bool:
+        return any(
+            host == pattern or (pattern.startswith("*.") and host.endswith(pattern[1:]))
+            for pattern in self.allowed
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.any or scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
+        if self._allowed(host.split(":")[0].lower()):
+            await self.app(scope, receive, send)
+            return
+        await problem_response(
+            400, "INVALID_HOST", "The Host header names no host this service answers for"
+        )(scope, receive, send)
