@@ -11,6 +11,7 @@ from app.imports.router import router as imports_router
 from app.inspections.router import router as inspections_router
 from app.inventory.router import router as items_router
 from app.machines.router import router as machines_router
+from app.scheduler.router import router as scheduler_router
 from app.templates.router import router as templates_router
 from app.users.router import router as users_router
 from app.work_orders.router import router as work_orders_router
@@ -29,5 +30,6 @@ for router in (
     items_router,
     entries_router,
     imports_router,
+    scheduler_router,
 ):
     api_router.include_router(router)

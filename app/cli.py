@@ -307,6 +307,41 @@ def import_file(
 
 
 @cli.command()
+def scheduler() -> None:
+    """Run the scheduled imports and housekeeping without the API (until SIGTERM/Ctrl+C)."""
+    import signal
+
+    from app.core.db import Database
+    from app.core.logger import configure_logging
+    from app.imports.service import Importer, recover_interrupted
+    from app.scheduler.service import Scheduler
+    from app.storage import create_storage
+
+    settings = _settings()
+    configure_logging(settings)
+
+    async def main() -> None:
+        db = Database(settings)
+        storage = create_storage(settings)
+        importer = Importer(db, storage, settings)
+        runner = Scheduler(db, importer, storage, settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await recover_interrupted(db)
+            await runner.start()
+            await stop.wait()
+        finally:
+            await runner.shutdown()
+            await importer.wait_idle()
+            await db.dispose()
+
+    asyncio.run(main())
+
+
+@cli.command()
 def openapi(
     output: Annotated[Path | None, typer.Option(help="Write here instead of stdout")] = None,
 ) -> None:

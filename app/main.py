@@ -32,6 +32,7 @@ from app.core.ratelimit import RateLimiter, RateLimitHeaders
 from app.health.router import router as health_router
 from app.imports.router import alias as upload_alias
 from app.imports.service import Importer, recover_interrupted
+from app.scheduler.service import Scheduler
 from app.storage import create_storage
 
 log = get_logger(__name__)
@@ -52,9 +53,16 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             await recover_interrupted(app.state.db)
         except Exception as exc:  # the database may be down at start: serve 503s, recover later
             log.error("import_recovery_failed", error=str(exc))
+        if settings.scheduler_enabled:
+            app.state.scheduler = Scheduler(
+                app.state.db, app.state.importer, app.state.storage, settings
+            )
+            await app.state.scheduler.start()
         try:
             yield
         finally:
+            if app.state.scheduler is not None:
+                await app.state.scheduler.shutdown()
             await app.state.importer.shutdown()
             if app.state.firebase is not None:
                 app.state.firebase.close()
@@ -77,6 +85,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.storage = create_storage(settings)
     app.state.firebase = FirebaseVerifier(settings) if settings.firebase_project_id else None
     app.state.rate_limiter = RateLimiter(settings)
+    app.state.scheduler = None
     if database is not None:
         app.state.db = database
         app.state.importer = Importer(database, app.state.storage, settings)

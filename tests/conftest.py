@@ -51,7 +51,11 @@ def anyio_backend() -> str:
 
 
 def make_settings(**overrides: object) -> Settings:
-    values: dict[str, object] = {"environment": "development", "log_level": "WARNING"}
+    values: dict[str, object] = {
+        "environment": "development",
+        "log_level": "WARNING",
+        "scheduler_enabled": False,
+    }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 

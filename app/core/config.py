@@ -101,6 +101,16 @@ class Settings(BaseSettings):
     rate_limit_upload: str = "10/minute"
     rate_limit_auth: str = "30/minute"
 
+    scheduler_enabled: bool = True
+    scheduler_sync_seconds: float = Field(default=30.0, gt=0)
+    import_source_roots: CommaList = Field(default_factory=lambda: ["./data/inbox"])
+    import_settle_seconds: float = Field(default=10.0, ge=0)
+    import_retry_base_seconds: float = Field(default=30.0, ge=0)
+    import_running_timeout_seconds: float = Field(default=2 * 3600.0, gt=0)
+    file_retention_days: int = Field(default=365, ge=1)
+    alert_webhook_url: str | None = None
+    alert_timeout_seconds: float = Field(default=5.0, gt=0)
+
     frontend_url: CommaList = Field(default_factory=lambda: ["http://localhost:3000"])
     allowed_hosts: CommaList = Field(default_factory=lambda: ["*"])
     trusted_proxies: CommaList = Field(default_factory=lambda: ["127.0.0.1"])
@@ -113,6 +123,7 @@ class Settings(BaseSettings):
         "import_allowed_formats",
         "admin_emails",
         "allowed_hosts",
+        "import_source_roots",
         mode="before",
     )
     @classmethod

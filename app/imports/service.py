@@ -180,6 +180,7 @@ class Job:
     upload: Upload
     storage_key: str
     parser_job: dict[str, Any]
+    keep_failed: bool = False
     background: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -205,16 +206,28 @@ class Importer:
         force: bool = False,
         created_by: str | None = None,
         wait: bool = False,
+        keep_failed: bool = False,
+        schedule_id: int | None = None,
+        source_path: str | None = None,
+        retry_of: int | None = None,
     ) -> tuple[ImportRecord, bool]:
         """Import `upload`; returns the record and whether it went to the background.
 
-        The upload's temp file belongs to the importer from here on.
+        The upload's temp file belongs to the importer from here on. `keep_failed` keeps a
+        failed record (scheduled imports: every attempt is on it); `retry_of` takes a failed
+        record up again (an atomic failed -> running transition) instead of making a new one.
         """
         try:
-            job = await self._claim_and_store(template, upload, source, on_error, force, created_by)
+            if retry_of is not None:
+                job = await self._reclaim(template, upload, retry_of, on_error)
+            else:
+                job = await self._claim_and_store(
+                    template, upload, source, on_error, force, created_by, schedule_id, source_path
+                )
         except BaseException:
             upload.discard()
             raise
+        job.keep_failed = keep_failed
         if upload.size > self.settings.import_sync_max_bytes and not wait:
             job.background.set()
         task = asyncio.create_task(self._run(job), name=f"import-{job.record_id}")
@@ -280,6 +293,8 @@ class Importer:
         on_error: str,
         force: bool,
         created_by: str | None,
+        schedule_id: int | None = None,
+        source_path: str | None = None,
     ) -> Job:
         key = new_key("imports", upload.file_format)
         record = ImportRecord(
@@ -298,6 +313,8 @@ class Importer:
             worker=WORKER_ID,
             started_at=utcnow(),
             created_by=created_by,
+            schedule_id=schedule_id,
+            source_path=source_path,
         )
 
         async def claim(session: AsyncSession) -> int:
@@ -332,6 +349,55 @@ class Importer:
             parser_job=parser_job(template, upload.path),
         )
 
+    async def _reclaim(
+        self, template: Template, upload: Upload, record_id: int, on_error: str
+    ) -> Job:
+        """Take a failed import up again: failed -> running in one conditional UPDATE, which
+        only one process can win; the file is the same (same sha256), so it stays stored."""
+
+        async def claim(session: AsyncSession) -> str | None:
+            result = await session.execute(
+                update(ImportRecord)
+                .where(
+                    ImportRecord.id == record_id,
+                    ImportRecord.status == ImportStatus.failed,
+                    ImportRecord.sha256 == upload.sha256,
+                )
+                .values(
+                    status=ImportStatus.running,
+                    dedupe_key=upload.sha256,
+                    attempts=ImportRecord.attempts + 1,
+                    worker=WORKER_ID,
+                    started_at=utcnow(),
+                    finished_at=None,
+                    message=None,
+                    errors=[],
+                    version=ImportRecord.version + 1,
+                )
+            )
+            if result.rowcount == 0:  # type: ignore[attr-defined]
+                return None
+            key: str | None = await session.scalar(
+                select(ImportRecord.storage_key).where(ImportRecord.id == record_id)
+            )
+            return key
+
+        try:
+            key = await self.db.run(claim)
+        except IntegrityError:
+            key = None
+        if key is None:
+            raise Conflict(f"Import {record_id} was taken up by another process")
+        return Job(
+            record_id=record_id,
+            template_id=template.id,
+            machine_id=template.machine_id,
+            on_error=on_error,
+            upload=upload,
+            storage_key=key,
+            parser_job=parser_job(template, upload.path),
+        )
+
     async def _imported_as(self, template_id: int, sha256: str) -> int | None:
         stmt = select(ImportRecord.id).where(
             ImportRecord.template_id == template_id, ImportRecord.dedupe_key == sha256
@@ -343,13 +409,15 @@ class Importer:
         try:
             return await self._insert(job, progress)
         except BaseException as exc:
+            if job.background.is_set() or job.keep_failed:
+                await self._fail(job.record_id, exc, progress)
+            else:
+                await self._forget(job.record_id, job.storage_key)
             if job.background.is_set():
                 # Nobody waits for a background import: its record carries the outcome.
-                await self._fail(job.record_id, exc, progress)
                 if isinstance(exc, asyncio.CancelledError):
                     raise
                 return await self.get(job.record_id)
-            await self._forget(job.record_id, job.storage_key)
             if isinstance(exc, RowProblems):
                 raise problem(
                     422,

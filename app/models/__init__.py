@@ -5,6 +5,7 @@ from app.models.base import Base
 from app.models.employee import Employee, EmployeeRole, Qualification, QualificationStandard
 from app.models.equipment import Equipment, EquipmentStatus
 from app.models.import_record import ImportRecord, ImportSource, ImportStatus
+from app.models.import_schedule import ImportSchedule
 from app.models.inspection import Inspection, InspectionMethod, InspectionResult, QualityLevel
 from app.models.item import Item, ItemCategory, StockMovement
 from app.models.machine import Machine, MachineStatus, MachineType
@@ -21,6 +22,7 @@ __all__ = [
     "Equipment",
     "EquipmentStatus",
     "ImportRecord",
+    "ImportSchedule",
     "ImportSource",
     "ImportStatus",
     "Inspection",

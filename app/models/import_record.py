@@ -57,3 +57,7 @@ class ImportRecord(Resource):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     file_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_by: Mapped[str | None] = mapped_column(String(100))
+    schedule_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("import_schedules.id", ondelete="SET NULL"), index=True
+    )
+    source_path: Mapped[str | None] = mapped_column(String(1000))

@@ -1,0 +1,156 @@
+"""The scheduler: APScheduler (AsyncIOScheduler) in the API process or alone
+(`workshop scheduler`).
+
+Schedules live in the database; every SCHEDULER_SYNC_SECONDS (and at once after an edit made
+through this process) the jobs are brought in step with them, so an edit needs no restart.
+APScheduler's job store is per process and never shared: what makes several schedulers safe is
+the claim each import makes in the database (see app.imports.service), not the job store.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import select, update
+
+from app.core.config import Settings
+from app.core.db import Database
+from app.core.logger import get_logger
+from app.imports.service import Importer
+from app.models import ImportSchedule
+from app.scheduler import runner
+from app.scheduler.schemas import JobRead, cron_trigger
+from app.storage import Storage
+
+log = get_logger(__name__)
+HOUSEKEEPING = {
+    "housekeeping:expire-files": "Delete stored files older than FILE_RETENTION_DAYS",
+    "housekeeping:stuck-imports": "Fail imports running past IMPORT_RUNNING_TIMEOUT_SECONDS",
+}
+
+
+class Scheduler:
+    def __init__(
+        self, db: Database, importer: Importer, storage: Storage, settings: Settings
+    ) -> None:
+        self.db, self.importer, self.storage, self.settings = db, importer, storage, settings
+        self.aps = AsyncIOScheduler(timezone=UTC)
+        self.versions: dict[int, int] = {}
+        self.last: dict[str, tuple[datetime, str]] = {}
+
+    async def start(self) -> None:
+        options: dict[str, Any] = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}
+        self.aps.add_job(
+            self.sync,
+            IntervalTrigger(seconds=self.settings.scheduler_sync_seconds),
+            id="sync",
+            **options,
+        )
+        self.aps.add_job(
+            self._expire, IntervalTrigger(hours=6), id="housekeeping:expire-files", **options
+        )
+        self.aps.add_job(
+            self._unstick, IntervalTrigger(minutes=5), id="housekeeping:stuck-imports", **options
+        )
+        self.aps.start()
+        await self.sync()
+        log.info("scheduler_started")
+
+    async def shutdown(self) -> None:
+        if self.aps.running:
+            self.aps.shutdown(wait=False)
+
+    async def sync(self) -> None:
+        """Add, change or remove schedule jobs to match the enabled schedules."""
+        try:
+            rows = await self.db.run(
+                lambda s: s.execute(
+                    select(
+                        ImportSchedule.id,
+                        ImportSchedule.version,
+                        ImportSchedule.cron,
+                        ImportSchedule.enabled,
+                    )
+                ),
+                write=False,
+            )
+        except Exception as exc:
+            log.error("scheduler_sync_failed", error=str(exc))
+            return
+        wanted = {row.id: row for row in rows.all() if row.enabled}
+        for schedule_id in set(self.versions) - set(wanted):
+            self.aps.remove_job(f"schedule:{schedule_id}")
+            del self.versions[schedule_id]
+        for schedule_id, row in wanted.items():
+            if self.versions.get(schedule_id) == row.version:
+                continue
+            job_id = f"schedule:{schedule_id}"
+            trigger = cron_trigger(row.cron)
+            self.aps.add_job(
+                self._run,
+                trigger,
+                args=[schedule_id],
+                id=job_id,
+                replace_existing=True,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=60,
+            )
+            self.versions[schedule_id] = row.version
+            await self._record_next_run(schedule_id, self.aps.get_job(job_id).next_run_time)
+
+    async def _record_next_run(self, schedule_id: int, next_run: datetime | None) -> None:
+        statement = (
+            update(ImportSchedule)
+            .where(ImportSchedule.id == schedule_id)
+            .values(next_run_at=next_run)
+        )
+        await self.db.run(lambda s: s.execute(statement))
+
+    async def _run(self, schedule_id: int) -> None:
+        job_id = f"schedule:{schedule_id}"
+        try:
+            report = await runner.run_schedule(self.db, self.importer, self.settings, schedule_id)
+            self.last[job_id] = (report.finished_at, report.status)
+        except Exception as exc:  # never silent: logged, and shown on /scheduler/jobs
+            log.error("schedule_run_failed", schedule_id=schedule_id, exc_info=exc)
+            self.last[job_id] = (datetime.now(UTC), "error")
+
+    async def _expire(self) -> None:
+        await self._housekeeping(
+            "housekeeping:expire-files", runner.expire_files(self.db, self.storage, self.settings)
+        )
+
+    async def _unstick(self) -> None:
+        await self._housekeeping(
+            "housekeeping:stuck-imports", runner.fail_stuck_imports(self.db, self.settings)
+        )
+
+    async def _housekeeping(self, job_id: str, work: Any) -> None:
+        try:
+            await work
+            self.last[job_id] = (datetime.now(UTC), "ok")
+        except Exception as exc:
+            log.error("housekeeping_failed", job=job_id, exc_info=exc)
+            self.last[job_id] = (datetime.now(UTC), "error")
+
+    def housekeeping_jobs(self) -> list[JobRead]:
+        jobs = []
+        for job_id, name in HOUSEKEEPING.items():
+            job = self.aps.get_job(job_id)
+            last = self.last.get(job_id)
+            jobs.append(
+                JobRead(
+                    id=job_id,
+                    name=name,
+                    kind="housekeeping",
+                    enabled=job is not None,
+                    next_run_at=job.next_run_time if job else None,
+                    last_run_at=last[0] if last else None,
+                    last_status=last[1] if last else None,
+                )
+            )
+        return jobs
