@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from app.api_keys.router import router as api_keys_router
 from app.auth.router import router as auth_router
+from app.dashboards.router import router as dashboards_router
 from app.employees.router import router as employees_router
 from app.entries.router import router as entries_router
 from app.equipment.router import router as equipment_router
@@ -31,5 +32,6 @@ for router in (
     entries_router,
     imports_router,
     scheduler_router,
+    dashboards_router,
 ):
     api_router.include_router(router)

@@ -1,0 +1,549 @@
+"""Dashboards: every figure aggregated in SQL (GROUP BY, CASE, window functions), a fixed
+number of queries per endpoint, never rows counted in Python. Definitions of each figure:
+docs/Dashboard_Metrics.md."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Integer, and_, case, cast, column, func, literal_column, or_, select, true
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.pagination import between, contains_any, eq, where
+from app.dashboards import schemas as s
+from app.dashboards.sql import as_date, bucket, day_range, days_between, ratio
+from app.models import (
+    Employee,
+    Equipment,
+    EquipmentStatus,
+    Inspection,
+    InspectionResult,
+    Item,
+    Qualification,
+    WorkOrder,
+    WorkOrderStatus,
+    WorkshopEntry,
+)
+
+CLOSED = (WorkOrderStatus.completed, WorkOrderStatus.cancelled)
+CONTINUITY = timedelta(days=183)  # ISO 9606-1: confirmed every six months
+ALERT_LIMIT = 100
+
+
+def _counts(rows: Sequence[Any]) -> dict[str, int]:
+    return {str(getattr(k, "value", k)): int(n) for k, n in rows}
+
+
+def _order_filters(q: s.DashboardQuery) -> list[Any]:
+    low, high = day_range(q.from_, q.to)
+    return where(
+        eq(WorkOrder.machine_id, q.machine_id),
+        eq(WorkOrder.assigned_welder_id, q.welder_id),
+        contains_any(q.client, WorkOrder.client),
+        WorkOrder.created_at >= low if low else None,
+        WorkOrder.created_at < high if high else None,
+    )
+
+
+def _inspection_filters(q: s.DashboardQuery) -> list[Any]:
+    low, high = day_range(q.from_, q.to)
+    client = None
+    if q.client:
+        client = Inspection.work_order_id.in_(
+            select(WorkOrder.id).where(*where(contains_any(q.client, WorkOrder.client)))
+        )
+    return where(
+        eq(Inspection.machine_id, q.machine_id),
+        eq(Inspection.welder_id, q.welder_id),
+        Inspection.inspected_at >= low if low else None,
+        Inspection.inspected_at < high if high else None,
+        client,
+    )
+
+
+async def stats(session: AsyncSession, q: s.DashboardQuery) -> s.Stats:
+    today = date.today()
+    horizon = today + timedelta(days=q.days)
+    orders = _order_filters(q)
+    by_status = (
+        await session.execute(
+            select(WorkOrder.status, func.count()).where(*orders).group_by(WorkOrder.status)
+        )
+    ).all()
+    overdue = await session.scalar(
+        select(func.count())
+        .select_from(WorkOrder)
+        .where(*orders, WorkOrder.due_date < today, WorkOrder.status.not_in(CLOSED))
+    )
+    equipment = (
+        await session.execute(
+            select(
+                Equipment.status,
+                func.count(),
+                func.sum(case((Equipment.next_calibration_due <= horizon, 1), else_=0)),
+            )
+            .where(*where(eq(Equipment.machine_id, q.machine_id)))
+            .group_by(Equipment.status)
+        )
+    ).all()
+    inspected = (
+        await session.execute(
+            select(
+                func.count(),
+                func.sum(case((Inspection.result == InspectionResult.passed, 1), else_=0)),
+            ).where(*_inspection_filters(q))
+        )
+    ).one()
+    low_stock = await session.scalar(
+        select(func.count()).select_from(Item).where(Item.quantity <= Item.reorder_level)
+    )
+    alerts = await qualification_alerts(session, today, horizon)
+    total_inspections, passed = int(inspected[0] or 0), int(inspected[1] or 0)
+    return s.Stats(
+        work_orders=s.WorkOrderSummary(
+            total=sum(n for _, n in by_status),
+            by_status=_counts(by_status),
+            overdue=int(overdue or 0),
+        ),
+        equipment=s.EquipmentSummary(
+            total=sum(int(n) for _, n, _ in equipment),
+            by_status={str(k.value): int(n) for k, n, _ in equipment},
+            calibration_due=sum(
+                int(d or 0) for k, _, d in equipment if k != EquipmentStatus.retired
+            ),
+        ),
+        inspections=s.InspectionSummary(
+            total=total_inspections, passed=passed, pass_rate=ratio(passed, total_inspections)
+        ),
+        inventory_alerts=int(low_stock or 0),
+        qualifications_expiring=sum(a.reason in ("expired", "expiring") for a in alerts),
+        qualification_alerts=alerts,
+    )
+
+
+async def qualification_alerts(
+    session: AsyncSession, today: date, horizon: date
+) -> list[s.QualificationAlert]:
+    """Expired, expiring before `horizon`, or six-month confirmation overdue; active people."""
+    confirmed = func.coalesce(Qualification.last_confirmed_on, Qualification.issued_on)
+    reason = case(
+        (Qualification.expires_on < today, "expired"),
+        (Qualification.expires_on <= horizon, "expiring"),
+        else_="continuity_overdue",
+    )
+    rows = (
+        await session.execute(
+            select(
+                Qualification.id,
+                Qualification.employee_id,
+                Employee.first_name,
+                Employee.last_name,
+                Qualification.certificate_number,
+                Qualification.process,
+                Qualification.expires_on,
+                Qualification.last_confirmed_on,
+                reason,
+            )
+            .join(Employee, Employee.id == Qualification.employee_id)
+            .where(
+                Employee.active.is_(True),
+                or_(Qualification.expires_on <= horizon, confirmed < today - CONTINUITY),
+            )
+            .order_by(func.coalesce(Qualification.expires_on, confirmed), Qualification.id)
+            .limit(ALERT_LIMIT)
+        )
+    ).all()
+    return [
+        s.QualificationAlert(
+            qualification_id=r[0],
+            employee_id=r[1],
+            employee_name=f"{r[2]} {r[3]}",
+            certificate_number=r[4],
+            process=r[5],
+            expires_on=r[6],
+            last_confirmed_on=r[7],
+            reason=r[8],
+        )
+        for r in rows
+    ]
+
+
+async def work_orders(
+    session: AsyncSession, q: s.DashboardQuery, dialect: str
+) -> s.WorkOrderDashboard:
+    today = date.today()
+    filters = _order_filters(q)
+    by_status = (
+        await session.execute(
+            select(WorkOrder.status, func.count()).where(*filters).group_by(WorkOrder.status)
+        )
+    ).all()
+    by_priority = (
+        await session.execute(
+            select(WorkOrder.priority, func.count()).where(*filters).group_by(WorkOrder.priority)
+        )
+    ).all()
+    overdue = (
+        await session.execute(
+            select(
+                WorkOrder.id,
+                WorkOrder.order_id,
+                WorkOrder.client,
+                WorkOrder.due_date,
+                WorkOrder.status,
+                WorkOrder.priority,
+                Employee.first_name,
+                Employee.last_name,
+            )
+            .outerjoin(Employee, Employee.id == WorkOrder.assigned_welder_id)
+            .where(*filters, WorkOrder.due_date < today, WorkOrder.status.not_in(CLOSED))
+            .order_by(WorkOrder.due_date, WorkOrder.id)
+            .limit(ALERT_LIMIT)
+        )
+    ).all()
+    completed = [
+        *filters,
+        WorkOrder.status == WorkOrderStatus.completed,
+        WorkOrder.completed_at.is_not(None),
+    ]
+    week = bucket(WorkOrder.completed_at, "week", dialect)
+    weekly = (
+        await session.execute(
+            select(week, func.count()).where(*completed).group_by(week).order_by(week)
+        )
+    ).all()
+    done_day = bucket(WorkOrder.completed_at, "day", dialect)
+    timing = (
+        await session.execute(
+            select(
+                func.sum(case((WorkOrder.due_date.is_not(None), 1), else_=0)),
+                func.sum(
+                    case(
+                        (and_(WorkOrder.due_date.is_not(None), done_day <= WorkOrder.due_date), 1),
+                        else_=0,
+                    )
+                ),
+                func.avg(days_between(WorkOrder.created_at, WorkOrder.completed_at, dialect)),
+            ).where(*completed)
+        )
+    ).one()
+    return s.WorkOrderDashboard(
+        by_status=_counts(by_status),
+        by_priority=_counts(by_priority),
+        overdue=[
+            s.OverdueOrder(
+                id=r[0],
+                order_id=r[1],
+                client=r[2],
+                due_date=r[3],
+                days_overdue=(today - as_date(r[3])).days,
+                status=r[4].value,
+                priority=r[5].value,
+                assigned_welder_name=f"{r[6]} {r[7]}" if r[6] else None,
+            )
+            for r in overdue
+        ],
+        completed_per_week=[s.WeekCount(week=as_date(w), count=n) for w, n in weekly],
+        on_time_rate=ratio(int(timing[1] or 0), int(timing[0] or 0)),
+        lead_time_days=round(float(timing[2]), 2) if timing[2] is not None else None,
+    )
+
+
+async def equipment(session: AsyncSession, q: s.DashboardQuery) -> s.EquipmentDashboard:
+    today = date.today()
+    scope = where(eq(Equipment.machine_id, q.machine_id))
+    by_status = (
+        await session.execute(
+            select(Equipment.status, func.count()).where(*scope).group_by(Equipment.status)
+        )
+    ).all()
+    by_type = (
+        await session.execute(
+            select(Equipment.type, func.count()).where(*scope).group_by(Equipment.type)
+        )
+    ).all()
+    due = (
+        await session.execute(
+            select(
+                Equipment.id,
+                Equipment.code,
+                Equipment.name,
+                Equipment.type,
+                Equipment.next_calibration_due,
+            )
+            .where(
+                *scope,
+                Equipment.status != EquipmentStatus.retired,
+                Equipment.next_calibration_due <= today + timedelta(days=q.days),
+            )
+            .order_by(Equipment.next_calibration_due, Equipment.id)
+            .limit(2 * ALERT_LIMIT)
+        )
+    ).all()
+    items = [
+        s.CalibrationItem(
+            id=r[0],
+            code=r[1],
+            name=r[2],
+            type=r[3],
+            next_calibration_due=r[4],
+            days_left=(as_date(r[4]) - today).days,
+        )
+        for r in due
+    ]
+    return s.EquipmentDashboard(
+        by_status=_counts(by_status),
+        by_type=_counts(by_type),
+        calibration_overdue=[i for i in items if i.days_left < 0],
+        calibration_due_soon=[i for i in items if i.days_left >= 0],
+    )
+
+
+async def inspections(
+    session: AsyncSession, q: s.DashboardQuery, dialect: str
+) -> s.InspectionDashboard:
+    filters = _inspection_filters(q)
+    passed = case((Inspection.result == InspectionResult.passed, 1), else_=0)
+    not_passed = case((Inspection.result != InspectionResult.passed, 1), else_=0)
+    # A weld is its work order + weld reference; an inspection without a reference is its own.
+    weld = [
+        Inspection.work_order_id,
+        Inspection.weld_reference,
+        case((Inspection.weld_reference.is_(None), Inspection.id), else_=None),
+    ]
+    welds = (
+        select(
+            Inspection.welder_id,
+            Inspection.machine_id,
+            Inspection.method,
+            WorkOrder.client,
+            Inspection.result,
+            func.row_number()
+            .over(partition_by=weld, order_by=(Inspection.inspected_at, Inspection.id))
+            .label("nth"),
+            func.max(not_passed).over(partition_by=weld).label("repaired"),
+        )
+        .outerjoin(WorkOrder, WorkOrder.id == Inspection.work_order_id)
+        .where(*filters)
+        .subquery()
+    )
+    first = welds.c.nth == 1
+
+    async def quality(
+        inspection_key: Any, weld_key: Any, join_client: bool = False
+    ) -> list[s.Quality]:
+        """Per value of the key (None: the whole set): inspection and weld figures."""
+        label = inspection_key if inspection_key is not None else literal_column("'all'")
+        base = select(label, func.count(), func.sum(passed)).where(*filters)
+        if join_client:
+            base = base.outerjoin(WorkOrder, WorkOrder.id == Inspection.work_order_id)
+        if inspection_key is not None:
+            base = base.group_by(inspection_key)
+        by_inspection = (await session.execute(base)).all()
+        weld_label = weld_key if weld_key is not None else literal_column("'all'")
+        per_weld = select(
+            weld_label,
+            func.count(),
+            func.sum(case((welds.c.result == InspectionResult.passed, 1), else_=0)),
+            func.sum(welds.c.repaired),
+        ).where(first)
+        if weld_key is not None:
+            per_weld = per_weld.group_by(weld_key)
+        by_weld = (await session.execute(per_weld)).all()
+        weld_stats = {k: (int(n), int(fp or 0), int(rp or 0)) for k, n, fp, rp in by_weld}
+        out = []
+        for key, n, ok in by_inspection:
+            if not n:
+                continue
+            w, fp, rp = weld_stats.get(key, (0, 0, 0))
+            out.append(
+                s.Quality(
+                    key=str(getattr(key, "value", key)),
+                    inspections=int(n),
+                    passed=int(ok or 0),
+                    pass_rate=ratio(int(ok or 0), int(n)),
+                    welds=w,
+                    first_pass=fp,
+                    first_pass_yield=ratio(fp, w),
+                    repaired=rp,
+                    repair_rate=ratio(rp, w),
+                )
+            )
+        return sorted(out, key=lambda x: (-x.inspections, x.key))
+
+    overall = await quality(None, None)
+    return s.InspectionDashboard(
+        overall=overall[0]
+        if overall
+        else s.Quality(
+            key="all",
+            inspections=0,
+            passed=0,
+            pass_rate=0,
+            welds=0,
+            first_pass=0,
+            first_pass_yield=0,
+            repaired=0,
+            repair_rate=0,
+        ),
+        by_welder=await quality(Inspection.welder_id, welds.c.welder_id, False),
+        by_machine=await quality(Inspection.machine_id, welds.c.machine_id, False),
+        by_method=await quality(Inspection.method, welds.c.method, False),
+        by_client=await quality(WorkOrder.client, welds.c.client, True),
+        defects=await _defects(session, filters, dialect),
+        weekly=await _weekly(session, filters, dialect),
+    )
+
+
+async def _defects(session: AsyncSession, filters: list[Any], dialect: str) -> list[s.DefectCount]:
+    """ISO 6520-1 codes by number of imperfections, most frequent first (a Pareto)."""
+    if dialect == "postgresql":
+        element = (
+            func.jsonb_array_elements(Inspection.defects)
+            .table_valued(column("value", JSONB))
+            .alias("d")
+        )
+        code = cast(element.c.value["code"].astext, Integer)
+        amount = func.coalesce(cast(element.c.value["count"].astext, Integer), 1)
+    elif dialect == "mysql":
+        element = (
+            func.json_table(
+                Inspection.defects,
+                literal_column("'$[*]' COLUMNS (code INT PATH '$.code', cnt INT PATH '$.count')"),
+            )
+            .table_valued("code", "cnt")
+            .alias("d")
+        )
+        code, amount = element.c.code, func.coalesce(element.c.cnt, 1)  # type: ignore[assignment]
+    else:
+        element = func.json_each(Inspection.defects).table_valued("value").alias("d")
+        code = cast(func.json_extract(element.c.value, "$.code"), Integer)
+        amount = func.coalesce(func.json_extract(element.c.value, "$.count"), 1)
+    total = func.sum(amount)
+    rows = (
+        await session.execute(
+            select(code, total)
+            .select_from(Inspection)
+            .join(element, true())
+            .where(*filters)
+            .group_by(code)
+            .order_by(total.desc(), code)
+        )
+    ).all()
+    grand = sum(int(n) for _, n in rows)
+    out, running = [], 0
+    for defect, n in rows:
+        running += int(n)
+        out.append(
+            s.DefectCount(
+                code=int(defect),
+                count=int(n),
+                share=ratio(int(n), grand),
+                cumulative_share=ratio(running, grand),
+            )
+        )
+    return out
+
+
+async def _weekly(session: AsyncSession, filters: list[Any], dialect: str) -> list[s.WeekQuality]:
+    week = bucket(Inspection.inspected_at, "week", dialect)
+    rows = (
+        await session.execute(
+            select(
+                week,
+                func.count(),
+                func.sum(case((Inspection.result == InspectionResult.passed, 1), else_=0)),
+            )
+            .where(*filters)
+            .group_by(week)
+            .order_by(week)
+        )
+    ).all()
+    return [
+        s.WeekQuality(
+            week=as_date(w),
+            inspections=int(n),
+            passed=int(p or 0),
+            pass_rate=ratio(int(p or 0), int(n)),
+        )
+        for w, n, p in rows
+    ]
+
+
+async def inventory_alerts(session: AsyncSession) -> list[s.InventoryAlert]:
+    """Items at or below their reorder level, the emptiest (relative to its level) first."""
+    cover = Item.quantity / func.nullif(Item.reorder_level, 0)
+    suggested = case(
+        (Item.reorder_quantity.is_not(None), Item.reorder_quantity),
+        else_=2 * Item.reorder_level - Item.quantity,
+    )
+    rows = (
+        await session.execute(
+            select(
+                Item.id,
+                Item.item_id,
+                Item.item_name,
+                Item.category,
+                Item.unit,
+                Item.quantity,
+                Item.reorder_level,
+                suggested,
+            )
+            .where(Item.quantity <= Item.reorder_level)
+            .order_by(func.coalesce(cover, 0), Item.quantity, Item.id)
+            .limit(2 * ALERT_LIMIT)
+        )
+    ).all()
+    return [
+        s.InventoryAlert(
+            id=r[0],
+            item_id=r[1],
+            item_name=r[2],
+            category=r[3].value,
+            unit=r[4],
+            quantity=float(r[5]),
+            reorder_level=float(r[6]),
+            suggested_order=float(max(r[7], 0)),
+        )
+        for r in rows
+    ]
+
+
+async def production(session: AsyncSession, q: s.ProductionQuery, dialect: str) -> s.Production:
+    low, high = day_range(q.from_, q.to)
+    period = bucket(WorkshopEntry.recorded_at, q.bucket, dialect)
+    value = WorkshopEntry.data[q.field].as_float() if q.field else None
+    aggregate = getattr(func, q.agg)(value) if value is not None else literal_column("NULL")
+    rows = (
+        await session.execute(
+            select(WorkshopEntry.machine_id, period, func.count(), aggregate)
+            .where(
+                *where(
+                    eq(WorkshopEntry.machine_id, q.machine_id),
+                    eq(WorkshopEntry.template_id, q.template_id),
+                    between(WorkshopEntry.recorded_at, low, None),
+                    WorkshopEntry.recorded_at < high if high else None,
+                ),
+                WorkshopEntry.recorded_at.is_not(None),
+            )
+            .group_by(WorkshopEntry.machine_id, period)
+            .order_by(period, WorkshopEntry.machine_id)
+        )
+    ).all()
+    return s.Production(
+        bucket=q.bucket,
+        field=q.field,
+        agg=q.agg,
+        points=[
+            s.ProductionPoint(
+                machine_id=m,
+                bucket=as_date(b),
+                entries=int(n),
+                value=round(float(v), 6) if v is not None else None,
+            )
+            for m, b, n, v in rows
+        ],
+    )

@@ -1,0 +1,66 @@
+"""The few expressions that differ per database, written once: time buckets and durations.
+
+Everything else in the dashboards is portable SQLAlchemy (GROUP BY, CASE, window functions,
+JSON operators).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import Date, Float, cast, func, literal_column
+from sqlalchemy.sql.elements import ColumnElement
+
+Bucket = Literal["day", "week", "month"]
+
+
+def bucket(column: Any, unit: Bucket, dialect: str) -> ColumnElement[Any]:
+    """The first day (a date, weeks start on Monday) of the bucket a timestamp falls in."""
+    if dialect == "postgresql":
+        return cast(func.date_trunc(unit, column), Date)
+    if dialect == "mysql":
+        day = func.date(column)
+        if unit == "day":
+            return day
+        if unit == "week":
+            return func.date_sub(day, literal_column(f"INTERVAL WEEKDAY({_sql(column)}) DAY"))
+        return func.date_format(column, "%Y-%m-01")
+    if unit == "day":
+        return func.date(column)
+    if unit == "week":  # SQLite: back to the last Monday
+        return func.date(column, "weekday 0", "-6 days")
+    return func.date(column, "start of month")
+
+
+def _sql(column: Any) -> str:
+    return str(column.expression if hasattr(column, "expression") else column)
+
+
+def days_between(start: Any, end: Any, dialect: str) -> ColumnElement[Any]:
+    """Fractional days from `start` to `end` (timestamps)."""
+    if dialect == "postgresql":
+        return func.extract("epoch", end - start) / 86400.0
+    if dialect == "mysql":
+        return func.timestampdiff(literal_column("SECOND"), start, end) / 86400.0
+    return cast(func.julianday(end) - func.julianday(start), Float)
+
+
+def as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def day_range(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
+    """[start 00:00 UTC, the day after end 00:00 UTC): both ends inclusive as dates."""
+    low = datetime.combine(start, time(), UTC) if start else None
+    high = datetime.combine(end + timedelta(days=1), time(), UTC) if end else None
+    return low, high
+
+
+def ratio(part: int, whole: int) -> float:
+    """part / whole, 0.0 for an empty whole (never a division by zero)."""
+    return round(part / whole, 4) if whole else 0.0
