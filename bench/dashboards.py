@@ -40,12 +40,12 @@ def fill(sync_url: str, rows: int) -> None:
     stamp = {"created_at": now, "updated_at": now, "version": 1}
     with engine.begin() as conn:
         conn.execute(t["machines"].insert(), [{"code": f"M{i}", "name": f"M{i}", "type": "robot",
-                                               "status": "active", "metadata": "{}", **stamp} for i in range(20)])
+                                               "status": "active", "metadata": {}, **stamp} for i in range(20)])
         conn.execute(t["employees"].insert(), [{"employee_number": f"E{i}", "first_name": "W",
                                                 "last_name": str(i), "role": "welder", "active": True, **stamp}
                                                for i in range(50)])
         conn.execute(t["templates"].insert(), [{"name": "bench", "machine_id": 1, "header_row": 1,
-                                                "mapping": "[]", "timezone": "UTC", "active": True, **stamp}])
+                                                "mapping": [], "timezone": "UTC", "active": True, **stamp}])
     statuses = ["open", "in_progress", "on_hold", "completed", "cancelled"]
     results = ["Pass"] * 8 + ["Fail", "Rework"]
     batch = 20_000
@@ -61,12 +61,12 @@ def fill(sync_url: str, rows: int) -> None:
             conn.execute(t["inspections"].insert(), [{
                 "work_order_id": 1 + i, "machine_id": 1 + i % 20, "welder_id": 1 + i % 50,
                 "method": "VT" if i % 3 else "UT", "result": results[i % 10],
-                "weld_reference": f"W{i % 4}", "defects": '[{"code": 2011, "count": 1}]' if i % 10 == 8 else "[]",
+                "weld_reference": f"W{i % 4}", "defects": [{"code": 2011, "count": 1}] if i % 10 == 8 else [],
                 "inspected_at": now - timedelta(minutes=rng.randint(0, 500_000)), **stamp} for i in n])
             conn.execute(t["workshop_entries"].insert(), [{
                 "template_id": 1, "machine_id": 1 + i % 20, "row_number": i,
                 "recorded_at": now - timedelta(minutes=rng.randint(0, 500_000)),
-                "data": f'{{"arc_time_s": {i % 97}}}', "created_at": now} for i in n])
+                "data": {"arc_time_s": i % 97}, "created_at": now} for i in n])
     engine.dispose()
     del migrations
 
