@@ -24,6 +24,7 @@ lint: setup
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
 	$(UV) run mypy
+	$(UV) run bandit -q -c pyproject.toml -r app
 
 test: lint
 	bash scripts/ensure-services.sh

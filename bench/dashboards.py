@@ -22,10 +22,16 @@ import httpx
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import database, serve, table  # noqa: E402
+from bench.common import database, serve, table
 
-ENDPOINTS = ["stats", "workorders", "equipment", "inspections", "inventory/alerts",
-             "production?bucket=day&field=arc_time_s&agg=sum"]
+ENDPOINTS = [
+    "stats",
+    "workorders",
+    "equipment",
+    "inspections",
+    "inventory/alerts",
+    "production?bucket=day&field=arc_time_s&agg=sum",
+]
 
 
 def fill(sync_url: str, rows: int) -> None:
@@ -39,34 +45,105 @@ def fill(sync_url: str, rows: int) -> None:
     now = datetime.now(UTC).replace(tzinfo=None)
     stamp = {"created_at": now, "updated_at": now, "version": 1}
     with engine.begin() as conn:
-        conn.execute(t["machines"].insert(), [{"code": f"M{i}", "name": f"M{i}", "type": "robot",
-                                               "status": "active", "metadata": {}, **stamp} for i in range(20)])
-        conn.execute(t["employees"].insert(), [{"employee_number": f"E{i}", "first_name": "W",
-                                                "last_name": str(i), "role": "welder", "active": True, **stamp}
-                                               for i in range(50)])
-        conn.execute(t["templates"].insert(), [{"name": "bench", "machine_id": 1, "header_row": 1,
-                                                "mapping": [], "timezone": "UTC", "active": True, **stamp}])
+        conn.execute(
+            t["machines"].insert(),
+            [
+                {
+                    "code": f"M{i}",
+                    "name": f"M{i}",
+                    "type": "robot",
+                    "status": "active",
+                    "metadata": {},
+                    **stamp,
+                }
+                for i in range(20)
+            ],
+        )
+        conn.execute(
+            t["employees"].insert(),
+            [
+                {
+                    "employee_number": f"E{i}",
+                    "first_name": "W",
+                    "last_name": str(i),
+                    "role": "welder",
+                    "active": True,
+                    **stamp,
+                }
+                for i in range(50)
+            ],
+        )
+        conn.execute(
+            t["templates"].insert(),
+            [
+                {
+                    "name": "bench",
+                    "machine_id": 1,
+                    "header_row": 1,
+                    "mapping": [],
+                    "timezone": "UTC",
+                    "active": True,
+                    **stamp,
+                }
+            ],
+        )
     statuses = ["open", "in_progress", "on_hold", "completed", "cancelled"]
     results = ["Pass"] * 8 + ["Fail", "Rework"]
     batch = 20_000
     with engine.begin() as conn:
         for start in range(0, rows, batch):
             n = range(start, min(start + batch, rows))
-            conn.execute(t["work_orders"].insert(), [{
-                "order_id": f"WO-{i}", "client": f"Client {i % 300}", "assigned_welder_id": 1 + i % 50,
-                "machine_id": 1 + i % 20, "quantity": 1, "status": statuses[i % 5],
-                "priority": "normal", "due_date": date.today() - timedelta(days=rng.randint(-60, 60)),
-                "completed_at": now - timedelta(days=rng.randint(0, 365)) if i % 5 == 3 else None,
-                **{**stamp, "created_at": now - timedelta(days=rng.randint(0, 400))}} for i in n])
-            conn.execute(t["inspections"].insert(), [{
-                "work_order_id": 1 + i, "machine_id": 1 + i % 20, "welder_id": 1 + i % 50,
-                "method": "VT" if i % 3 else "UT", "result": results[i % 10],
-                "weld_reference": f"W{i % 4}", "defects": [{"code": 2011, "count": 1}] if i % 10 == 8 else [],
-                "inspected_at": now - timedelta(minutes=rng.randint(0, 500_000)), **stamp} for i in n])
-            conn.execute(t["workshop_entries"].insert(), [{
-                "template_id": 1, "machine_id": 1 + i % 20, "row_number": i,
-                "recorded_at": now - timedelta(minutes=rng.randint(0, 500_000)),
-                "data": {"arc_time_s": i % 97}, "created_at": now} for i in n])
+            conn.execute(
+                t["work_orders"].insert(),
+                [
+                    {
+                        "order_id": f"WO-{i}",
+                        "client": f"Client {i % 300}",
+                        "assigned_welder_id": 1 + i % 50,
+                        "machine_id": 1 + i % 20,
+                        "quantity": 1,
+                        "status": statuses[i % 5],
+                        "priority": "normal",
+                        "due_date": date.today() - timedelta(days=rng.randint(-60, 60)),
+                        "completed_at": now - timedelta(days=rng.randint(0, 365))
+                        if i % 5 == 3
+                        else None,
+                        **stamp, "created_at": now - timedelta(days=rng.randint(0, 400)),
+                    }
+                    for i in n
+                ],
+            )
+            conn.execute(
+                t["inspections"].insert(),
+                [
+                    {
+                        "work_order_id": 1 + i,
+                        "machine_id": 1 + i % 20,
+                        "welder_id": 1 + i % 50,
+                        "method": "VT" if i % 3 else "UT",
+                        "result": results[i % 10],
+                        "weld_reference": f"W{i % 4}",
+                        "defects": [{"code": 2011, "count": 1}] if i % 10 == 8 else [],
+                        "inspected_at": now - timedelta(minutes=rng.randint(0, 500_000)),
+                        **stamp,
+                    }
+                    for i in n
+                ],
+            )
+            conn.execute(
+                t["workshop_entries"].insert(),
+                [
+                    {
+                        "template_id": 1,
+                        "machine_id": 1 + i % 20,
+                        "row_number": i,
+                        "recorded_at": now - timedelta(minutes=rng.randint(0, 500_000)),
+                        "data": {"arc_time_s": i % 97},
+                        "created_at": now,
+                    }
+                    for i in n
+                ],
+            )
     engine.dispose()
     del migrations
 
@@ -82,7 +159,9 @@ def measure(client: httpx.Client, path: str, runs: int) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--backends", default="sqlite")
     parser.add_argument("--runs", type=int, default=7)
@@ -94,21 +173,41 @@ def main() -> None:
             with database(backend, work) as (app_url, sync_url):
                 import subprocess
 
-                subprocess.run([str(Path(sys.executable).parent / "workshop"), "db", "upgrade"],
-                               env={**__import__("os").environ, "DATABASE_URL": app_url},
-                               check=True, capture_output=True)
+                subprocess.run(
+                    [str(Path(sys.executable).parent / "workshop"), "db", "upgrade"],
+                    env={**__import__("os").environ, "DATABASE_URL": app_url},
+                    check=True,
+                    capture_output=True,
+                )
                 started = time.perf_counter()
                 fill(sync_url, args.rows)
                 filled = time.perf_counter() - started
-                with serve(app_url, work, RATE_LIMIT_ENABLED="false", SCHEDULER_ENABLED="false") as server, \
-                        server.client() as client:
+                with (
+                    serve(
+                        app_url, work, RATE_LIMIT_ENABLED="false", SCHEDULER_ENABLED="false"
+                    ) as server,
+                    server.client() as client,
+                ):
                     for path in ENDPOINTS:
                         median, worst = measure(client, path, args.runs)
-                        results.append([backend, f"{args.rows:,}", path.split("?")[0],
-                                        f"{median:,.0f}", f"{worst:,.0f}", f"{filled:.0f}"])
-    print(table(f"Dashboards over {args.rows:,} work orders, inspections and entries "
-                f"(median of {args.runs} runs, real uvicorn)",
-                ["database", "rows each", "endpoint", "median ms", "worst ms", "fill s"], results))
+                        results.append(
+                            [
+                                backend,
+                                f"{args.rows:,}",
+                                path.split("?")[0],
+                                f"{median:,.0f}",
+                                f"{worst:,.0f}",
+                                f"{filled:.0f}",
+                            ]
+                        )
+    print(
+        table(
+            f"Dashboards over {args.rows:,} work orders, inspections and entries "
+            f"(median of {args.runs} runs, real uvicorn)",
+            ["database", "rows each", "endpoint", "median ms", "worst ms", "fill s"],
+            results,
+        )
+    )
 
 
 if __name__ == "__main__":

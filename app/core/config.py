@@ -116,6 +116,7 @@ class Settings(BaseSettings):
     trusted_proxies: CommaList = Field(default_factory=lambda: ["127.0.0.1"])
     max_request_body: int = Field(default=1024 * 1024, gt=0)
     docs_enabled: bool | None = None
+    metrics_enabled: bool = True
 
     @field_validator(
         "frontend_url",

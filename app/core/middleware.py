@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import internal_error_response, problem_response
 from app.core.logger import get_logger
+from app.core.metrics import observe_request
 
 access_log = get_logger("workshop.access")
 log = get_logger(__name__)
@@ -60,13 +61,16 @@ class RequestLogMiddleware:
                 raise
             await internal_error_response()(scope, receive, send_wrapper)
         finally:
+            route = route_template(scope) or "<unmatched>"
+            elapsed = time.perf_counter() - start
+            observe_request(scope["method"], route, status, elapsed)
             access_log.info(
                 "request",
                 method=scope["method"],
-                route=route_template(scope) or "<unmatched>",
+                route=route,
                 path=scope.get("path"),
                 status=status,
-                duration_ms=round((time.perf_counter() - start) * 1000, 2),
+                duration_ms=round(elapsed * 1000, 2),
                 principal=_state(scope).get("principal"),
                 client=(scope.get("client") or ("-",))[0],
             )

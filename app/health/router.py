@@ -6,13 +6,16 @@ import time
 from typing import Literal
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from app.auth.deps import public
 from app.core.config import app_version
 from app.core.db import get_db
+from app.core.errors import NotFound
 from app.core.logger import get_logger
+from app.core.metrics import DB_POOL_IN_USE, DB_POOL_SIZE, REGISTRY
 
 router = APIRouter(tags=["health"])
 log = get_logger(__name__)
@@ -97,3 +100,20 @@ async def health_status(request: Request) -> StatusReport:
     return StatusReport(
         status=overall, version=app_version(), uptime_s=_uptime(request), components=components
     )
+
+
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
+)
+@public
+async def metrics(request: Request) -> PlainTextResponse:
+    """Prometheus metrics (METRICS_ENABLED): requests and latency by route, imports and rows
+    by outcome, scheduler runs by outcome, database pool use."""
+    if not request.app.state.settings.metrics_enabled:
+        raise NotFound("Metrics are disabled (METRICS_ENABLED=false)")
+    pool = get_db(request).engine.pool
+    DB_POOL_IN_USE.set(getattr(pool, "checkedout", lambda: 0)())
+    DB_POOL_SIZE.set(getattr(pool, "size", lambda: 0)())
+    return PlainTextResponse(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

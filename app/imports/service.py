@@ -50,6 +50,7 @@ from app.core.errors import (
     problem,
 )
 from app.core.logger import get_logger
+from app.core.metrics import IMPORT_ROWS, IMPORTS
 from app.imports.parser import parse
 from app.imports.sniff import Limits, Rejected, inspect_file
 from app.models import ImportRecord, ImportSource, ImportStatus, Template, WorkshopEntry
@@ -181,6 +182,7 @@ class Job:
     storage_key: str
     parser_job: dict[str, Any]
     keep_failed: bool = False
+    source: str = "upload"
     background: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -227,7 +229,7 @@ class Importer:
         except BaseException:
             upload.discard()
             raise
-        job.keep_failed = keep_failed
+        job.keep_failed, job.source = keep_failed, source.value
         if upload.size > self.settings.import_sync_max_bytes and not wait:
             job.background.set()
         task = asyncio.create_task(self._run(job), name=f"import-{job.record_id}")
@@ -409,6 +411,7 @@ class Importer:
         try:
             return await self._insert(job, progress)
         except BaseException as exc:
+            IMPORTS.labels(job.source, "failed").inc()
             if job.background.is_set() or job.keep_failed:
                 await self._fail(job.record_id, exc, progress)
             else:
@@ -482,6 +485,9 @@ class Importer:
                 )
             )
         log.info("import_completed", import_id=job.record_id, rows=total - failed, failed=failed)
+        IMPORTS.labels(job.source, "completed").inc()
+        IMPORT_ROWS.labels("imported").inc(total - failed)
+        IMPORT_ROWS.labels("failed").inc(failed)
         return await self.get(job.record_id)
 
     @staticmethod

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.logger import get_logger
+from app.core.metrics import SCHEDULER_RUNS
 from app.imports.service import Importer
 from app.models import ImportSchedule
 from app.scheduler import runner
@@ -115,9 +116,11 @@ class Scheduler:
         try:
             report = await runner.run_schedule(self.db, self.importer, self.settings, schedule_id)
             self.last[job_id] = (report.finished_at, report.status)
+            SCHEDULER_RUNS.labels(report.status).inc()
         except Exception as exc:  # never silent: logged, and shown on /scheduler/jobs
             log.error("schedule_run_failed", schedule_id=schedule_id, exc_info=exc)
             self.last[job_id] = (datetime.now(UTC), "error")
+            SCHEDULER_RUNS.labels("error").inc()
 
     async def _expire(self) -> None:
         await self._housekeeping(
