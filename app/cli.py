@@ -356,6 +356,21 @@ def openapi(
         typer.echo(f"wrote {output}")
 
 
+@cli.command()
+def docs(
+    folder: Annotated[Path, typer.Option(help="Where to write")] = Path("docs"),
+) -> None:
+    """Write docs/API_Reference.md (from the OpenAPI spec) and docs/Database_Schema.md (from the
+    models)."""
+    from app.core.reference import api_reference, database_schema
+    from app.main import create_app
+
+    spec = create_app(_settings()).openapi()
+    (folder / "API_Reference.md").write_text(api_reference(spec), encoding="utf-8")
+    (folder / "Database_Schema.md").write_text(database_schema(), encoding="utf-8")
+    typer.echo(f"wrote {folder / 'API_Reference.md'} and {folder / 'Database_Schema.md'}")
+
+
 def main() -> None:
     cli()
 

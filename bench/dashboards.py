@@ -108,7 +108,8 @@ def fill(sync_url: str, rows: int) -> None:
                         "completed_at": now - timedelta(days=rng.randint(0, 365))
                         if i % 5 == 3
                         else None,
-                        **stamp, "created_at": now - timedelta(days=rng.randint(0, 400)),
+                        **stamp,
+                        "created_at": now - timedelta(days=rng.randint(0, 400)),
                     }
                     for i in n
                 ],

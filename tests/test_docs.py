@@ -38,3 +38,14 @@ def test_every_error_code_is_documented() -> None:
     missing = codes_in_code() - documented
     assert not missing, f"add to docs/Error_Codes.md: {sorted(missing)}"
     assert {"ZIP_BOMB", "NOT_FOUND", "IMPORT_ROWS_INVALID"} <= documented
+
+
+def test_generated_references_are_up_to_date() -> None:
+    """Run `workshop docs` after changing routes or models."""
+    from app.core.reference import api_reference, database_schema
+    from app.main import create_app
+    from tests.conftest import make_settings
+
+    spec = create_app(make_settings(docs_enabled=True)).openapi()
+    assert (ROOT / "docs/API_Reference.md").read_text() == api_reference(spec)
+    assert (ROOT / "docs/Database_Schema.md").read_text() == database_schema()
