@@ -220,6 +220,30 @@ def _integrity_error(request: Request, exc: Exception) -> Response:
     )
 
 
+def _out_of_range(request: Request, exc: Exception) -> Response:
+    # A value the database cannot hold (a 70-bit id in a path, say) that no schema caught.
+    log.info("value_out_of_range", path=request.url.path, error=str(exc)[:200])
+    return problem_response(
+        422,
+        "VALUE_OUT_OF_RANGE",
+        "A value is out of range for the database",
+        title="Validation error",
+    )
+
+
+def _is_data_error(exc: BaseException) -> bool:
+    """A value the database refused for its type (asyncpg's DataError reaches us wrapped in
+    a plain DBAPIError)."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if "DataError" in type(seen).__name__:
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
+
+
 def _stale_data(_: Request, __: Exception) -> Response:
     return problem_response(
         412,
@@ -230,6 +254,8 @@ def _stale_data(_: Request, __: Exception) -> Response:
 
 
 def _database_error(request: Request, exc: Exception) -> Response:
+    if _is_data_error(exc):
+        return _out_of_range(request, exc)
     if is_transient_db_error(exc):
         # Read-only requests are retried by RetryTransientReads, which looks for this mark.
         request.state.db_transient = True
@@ -274,6 +300,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(sa_exc.IntegrityError, _integrity_error)
     app.add_exception_handler(StaleDataError, _stale_data)
+    app.add_exception_handler(sa_exc.DataError, _out_of_range)
+    app.add_exception_handler(OverflowError, _out_of_range)
     app.add_exception_handler(sa_exc.SQLAlchemyError, _database_error)
     app.add_exception_handler(OSError, _database_error)
     # Anything else is caught by RequestLogMiddleware, inside the request-id middleware, so

@@ -15,12 +15,14 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from app.core.schemas import SafeValues
+
 T = TypeVar("T")
 MAX_LIMIT = 1000
 MAX_EXPORT_ROWS = 1_000_000
 
 
-class ListQuery(BaseModel):
+class ListQuery(SafeValues):
     model_config = ConfigDict(extra="forbid")
 
     skip: int = Field(default=0, ge=0, le=10_000_000, description="Rows to skip")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from copy import copy
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
@@ -14,10 +14,54 @@ from pydantic import (
     ConfigDict,
     PlainSerializer,
     create_model,
+    model_validator,
 )
 
+MAX_INT = 2**63 - 1
+YEARS = range(1900, 3000)
 
-class InputModel(BaseModel):
+
+def check_values(value: Any, where: str = "") -> None:
+    """What every database can store: text without NUL or lone surrogates, 64-bit integers,
+    years 1900-2999. Raises ValueError naming the first offending field."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(f"{where or 'value'}: text may not contain NUL characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"{where or 'value'}: text is not valid Unicode") from None
+    elif isinstance(value, bool):
+        return
+    elif isinstance(value, int):
+        if abs(value) > MAX_INT:
+            raise ValueError(f"{where or 'value'}: number out of range")
+    elif isinstance(value, datetime | date):
+        if value.year not in YEARS:
+            raise ValueError(f"{where or 'value'}: year must be between 1900 and 2999")
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            check_values(getattr(value, name), f"{where}.{name}" if where else name)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_values(key, where)
+            check_values(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list | tuple):
+        for item in value:
+            check_values(item, where)
+
+
+class SafeValues(BaseModel):
+    """Refuses (422) values a database would choke on, instead of a 500 at write time."""
+
+    @model_validator(mode="after")
+    def _storable(self) -> Any:
+        for name in type(self).model_fields:
+            check_values(getattr(self, name), name)
+        return self
+
+
+class InputModel(SafeValues):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     # API field name -> ORM attribute, where they differ.

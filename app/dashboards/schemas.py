@@ -5,8 +5,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.core.schemas import SafeValues
 
-class DashboardQuery(BaseModel):
+
+class DashboardQuery(SafeValues):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     from_: dt.date | None = Field(default=None, alias="from", description="First day (UTC)")
