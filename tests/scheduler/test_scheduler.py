@@ -155,8 +155,10 @@ async def test_dropped_files_become_entries_without_any_api_call(
     report = (await client.get(f"/api/v1/import-schedules/{schedule['id']}", headers=admin)).json()
     assert report["last_status"] == "ok"
     # ...then it stops writing, and the file is taken once it has settled.
-    await wait_for(lambda: count(db, ImportRecord, ImportRecord.original_filename == "shift2.xlsx"))
-    assert await count(db, WorkshopEntry) == 10
+    async def all_in() -> bool:  # the second import's transaction has committed
+        return await count(db, WorkshopEntry) == 10
+
+    await wait_for(all_in)
     assert await count(db, ImportRecord) == 2
 
     jobs = (await client.get("/api/v1/scheduler/jobs", headers=admin)).json()
