@@ -154,6 +154,7 @@ async def test_dropped_files_become_entries_without_any_api_call(
     assert await count(db, ImportRecord) == 1
     report = (await client.get(f"/api/v1/import-schedules/{schedule['id']}", headers=admin)).json()
     assert report["last_status"] == "ok"
+
     # ...then it stops writing, and the file is taken once it has settled.
     async def all_in() -> bool:  # the second import's transaction has committed
         return await count(db, WorkshopEntry) == 10
