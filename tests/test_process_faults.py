@@ -115,9 +115,10 @@ async def test_kill_9_during_an_import_leaves_no_entries_and_fails_it_at_the_nex
         assert response.status_code == 202, response.text
         url = response.headers["location"]
         deadline = time.monotonic() + 60
-        while client.get(url).json()["rows_imported"] == 0:  # inserting has begun
+        while (state := client.get(url).json())["rows_imported"] == 0:  # inserting has begun
             assert time.monotonic() < deadline
             time.sleep(0.05)
+        assert state["status"] == "running", "the import ended before it could be killed"
     server.signal(signal.SIGKILL)
 
     entries = await db.run(
@@ -146,15 +147,20 @@ async def test_sigterm_lets_the_request_in_flight_finish(server: Server) -> None
     with httpx.Client(base_url=server.base, headers=headers, timeout=120) as client:
         template_id = setup_template(client)
 
+        content = files.cached_xlsx(60_000)  # built before the clock starts
+
         def upload() -> None:
             result["response"] = client.post(
-                f"/api/v1/templates/{template_id}/imports",
-                files={"file": ("big.xlsx", files.cached_xlsx(60_000))},
+                f"/api/v1/templates/{template_id}/imports", files={"file": ("big.xlsx", content)}
             )
 
         sender = threading.Thread(target=upload)
         sender.start()
-        time.sleep(1.0)  # the upload is being imported
+        with httpx.Client(base_url=server.base, headers=headers, timeout=10) as watcher:
+            deadline = time.monotonic() + 60
+            while not watcher.get("/api/v1/imports", params={"status": "running"}).json()["total"]:
+                assert time.monotonic() < deadline, "the upload never started importing"
+                time.sleep(0.05)
         assert server.proc is not None
         server.proc.send_signal(signal.SIGTERM)
         sender.join(timeout=120)

@@ -325,7 +325,7 @@ async def test_large_files_continue_in_the_background(
     )
     assert response.status_code == 202, response.text
     url = response.headers["location"]
-    for _ in range(200):
+    for _ in range(600):
         record = (await client.get(url, headers=admin)).json()
         if record["status"] != "running":
             break
@@ -346,7 +346,7 @@ async def test_a_failed_background_import_keeps_its_record_and_file_and_releases
     response = await client.post(url_base, files={"file": ("big.xlsx", content)}, headers=admin)
     assert response.status_code == 202
     url = response.headers["location"]
-    for _ in range(200):
+    for _ in range(600):
         record = (await client.get(url, headers=admin)).json()
         if record["status"] != "running":
             break
