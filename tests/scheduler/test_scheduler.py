@@ -274,6 +274,7 @@ async def test_an_edit_through_the_api_takes_effect_without_a_restart(
     await wait_for(lambda: count(db, ImportRecord))
     # Narrowing the pattern stops new files of the old kind from being taken.
     await client.patch(url, json={"pattern": "*.xls"}, headers=admin)
+    await asyncio.sleep(1.5)  # a run that began before the edit has finished
     drop(inbox, "b.xlsx", files.xlsx(files.rows(3)))
     await asyncio.sleep(2)
     assert await count(db, ImportRecord) == 1
