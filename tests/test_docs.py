@@ -49,3 +49,10 @@ def test_generated_references_are_up_to_date() -> None:
     spec = create_app(make_settings(docs_enabled=True)).openapi()
     assert (ROOT / "docs/API_Reference.md").read_text() == api_reference(spec)
     assert (ROOT / "docs/Database_Schema.md").read_text() == database_schema()
+
+
+def test_env_example_lists_every_setting() -> None:
+    from app.core.config import Settings
+
+    listed = set(re.findall(r"^([A-Z_0-9]+)=", (ROOT / ".env.example").read_text(), re.M))
+    assert {name.upper() for name in Settings.model_fields} == listed
