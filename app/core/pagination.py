@@ -142,3 +142,16 @@ class ExportOptions(BaseModel):
 
     format: Literal["csv", "xlsx"] = Field(default="csv", description="File format")
     limit: int = Field(default=MAX_EXPORT_ROWS, ge=1, le=MAX_EXPORT_ROWS, description="Rows")
+
+
+def export_statement(
+    model: type[Any], columns: Sequence[str], filters: list[Any], query: ListQuery
+) -> Select[Any]:
+    """The columns of a list's export: its filters, its order, its skip/limit."""
+    return (
+        select(*(getattr(model, c) for c in columns))
+        .where(*filters)
+        .order_by(*ordering(getattr(model, query.sort_by), model.id, query.order))
+        .offset(query.skip)
+        .limit(query.limit)
+    )

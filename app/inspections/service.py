@@ -7,7 +7,15 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import crud
-from app.core.pagination import Page, between, eq, ordering, page_of, paginate, where
+from app.core.pagination import (
+    Page,
+    between,
+    eq,
+    export_statement,
+    page_of,
+    paginate,
+    where,
+)
 from app.core.repository import Repository
 from app.inspections.schemas import (
     InspectionCreate,
@@ -62,13 +70,7 @@ EXPORT_COLUMNS = (
 
 
 def export_inspections(query: InspectionExport) -> tuple[list[str], Select[Any]]:
-    stmt = (
-        select(*(getattr(Inspection, c) for c in EXPORT_COLUMNS))
-        .where(*_filters(query))
-        .order_by(*ordering(getattr(Inspection, query.sort_by), Inspection.id, query.order))
-        .offset(query.skip)
-        .limit(query.limit)
-    )
+    stmt = export_statement(Inspection, EXPORT_COLUMNS, _filters(query), query)
     return list(EXPORT_COLUMNS), stmt
 
 

@@ -23,7 +23,7 @@ from app.core.pagination import (
     between,
     contains_any,
     eq,
-    ordering,
+    export_statement,
     page_of,
     paginate,
     where,
@@ -85,13 +85,7 @@ EXPORT_COLUMNS = (
 
 
 def export_items(query: ItemExport) -> tuple[list[str], Select[Any]]:
-    stmt = (
-        select(*(getattr(Item, c) for c in EXPORT_COLUMNS))
-        .where(*_filters(query))
-        .order_by(*ordering(getattr(Item, query.sort_by), Item.id, query.order))
-        .offset(query.skip)
-        .limit(query.limit)
-    )
+    stmt = export_statement(Item, EXPORT_COLUMNS, _filters(query), query)
     return list(EXPORT_COLUMNS), stmt
 
 
