@@ -307,13 +307,8 @@ async def inspections(
 ) -> s.InspectionDashboard:
     filters = _inspection_filters(q)
     passed = case((Inspection.result == InspectionResult.passed, 1), else_=0)
-    not_passed = case((Inspection.result != InspectionResult.passed, 1), else_=0)
-    # A weld is its work order + weld reference; an inspection without a reference is its own.
-    weld = [
-        Inspection.work_order_id,
-        Inspection.weld_reference,
-        case((Inspection.weld_reference.is_(None), Inspection.id), else_=None),
-    ]
+    # A weld is its work order + weld reference (an inspection without one is its own weld);
+    # its first inspection and whether it was ever repaired are kept on the rows on write.
     welds = (
         select(
             Inspection.welder_id,
@@ -321,16 +316,13 @@ async def inspections(
             Inspection.method,
             WorkOrder.client,
             Inspection.result,
-            func.row_number()
-            .over(partition_by=weld, order_by=(Inspection.inspected_at, Inspection.id))
-            .label("nth"),
-            func.max(not_passed).over(partition_by=weld).label("repaired"),
+            case((Inspection.weld_repaired.is_(True), 1), else_=0).label("repaired"),
         )
         .outerjoin(WorkOrder, WorkOrder.id == Inspection.work_order_id)
-        .where(*filters)
+        .where(*filters, Inspection.first_of_weld.is_(True))
         .subquery()
     )
-    first = welds.c.nth == 1
+    first = true()
 
     async def quality(
         inspection_key: Any, weld_key: Any, join_client: bool = False

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import BigId, Resource, UTCDateTime
@@ -53,3 +53,7 @@ class Inspection(Resource):
     defects: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
     inspected_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     notes: Mapped[str | None] = mapped_column(Text)
+    # Kept by app.inspections.service on every write, so quality figures need no window over
+    # all inspections: is this the weld's first inspection; did the weld ever need a repair.
+    first_of_weld: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    weld_repaired: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -296,3 +296,41 @@ async def test_bad_ranges_and_no_credential(client: httpx.AsyncClient, admin: He
         "VALIDATION_ERROR",
     )
     assert_problem(await client.get(f"{URL}/stats"), 401, "UNAUTHORIZED")
+
+
+async def test_weld_figures_follow_edits_and_deletes(
+    client: httpx.AsyncClient, admin: Headers, workshop: dict[str, Any]
+) -> None:
+    listed = (
+        await client.get(
+            "/api/v1/inspections",
+            params={"weld_reference": "W1", "sort_by": "inspected_at"},
+            headers=admin,
+        )
+    ).json()["items"]
+    failed_first, passed_later = listed
+    assert (failed_first["result"], passed_later["result"]) == ("Fail", "Pass")
+    # Deleting W1's failed inspection makes its pass the first: W1 is now right first time.
+    assert (
+        await client.delete(f"/api/v1/inspections/{failed_first['id']}", headers=admin)
+    ).status_code == 204
+    overall = (await get(client, admin, "inspections"))["overall"]
+    assert (overall["welds"], overall["first_pass"], overall["repaired"]) == (4, 3, 1)
+    # Moving the pass to another weld reference leaves W1 without inspections, W9 with one.
+    moved = await client.patch(
+        f"/api/v1/inspections/{passed_later['id']}", json={"weld_reference": "W9"}, headers=admin
+    )
+    assert moved.status_code == 200
+    overall = (await get(client, admin, "inspections"))["overall"]
+    assert (overall["welds"], overall["first_pass"], overall["repaired"]) == (4, 3, 1)
+    # Marking the lone inspection as rework makes it a repaired weld.
+    lone = next(
+        i
+        for i in (await client.get("/api/v1/inspections", headers=admin)).json()["items"]
+        if i["weld_reference"] is None
+    )
+    await client.patch(
+        f"/api/v1/inspections/{lone['id']}", json={"result": "Rework"}, headers=admin
+    )
+    overall = (await get(client, admin, "inspections"))["overall"]
+    assert (overall["first_pass"], overall["repaired"]) == (2, 2)
