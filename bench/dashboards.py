@@ -126,6 +126,8 @@ def fill(sync_url: str, rows: int) -> None:
                         "weld_reference": f"W{i % 4}",
                         "defects": [{"code": 2011, "count": 1}] if i % 10 == 8 else [],
                         "inspected_at": now - timedelta(minutes=rng.randint(0, 500_000)),
+                        "first_of_weld": True,
+                        "weld_repaired": results[i % 10] != "Pass",
                         **stamp,
                     }
                     for i in n
