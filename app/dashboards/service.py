@@ -89,14 +89,18 @@ async def stats(session: AsyncSession, q: s.DashboardQuery) -> s.Stats:
             .group_by(Equipment.status)
         )
     ).all()
-    inspected = (
+    # Per result: the result index answers it without reading the rows.
+    by_result = (
         await session.execute(
-            select(
-                func.count(),
-                func.sum(case((Inspection.result == InspectionResult.passed, 1), else_=0)),
-            ).where(*_inspection_filters(q))
+            select(Inspection.result, func.count())
+            .where(*_inspection_filters(q))
+            .group_by(Inspection.result)
         )
-    ).one()
+    ).all()
+    inspected = (
+        sum(int(n) for _, n in by_result),
+        sum(int(n) for result, n in by_result if result == InspectionResult.passed),
+    )
     low_stock = await session.scalar(
         select(func.count()).select_from(Item).where(Item.quantity <= Item.reorder_level)
     )
