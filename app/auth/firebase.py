@@ -135,9 +135,6 @@ class FirebaseVerifier:
         if claims.get("iat", 0) * 1000 < valid_after_ms:
             raise auth.RevokedIdTokenError("revoked")
 
-    def forget(self, uid: str) -> None:
-        self._revocation.pop(uid, None)
-
     def close(self) -> None:
         firebase_admin.delete_app(self.app)
 

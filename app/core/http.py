@@ -20,6 +20,11 @@ IfMatch = Annotated[
 ]
 
 
+def is_upload(path: str) -> bool:
+    """The routes that take a file (their bodies are limited by MAX_FILE_SIZE)."""
+    return path.endswith("/imports") or path.startswith("/upload/")
+
+
 def with_etag(response: Response, body: R) -> R:
     response.headers["ETag"] = f'"{body.version}"'
     return body

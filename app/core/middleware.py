@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import internal_error_response, problem_response
+from app.core.http import is_upload
 from app.core.logger import get_logger
 from app.core.metrics import observe_request
 
@@ -130,7 +131,7 @@ class BodySizeLimit:
 
     def _limit(self, scope: Scope) -> int:
         path: str = scope.get("path", "")
-        if path.endswith("/imports") or path.startswith("/upload/"):
+        if is_upload(path):
             return self.upload_max_bytes
         return self.max_bytes
 

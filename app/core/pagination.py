@@ -13,7 +13,6 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from app.core.schemas import SafeValues
 
@@ -52,11 +51,6 @@ def eq(column: Any, value: object) -> ColumnElement[bool] | None:
     return None if value is None else column == value
 
 
-def contains(column: Any, value: str | None) -> ColumnElement[bool] | None:
-    """Case-insensitive substring match; `%` and `_` in the value are literal."""
-    return None if not value else column.icontains(value, autoescape=True)
-
-
 def contains_any(value: str | None, *columns: Any) -> ColumnElement[bool] | None:
     """`value` found (any case) in at least one of `columns`."""
     if not value:
@@ -85,11 +79,6 @@ def where(*conditions: ColumnElement[bool] | list[ColumnElement[bool]] | None) -
         elif condition is not None:
             flat.append(condition)
     return flat
-
-
-def sort_column(model: type[Any], query: ListQuery) -> InstrumentedAttribute[Any]:
-    column: InstrumentedAttribute[Any] = getattr(model, query.sort_by)
-    return column
 
 
 def ordering(sort: Any, tiebreak: Any, order: str) -> list[Any]:

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.config import Settings
 from app.core.errors import AppError
+from app.core.http import is_upload
 from app.core.logger import get_logger
 
 log = get_logger(__name__)
@@ -104,7 +105,7 @@ def headers(decision: Decision) -> dict[str, str]:
 def category_of(method: str, path: str) -> Category:
     if path.startswith("/api/v1/auth/"):
         return "auth"
-    if (path.endswith("/imports") and method == "POST") or path.startswith("/upload/"):
+    if method == "POST" and is_upload(path):
         return "upload"
     return "read" if method in ("GET", "HEAD", "OPTIONS") else "write"
 

@@ -326,7 +326,6 @@ async def inspections(
         .where(*filters, Inspection.first_of_weld.is_(True))
         .subquery()
     )
-    first = true()
 
     async def quality(
         inspection_key: Any, weld_key: Any, join_client: bool = False
@@ -345,7 +344,7 @@ async def inspections(
             func.count(),
             func.sum(case((welds.c.result == InspectionResult.passed, 1), else_=0)),
             func.sum(welds.c.repaired),
-        ).where(first)
+        )
         if weld_key is not None:
             per_weld = per_weld.group_by(weld_key)
         by_weld = (await session.execute(per_weld)).all()

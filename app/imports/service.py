@@ -33,7 +33,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
@@ -118,19 +118,33 @@ async def receive_upload(upload: UploadFile, settings: Settings) -> Upload:
 
 
 async def local_upload(path: Path, settings: Settings) -> Upload:
-    """A file on this machine (CLI, scheduled folders), copied to a private temp file."""
+    """A file on this machine (the CLI), copied to a private temp file."""
     if (await asyncio.to_thread(path.stat)).st_size > settings.max_file_size:
         raise PayloadTooLarge(
             f"The file is larger than MAX_FILE_SIZE ({settings.max_file_size} bytes)"
         )
     folder = Path(tempfile.mkdtemp(prefix="workshop-upload-"))
-    copy = Upload(folder / "file", safe_filename(path.name), 0, "", "")
     try:
-        await asyncio.to_thread(shutil.copyfile, path, copy.path)
-        size, sha256 = await asyncio.to_thread(hash_file, copy.path)
-        return await check_file(copy, settings, size=size, sha256=sha256)
+        await asyncio.to_thread(shutil.copyfile, path, folder / "file")
     except BaseException:
-        copy.discard()
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return await adopt_file(folder / "file", path.name, settings)
+
+
+async def adopt_file(path: Path, name: str, settings: Settings) -> Upload:
+    """A private temp file (alone in its folder) becomes an Upload: size, hash, checks.
+    The file belongs to the Upload from here on, also when a check refuses it."""
+    upload = Upload(path, safe_filename(name), 0, "", "")
+    try:
+        size, sha256 = await asyncio.to_thread(hash_file, path)
+        if size > settings.max_file_size:
+            raise PayloadTooLarge(
+                f"The file is larger than MAX_FILE_SIZE ({settings.max_file_size} bytes)"
+            )
+        return await check_file(upload, settings, size=size, sha256=sha256)
+    except BaseException:
+        upload.discard()
         raise
 
 
@@ -612,10 +626,3 @@ def _process_gone(worker: str, host: str, me: int) -> bool:
     except PermissionError:
         return False
     return False
-
-
-async def count_entries(session: AsyncSession, import_id: int) -> int:
-    stmt = (
-        select(func.count()).select_from(WorkshopEntry).where(WorkshopEntry.import_id == import_id)
-    )
-    return int(await session.scalar(stmt) or 0)

@@ -11,6 +11,7 @@ silently: each run's outcome is on the schedule (`last_status`, `last_message`).
 from __future__ import annotations
 
 import asyncio
+import shutil
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +25,7 @@ from app.core.config import Settings
 from app.core.db import Database
 from app.core.errors import AppError, Conflict, NotFound
 from app.core.logger import get_logger
-from app.imports.service import Importer, local_upload
+from app.imports.service import Importer, Upload, adopt_file
 from app.models import ImportRecord, ImportSchedule, ImportSource, ImportStatus, Template
 from app.models.base import utcnow
 from app.scheduler.schemas import FileOutcome, RunReport, cron_trigger
@@ -86,11 +87,7 @@ async def import_file(
     known = await _known(db, template.id, schedule.id, file)
     if known is not None and known.status in (ImportStatus.completed, ImportStatus.running):
         return FileOutcome(name=file.name, outcome="skipped_known", import_id=known.id)
-    with tempfile.TemporaryDirectory(prefix="workshop-source-") as folder:
-        local = Path(folder) / "file"
-        await source.fetch(file, local)
-        upload = await local_upload(local, settings)
-        upload.filename = file.name
+    upload = await fetch(source, file, settings)
     existing = await _by_content(db, template.id, upload.sha256)
     if existing is not None and existing.status != ImportStatus.failed:
         upload.discard()
@@ -134,11 +131,7 @@ async def import_file(
             error=last_error,
         )
         await asyncio.sleep(delay)
-        with tempfile.TemporaryDirectory(prefix="workshop-source-") as folder:
-            local = Path(folder) / "file"
-            await source.fetch(file, local)
-            upload = await local_upload(local, settings)
-            upload.filename = file.name
+        upload = await fetch(source, file, settings)
     log.error(
         "scheduled_import_gave_up",
         schedule_id=schedule.id,
@@ -161,6 +154,17 @@ async def import_file(
         },
     )
     return FileOutcome(name=file.name, outcome="failed", import_id=retry_of, message=last_error)
+
+
+async def fetch(source: Any, file: SourceFile, settings: Settings) -> Upload:
+    """The source file as an Upload in a private temp folder (one copy, then hashed)."""
+    folder = Path(tempfile.mkdtemp(prefix="workshop-source-"))
+    try:
+        await source.fetch(file, folder / "file")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return await adopt_file(folder / "file", file.name, settings)
 
 
 async def _latest_failed(db: Database, template_id: int, sha256: str) -> int | None:
