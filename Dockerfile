@@ -24,7 +24,7 @@ ENV PATH="/app/.venv/bin:$PATH" \
     UPLOAD_DIR=/data/uploads \
     IMPORT_SOURCE_ROOTS=/data/inbox \
     WORKERS=2
-USER workshop
+USER 10001
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2).status != 200)"]

@@ -25,6 +25,7 @@ lint: setup
 	$(UV) run ruff format --check .
 	$(UV) run mypy
 	$(UV) run bandit -q -c pyproject.toml -r app
+	$(UV) run hadolint Dockerfile
 
 test: lint
 	bash scripts/ensure-services.sh

@@ -14,6 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.api import api_router
+from app.auth.cache import CredentialCache
 from app.auth.firebase import FirebaseVerifier
 from app.core.config import Settings, app_version, get_settings
 from app.core.db import Database
@@ -25,9 +26,10 @@ from app.core.middleware import (
     RequestLogMiddleware,
     RetryTransientReads,
     SecurityHeaders,
+    SingleQueryValues,
     TrustedHosts,
 )
-from app.core.openapi import problem_media_types
+from app.core.openapi import finish_schema
 from app.core.ratelimit import RateLimiter, RateLimitHeaders
 from app.health.router import router as health_router
 from app.imports.router import alias as upload_alias
@@ -85,6 +87,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.storage = create_storage(settings)
     app.state.firebase = FirebaseVerifier(settings) if settings.firebase_project_id else None
     app.state.rate_limiter = RateLimiter(settings)
+    app.state.credentials = CredentialCache(settings.auth_cache_seconds)
     app.state.scheduler = None
     if database is not None:
         app.state.db = database
@@ -104,6 +107,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"],
         allow_credentials=False,
     )
+    app.add_middleware(SingleQueryValues)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_request_body,
@@ -126,7 +130,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             schema = get_openapi(
                 title=app.title, version=app.version, description=app.description, routes=app.routes
             )
-            app.openapi_schema = problem_media_types(schema)
+            app.openapi_schema = finish_schema(schema)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -8,8 +8,10 @@ test costs a few milliseconds. See docs/Architecture_Decisions.md (ADR 0007).
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -24,6 +26,7 @@ from app.core.db import Database
 from app.main import create_app
 from app.models import Base
 from tests.databases import provision_database, selected_backends
+from tests.tcp_proxy import TcpProxy
 
 Headers = dict[str, str]
 pytest_plugins = ["tests.s3_server", "tests.firebase_emulator"]
@@ -43,6 +46,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    fuzz = sys.modules.get("tests.test_schemathesis")
+    if fuzz is not None and fuzz.CASES["sent"]:
+        terminalreporter.write_line(f"schemathesis: {fuzz.CASES['sent']} cases sent")
 
 
 @pytest.fixture(scope="session")
@@ -92,6 +101,15 @@ async def wipe(db: Database) -> None:
 async def db(database: Database) -> AsyncIterator[Database]:
     yield database
     await wipe(database)
+
+
+@pytest.fixture
+async def proxy(database_url: URL) -> AsyncIterator[TcpProxy]:
+    """A TCP proxy to the test's database server that the test can cut and restore."""
+    proxy = TcpProxy(database_url.host or "127.0.0.1", database_url.port or 0)
+    await proxy.start()
+    yield proxy
+    await proxy.cut()
 
 
 @pytest.fixture

@@ -59,3 +59,22 @@ def test_docs_are_off_in_production_unless_enabled() -> None:
     }
     assert create_app(make_settings(**prod)).openapi_url is None
     assert create_app(make_settings(**prod, docs_enabled=True)).openapi_url == "/openapi.json"
+
+
+def test_the_spec_states_the_limits_the_models_enforce() -> None:
+    """Clients and fuzzers read the 64-bit integers, the years 1900-2999 and the 400 for a body
+    that cannot be decoded from the spec itself."""
+    spec = create_app(make_settings()).openapi()
+    machine_id = next(
+        p
+        for p in spec["paths"]["/api/v1/machines/{machine_id}"]["get"]["parameters"]
+        if p["name"] == "machine_id"
+    )
+    assert (machine_id["schema"]["minimum"], machine_id["schema"]["maximum"]) == (
+        -(2**63),
+        2**63 - 1,
+    )
+    due = spec["components"]["schemas"]["WorkOrderCreate"]["properties"]["due_date"]["anyOf"][0]
+    assert due == {"type": "string", "format": "date", "pattern": "^(19|2[0-9])[0-9]{2}-"}
+    assert "400" in spec["paths"]["/api/v1/machines"]["post"]["responses"]
+    assert "400" not in spec["paths"]["/api/v1/machines"]["get"]["responses"]

@@ -50,15 +50,17 @@ async def create_api_key(
     )
 
 
-@router.get("/{key_id}", response_model=ApiKeyRead, responses=errors(401, 403, 404))
+@router.get("/{key_id:int}", response_model=ApiKeyRead, responses=errors(401, 403, 404))
 async def get_api_key(key_id: int, session: SessionDep, _: Admin) -> ApiKeyRead:
     """One API key's details."""
     return ApiKeyRead.model_validate(await service.get_api_key(session, key_id))
 
 
 @router.delete(
-    "/{key_id}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401, 403, 404, 409)
+    "/{key_id:int}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401, 403, 404, 409)
 )
-async def revoke_api_key(key_id: int, session: SessionDep, _: Admin) -> None:
-    """Revoke an API key: it stops working at once; the record stays for the audit trail."""
+async def revoke_api_key(key_id: int, session: SessionDep, _: Admin, request: Request) -> None:
+    """Revoke an API key: it stops working at once on this worker and within
+    `AUTH_CACHE_SECONDS` (5 s by default) on the others; the record stays for the audit trail."""
     await service.revoke_api_key(session, key_id)
+    request.app.state.credentials.clear()

@@ -57,13 +57,17 @@ async def get_principal(
     try:
         if not token:
             raise Unauthorized("A bearer token or an API key is required")
-        principal: Principal | None = None
-        if api_keys.looks_like_api_key(token):
+        cache = request.app.state.credentials
+        principal: Principal | None = cache.get(token)
+        if principal is not None:
+            pass
+        elif api_keys.looks_like_api_key(token):
             principal = await _principal_from_api_key(get_db(request), token)
         elif request.app.state.firebase is not None:
             principal = await _principal_from_firebase(request, token)
         if principal is None:
             raise Unauthorized("The credential is invalid, expired or revoked")
+        cache.put(token, principal)
     except Unauthorized:
         # Failed authentications spend the caller's IP budget: guessing keys stays slow.
         await request.app.state.rate_limiter.hit("auth", f"ip:{client_ip(request)}")

@@ -1,9 +1,11 @@
-"""Pure ASGI middleware: access log and last-resort 500, read retries, request body limit."""
+"""Pure ASGI middleware: access log and last-resort 500, read retries, request body limit,
+one value per query parameter."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from urllib.parse import parse_qsl
 
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -158,6 +160,40 @@ class BodySizeLimit:
             return message
 
         await self.app(scope, limited_receive, send)
+
+
+class SingleQueryValues:
+    """422 for a query parameter given more than once: no parameter of this API takes a list,
+    and silently using the last of several values hides the caller's mistake."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query: bytes = scope.get("query_string", b"") if scope["type"] == "http" else b""
+        if b"&" in query:
+            names = [name for name, _ in parse_qsl(query.decode("latin-1"), True)]
+            repeated = sorted({name for name in names if names.count(name) > 1})
+            if repeated:
+                errors = [
+                    {
+                        "loc": ["query", name],
+                        "field": name,
+                        "message": "give this parameter once",
+                        "type": "repeated_parameter",
+                    }
+                    for name in repeated
+                ]
+                response = problem_response(
+                    422,
+                    "VALIDATION_ERROR",
+                    f"query parameter given more than once: {', '.join(repeated)}",
+                    title="Validation error",
+                    errors=errors,
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _too_large(limit: int) -> Response:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from copy import copy
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, get_args
 
 from pydantic import (
     AfterValidator,
@@ -19,6 +20,7 @@ from pydantic import (
 
 MAX_INT = 2**63 - 1
 YEARS = range(1900, 3000)
+NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def check_values(value: Any, where: str = "") -> None:
@@ -34,7 +36,7 @@ def check_values(value: Any, where: str = "") -> None:
     elif isinstance(value, bool):
         return
     elif isinstance(value, int):
-        if abs(value) > MAX_INT:
+        if not -MAX_INT - 1 <= value <= MAX_INT:
             raise ValueError(f"{where or 'value'}: number out of range")
     elif isinstance(value, datetime | date):
         if value.year not in YEARS:
@@ -51,8 +53,33 @@ def check_values(value: Any, where: str = "") -> None:
             check_values(item, where)
 
 
+def _is_temporal(annotation: Any) -> bool:
+    if annotation in (date, datetime, AwareDatetime):
+        return True
+    return any(_is_temporal(arg) for arg in get_args(annotation))
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    return isinstance(value, str) and NUMBER.fullmatch(value.strip()) is not None
+
+
 class SafeValues(BaseModel):
-    """Refuses (422) values a database would choke on, instead of a 500 at write time."""
+    """Refuses (422) values a database would choke on, instead of a 500 at write time, and
+    dates given as numbers (pydantic would read `0` as 1970-01-01): dates are ISO 8601 text."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _iso_dates(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name, info in cls.model_fields.items():
+                value = data.get(info.alias or name, data.get(name))
+                if _is_number(value) and _is_temporal(info.annotation):
+                    raise ValueError(f"{name}: use an ISO 8601 date, not a number")
+        return data
 
     @model_validator(mode="after")
     def _storable(self) -> Any:
@@ -73,7 +100,8 @@ class InputModel(SafeValues):
 
 
 def partial(model: type[InputModel], name: str) -> type[InputModel]:
-    """The PATCH schema of a Create schema: same fields and constraints, all optional.
+    """The PATCH schema of a Create schema: same fields and constraints, all optional (a field
+    that may not be null in the Create schema may not be sent as null here either).
 
     Only for documentation and unknown-field rejection; the merged result is validated by
     the Create schema itself (see app.core.crud.merge).
@@ -83,7 +111,7 @@ def partial(model: type[InputModel], name: str) -> type[InputModel]:
         optional = copy(info)
         optional.default = None
         optional.default_factory = None
-        fields[field_name] = (info.annotation | None, optional)  # type: ignore[operator]
+        fields[field_name] = (info.annotation, optional)
     return create_model(
         name, __base__=InputModel, __doc__=f"Any fields of {model.__name__}.", **fields
     )

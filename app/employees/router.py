@@ -34,7 +34,7 @@ async def list_employees(
     return await service.list_employees(session, query)
 
 
-@router.get("/{employee_id}", response_model=EmployeeRead, responses=errors(401, 403, 404))
+@router.get("/{employee_id:int}", response_model=EmployeeRead, responses=errors(401, 403, 404))
 async def get_employee(
     employee_id: int, session: SessionDep, response: Response, _: CanRead
 ) -> EmployeeRead:
@@ -58,7 +58,7 @@ async def create_employee(
     return created(request, response, "get_employee", read, employee_id=employee.id)
 
 
-@router.put("/{employee_id}", response_model=EmployeeRead, responses=WRITE_ERRORS)
+@router.put("/{employee_id:int}", response_model=EmployeeRead, responses=WRITE_ERRORS)
 async def replace_employee(
     employee_id: int,
     body: EmployeeCreate,
@@ -72,7 +72,7 @@ async def replace_employee(
     return with_etag(response, EmployeeRead.model_validate(employee))
 
 
-@router.patch("/{employee_id}", response_model=EmployeeRead, responses=WRITE_ERRORS)
+@router.patch("/{employee_id:int}", response_model=EmployeeRead, responses=WRITE_ERRORS)
 async def patch_employee(
     employee_id: int,
     body: EmployeeUpdate,  # type: ignore[valid-type]
@@ -87,7 +87,7 @@ async def patch_employee(
 
 
 @router.delete(
-    "/{employee_id}",
+    "/{employee_id:int}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=errors(401, 403, 404, 409, 412),
 )
@@ -100,7 +100,7 @@ async def delete_employee(
 
 
 @router.get(
-    "/{employee_id}/qualifications",
+    "/{employee_id:int}/qualifications",
     response_model=Page[QualificationRead],
     responses=errors(401, 403, 404, 422),
 )
@@ -115,7 +115,7 @@ async def list_qualifications(
 
 
 @router.get(
-    "/{employee_id}/qualifications/{qualification_id}",
+    "/{employee_id:int}/qualifications/{qualification_id:int}",
     response_model=QualificationRead,
     responses=errors(401, 403, 404),
 )
@@ -128,7 +128,7 @@ async def get_qualification(
 
 
 @router.post(
-    "/{employee_id}/qualifications",
+    "/{employee_id:int}/qualifications",
     response_model=QualificationRead,
     status_code=status.HTTP_201_CREATED,
     responses=errors(401, 403, 404, 409, 422),
@@ -155,7 +155,7 @@ async def create_qualification(
 
 
 @router.put(
-    "/{employee_id}/qualifications/{qualification_id}",
+    "/{employee_id:int}/qualifications/{qualification_id:int}",
     response_model=QualificationRead,
     responses=WRITE_ERRORS,
 )
@@ -176,7 +176,7 @@ async def replace_qualification(
 
 
 @router.patch(
-    "/{employee_id}/qualifications/{qualification_id}",
+    "/{employee_id:int}/qualifications/{qualification_id:int}",
     response_model=QualificationRead,
     responses=WRITE_ERRORS,
 )
@@ -197,7 +197,7 @@ async def patch_qualification(
 
 
 @router.delete(
-    "/{employee_id}/qualifications/{qualification_id}",
+    "/{employee_id:int}/qualifications/{qualification_id:int}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=errors(401, 403, 404, 412),
 )

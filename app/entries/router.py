@@ -45,7 +45,7 @@ async def export_entries(
     return await download(query.format, "workshop-entries", header, rows)
 
 
-@router.get("/{entry_id}", response_model=EntryRead, responses=errors(401, 403, 404))
+@router.get("/{entry_id:int}", response_model=EntryRead, responses=errors(401, 403, 404))
 async def get_entry(entry_id: int, session: SessionDep, _: CanRead) -> EntryRead:
     """One imported row with its mapped, typed data."""
     return EntryRead.model_validate(await service.get_entry(session, entry_id))

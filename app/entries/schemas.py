@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
 from app.core.pagination import ExportOptions, ListQuery
 from app.core.schemas import ReadModel, UTCDateTime
@@ -30,20 +30,12 @@ class EntryQuery(ListQuery):
     after_id: int | None = Field(
         default=None,
         ge=0,
-        description="Keyset cursor: entries with a larger id (pass the last page's "
-        "`next_cursor`). Fast at any depth; needs sort_by=id, order=asc and skip=0.",
+        description="Only entries with a larger id. With sort_by=id, order=asc and skip=0 it "
+        "is a keyset cursor (pass the last page's `next_cursor`): fast at any depth.",
     )
     include_total: bool = Field(
         default=True, description="Count all matching entries (costly on huge tables)"
     )
-
-    @model_validator(mode="after")
-    def _cursor_rules(self) -> EntryQuery:
-        if self.after_id is not None and (
-            self.sort_by != "id" or self.order != "asc" or self.skip != 0
-        ):
-            raise ValueError("after_id works with sort_by=id, order=asc and skip=0 only")
-        return self
 
 
 class EntryPage(BaseModel):

@@ -24,7 +24,7 @@ async def list_equipment(
     return await service.list_equipment(session, query)
 
 
-@router.get("/{equipment_id}", response_model=EquipmentRead, responses=errors(401, 403, 404))
+@router.get("/{equipment_id:int}", response_model=EquipmentRead, responses=errors(401, 403, 404))
 async def get_equipment(
     equipment_id: int, session: SessionDep, response: Response, _: CanRead
 ) -> EquipmentRead:
@@ -50,7 +50,9 @@ async def create_equipment(
 
 
 @router.put(
-    "/{equipment_id}", response_model=EquipmentRead, responses=errors(401, 403, 404, 409, 412, 422)
+    "/{equipment_id:int}",
+    response_model=EquipmentRead,
+    responses=errors(401, 403, 404, 409, 412, 422),
 )
 async def replace_equipment(
     equipment_id: int,
@@ -66,7 +68,9 @@ async def replace_equipment(
 
 
 @router.patch(
-    "/{equipment_id}", response_model=EquipmentRead, responses=errors(401, 403, 404, 409, 412, 422)
+    "/{equipment_id:int}",
+    response_model=EquipmentRead,
+    responses=errors(401, 403, 404, 409, 412, 422),
 )
 async def patch_equipment(
     equipment_id: int,
@@ -82,7 +86,7 @@ async def patch_equipment(
 
 
 @router.delete(
-    "/{equipment_id}",
+    "/{equipment_id:int}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=errors(401, 403, 404, 412),
 )

@@ -68,7 +68,7 @@ UPLOAD_RESPONSES = {
 
 
 @router.post(
-    "/templates/{template_id}/imports",
+    "/templates/{template_id:int}/imports",
     status_code=status.HTTP_201_CREATED,
     response_model=ImportRead,
     responses=UPLOAD_RESPONSES,
@@ -92,7 +92,7 @@ async def upload_import(
 
 
 @alias.post(
-    "/upload/{template_id}",
+    "/upload/{template_id:int}",
     status_code=status.HTTP_201_CREATED,
     response_model=ImportRead,
     responses=UPLOAD_RESPONSES,
@@ -120,7 +120,7 @@ async def list_imports(
     return await records.list_imports(session, query, importer)
 
 
-@router.get("/imports/{import_id}", response_model=ImportRead, responses=errors(401, 403, 404))
+@router.get("/imports/{import_id:int}", response_model=ImportRead, responses=errors(401, 403, 404))
 async def get_import(
     import_id: int, session: SessionDep, response: Response, importer: ImporterDep, _: CanRead
 ) -> ImportRead:
@@ -129,7 +129,7 @@ async def get_import(
 
 
 @router.get(
-    "/imports/{import_id}/file",
+    "/imports/{import_id:int}/file",
     responses={
         **errors(401, 403, 404, 410, 503),
         200: {"content": {"application/octet-stream": {}}, "description": "The stored file"},
@@ -155,7 +155,7 @@ async def download_file(
 
 
 @router.get(
-    "/imports/{import_id}/errors.xlsx",
+    "/imports/{import_id:int}/errors.xlsx",
     responses={
         **errors(401, 403, 404, 410, 422, 503),
         200: {
@@ -174,7 +174,7 @@ async def errors_workbook(
 
 
 @router.delete(
-    "/imports/{import_id}",
+    "/imports/{import_id:int}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=errors(401, 403, 404, 409, 412, 503),
 )

@@ -37,6 +37,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential_jitter
 
 from app.core.config import Settings
 from app.core.db import Database
@@ -47,6 +48,7 @@ from app.core.errors import (
     NotFound,
     PayloadTooLarge,
     StorageUnavailable,
+    is_transient_db_error,
     problem,
 )
 from app.core.logger import get_logger
@@ -60,6 +62,7 @@ from app.storage.base import StorageFull
 
 log = get_logger(__name__)
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+FAIL_PATIENCE_S = 300.0  # how long a failed import waits for its database to mark it failed
 COPY_CHUNK = 1024 * 1024
 
 
@@ -532,23 +535,32 @@ class Importer:
         else:
             message, errors = "Failed on an unexpected error (see the server log)", []
         log.error("import_failed", import_id=record_id, reason=message, exc_info=exc)
-        await self.db.run(
-            lambda s: s.execute(
-                update(ImportRecord)
-                .where(ImportRecord.id == record_id)
-                .values(
-                    status=ImportStatus.failed,
-                    dedupe_key=None,
-                    message=message[:1000],
-                    errors=errors,
-                    rows_total=progress.rows_total,
-                    rows_imported=0,
-                    rows_failed=progress.rows_failed,
-                    finished_at=utcnow(),
-                    version=ImportRecord.version + 1,
+        # The database may be why the import failed: keep trying until it is back, so the
+        # record does not stay `running` until the next start (ADR 0012).
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception(is_transient_db_error),
+            stop=stop_after_delay(FAIL_PATIENCE_S),
+            wait=wait_exponential_jitter(multiplier=0.1, max=5.0),
+            reraise=True,
+        ):
+            with attempt:
+                await self.db.run(
+                    lambda s: s.execute(
+                        update(ImportRecord)
+                        .where(ImportRecord.id == record_id)
+                        .values(
+                            status=ImportStatus.failed,
+                            dedupe_key=None,
+                            message=message[:1000],
+                            errors=errors,
+                            rows_total=progress.rows_total,
+                            rows_imported=0,
+                            rows_failed=progress.rows_failed,
+                            finished_at=utcnow(),
+                            version=ImportRecord.version + 1,
+                        )
+                    )
                 )
-            )
-        )
 
     async def _forget(self, record_id: int, storage_key: str | None) -> None:
         """Undo a synchronous import that failed: no record, no file."""

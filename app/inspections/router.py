@@ -51,7 +51,7 @@ async def export_inspections(
     return await download(query.format, "inspections", header, stream_select(db, stmt))
 
 
-@router.get("/{inspection_id}", response_model=InspectionRead, responses=errors(401, 403, 404))
+@router.get("/{inspection_id:int}", response_model=InspectionRead, responses=errors(401, 403, 404))
 async def get_inspection(
     inspection_id: int, session: SessionDep, response: Response, _: CanRead
 ) -> InspectionRead:
@@ -80,7 +80,7 @@ async def create_inspection(
 
 
 @router.put(
-    "/{inspection_id}",
+    "/{inspection_id:int}",
     response_model=InspectionRead,
     responses=errors(401, 403, 404, 409, 412, 422),
 )
@@ -98,7 +98,7 @@ async def replace_inspection(
 
 
 @router.patch(
-    "/{inspection_id}",
+    "/{inspection_id:int}",
     response_model=InspectionRead,
     responses=errors(401, 403, 404, 409, 412, 422),
 )
@@ -116,7 +116,7 @@ async def patch_inspection(
 
 
 @router.delete(
-    "/{inspection_id}",
+    "/{inspection_id:int}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=errors(401, 403, 404, 412),
 )

@@ -53,7 +53,7 @@ async def export_items(
     return await download(query.format, "items", header, stream_select(db, stmt))
 
 
-@router.get("/{item_id}", response_model=ItemRead, responses=errors(401, 403, 404))
+@router.get("/{item_id:int}", response_model=ItemRead, responses=errors(401, 403, 404))
 async def get_item(item_id: int, session: SessionDep, response: Response, _: CanRead) -> ItemRead:
     """One item with its stock and its `ETag`."""
     item = await service.repo(session).get(item_id)
@@ -80,7 +80,9 @@ async def create_item(
     return created(request, response, "get_item", read, item_id=item.id)
 
 
-@router.put("/{item_id}", response_model=ItemRead, responses=errors(401, 403, 404, 409, 412, 422))
+@router.put(
+    "/{item_id:int}", response_model=ItemRead, responses=errors(401, 403, 404, 409, 412, 422)
+)
 async def replace_item(
     item_id: int,
     body: ItemCreate,
@@ -94,7 +96,9 @@ async def replace_item(
     return with_etag(response, ItemRead.model_validate(item))
 
 
-@router.patch("/{item_id}", response_model=ItemRead, responses=errors(401, 403, 404, 409, 412, 422))
+@router.patch(
+    "/{item_id:int}", response_model=ItemRead, responses=errors(401, 403, 404, 409, 412, 422)
+)
 async def patch_item(
     item_id: int,
     body: ItemUpdate,  # type: ignore[valid-type]
@@ -109,7 +113,7 @@ async def patch_item(
 
 
 @router.delete(
-    "/{item_id}",
+    "/{item_id:int}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=errors(401, 403, 404, 412),
 )
@@ -121,7 +125,7 @@ async def delete_item(
 
 
 @router.post(
-    "/{item_id}/adjust", response_model=ItemRead, responses=errors(401, 403, 404, 409, 422)
+    "/{item_id:int}/adjust", response_model=ItemRead, responses=errors(401, 403, 404, 409, 422)
 )
 async def adjust_stock(
     item_id: int,
@@ -137,7 +141,7 @@ async def adjust_stock(
 
 
 @router.get(
-    "/{item_id}/movements",
+    "/{item_id:int}/movements",
     response_model=Page[MovementRead],
     responses=errors(401, 403, 404, 422),
 )

@@ -23,7 +23,7 @@ async def list_machines(
     return await service.list_machines(session, query)
 
 
-@router.get("/{machine_id}", response_model=MachineRead, responses=errors(401, 403, 404))
+@router.get("/{machine_id:int}", response_model=MachineRead, responses=errors(401, 403, 404))
 async def get_machine(
     machine_id: int, session: SessionDep, response: Response, _: CanRead
 ) -> MachineRead:
@@ -48,7 +48,7 @@ async def create_machine(
 
 
 @router.put(
-    "/{machine_id}", response_model=MachineRead, responses=errors(401, 403, 404, 409, 412, 422)
+    "/{machine_id:int}", response_model=MachineRead, responses=errors(401, 403, 404, 409, 412, 422)
 )
 async def replace_machine(
     machine_id: int,
@@ -64,7 +64,7 @@ async def replace_machine(
 
 
 @router.patch(
-    "/{machine_id}", response_model=MachineRead, responses=errors(401, 403, 404, 409, 412, 422)
+    "/{machine_id:int}", response_model=MachineRead, responses=errors(401, 403, 404, 409, 412, 422)
 )
 async def patch_machine(
     machine_id: int,
@@ -80,7 +80,7 @@ async def patch_machine(
 
 
 @router.delete(
-    "/{machine_id}",
+    "/{machine_id:int}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=errors(401, 403, 404, 409, 412),
 )

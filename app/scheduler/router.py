@@ -49,7 +49,9 @@ async def list_schedules(
 
 
 @router.get(
-    "/import-schedules/{schedule_id}", response_model=ScheduleRead, responses=errors(401, 403, 404)
+    "/import-schedules/{schedule_id:int}",
+    response_model=ScheduleRead,
+    responses=errors(401, 403, 404),
 )
 async def get_schedule(
     schedule_id: int, session: SessionDep, response: Response, _: CanRead
@@ -77,7 +79,9 @@ async def create_schedule(
     return created(request, response, "get_schedule", read, schedule_id=schedule.id)
 
 
-@router.put("/import-schedules/{schedule_id}", response_model=ScheduleRead, responses=WRITE_ERRORS)
+@router.put(
+    "/import-schedules/{schedule_id:int}", response_model=ScheduleRead, responses=WRITE_ERRORS
+)
 async def replace_schedule(
     schedule_id: int,
     body: ScheduleCreate,
@@ -97,7 +101,7 @@ async def replace_schedule(
 
 
 @router.patch(
-    "/import-schedules/{schedule_id}", response_model=ScheduleRead, responses=WRITE_ERRORS
+    "/import-schedules/{schedule_id:int}", response_model=ScheduleRead, responses=WRITE_ERRORS
 )
 async def patch_schedule(
     schedule_id: int,
@@ -118,7 +122,7 @@ async def patch_schedule(
 
 
 @router.delete(
-    "/import-schedules/{schedule_id}",
+    "/import-schedules/{schedule_id:int}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=errors(401, 403, 404, 412),
 )
@@ -132,7 +136,9 @@ async def delete_schedule(
 
 
 @router.post(
-    "/import-schedules/{schedule_id}/run", response_model=RunReport, responses=errors(401, 403, 404)
+    "/import-schedules/{schedule_id:int}/run",
+    response_model=RunReport,
+    responses=errors(401, 403, 404),
 )
 async def run_schedule(
     schedule_id: int, request: Request, db: DatabaseDep, importer: ImporterDep, _: CanManageImports

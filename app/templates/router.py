@@ -23,7 +23,7 @@ async def list_templates(
     return await service.list_templates(session, query)
 
 
-@router.get("/{template_id}", response_model=TemplateRead, responses=errors(401, 403, 404))
+@router.get("/{template_id:int}", response_model=TemplateRead, responses=errors(401, 403, 404))
 async def get_template(
     template_id: int, session: SessionDep, response: Response, _: CanRead
 ) -> TemplateRead:
@@ -48,7 +48,9 @@ async def create_template(
 
 
 @router.put(
-    "/{template_id}", response_model=TemplateRead, responses=errors(401, 403, 404, 409, 412, 422)
+    "/{template_id:int}",
+    response_model=TemplateRead,
+    responses=errors(401, 403, 404, 409, 412, 422),
 )
 async def replace_template(
     template_id: int,
@@ -64,7 +66,9 @@ async def replace_template(
 
 
 @router.patch(
-    "/{template_id}", response_model=TemplateRead, responses=errors(401, 403, 404, 409, 412, 422)
+    "/{template_id:int}",
+    response_model=TemplateRead,
+    responses=errors(401, 403, 404, 409, 412, 422),
 )
 async def patch_template(
     template_id: int,
@@ -80,7 +84,7 @@ async def patch_template(
 
 
 @router.delete(
-    "/{template_id}",
+    "/{template_id:int}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=errors(401, 403, 404, 409, 412),
 )

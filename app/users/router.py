@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.auth.deps import CanManageUsers
 from app.core.db import SessionDep
@@ -23,7 +23,7 @@ async def list_users(
     return await service.list_users(session, query)
 
 
-@router.get("/{user_id}", response_model=UserRead, responses=errors(401, 403, 404))
+@router.get("/{user_id:int}", response_model=UserRead, responses=errors(401, 403, 404))
 async def get_user(
     user_id: int, session: SessionDep, response: Response, _: CanManageUsers
 ) -> UserRead:
@@ -31,16 +31,19 @@ async def get_user(
     return with_etag(response, UserRead.model_validate(await service.repo(session).get(user_id)))
 
 
-@router.patch("/{user_id}", response_model=UserRead, responses=errors(401, 403, 404, 412, 422))
+@router.patch("/{user_id:int}", response_model=UserRead, responses=errors(401, 403, 404, 412, 422))
 async def update_user(
     user_id: int,
     body: UserPatch,  # type: ignore[valid-type]
     session: SessionDep,
     response: Response,
     _: CanManageUsers,
+    request: Request,
     if_match: IfMatch = None,
 ) -> UserRead:
-    """Set a user's `role` or `active` (admins). Applies on the user's next request; a role
-    claim in the user's Firebase token takes precedence over the stored role."""
+    """Set a user's `role` or `active` (admins). Applies on the user's next request (within
+    `AUTH_CACHE_SECONDS` on other workers); a role claim in the user's Firebase token takes
+    precedence over the stored role."""
     user = await service.update_user(session, user_id, body, if_match)
+    request.app.state.credentials.clear()
     return with_etag(response, UserRead.model_validate(user))

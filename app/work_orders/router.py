@@ -52,7 +52,7 @@ async def export_work_orders(
     return await download(query.format, "work-orders", header, stream_select(db, stmt))
 
 
-@router.get("/{work_order_id}", response_model=WorkOrderRead, responses=errors(401, 403, 404))
+@router.get("/{work_order_id:int}", response_model=WorkOrderRead, responses=errors(401, 403, 404))
 async def get_work_order(
     work_order_id: int, session: SessionDep, response: Response, _: CanRead
 ) -> WorkOrderRead:
@@ -76,7 +76,7 @@ async def create_work_order(
     return created(request, response, "get_work_order", read, work_order_id=work_order.id)
 
 
-@router.put("/{work_order_id}", response_model=WorkOrderRead, responses=WRITE_ERRORS)
+@router.put("/{work_order_id:int}", response_model=WorkOrderRead, responses=WRITE_ERRORS)
 async def replace_work_order(
     work_order_id: int,
     body: WorkOrderCreate,
@@ -90,7 +90,7 @@ async def replace_work_order(
     return with_etag(response, WorkOrderRead.model_validate(work_order))
 
 
-@router.patch("/{work_order_id}", response_model=WorkOrderRead, responses=WRITE_ERRORS)
+@router.patch("/{work_order_id:int}", response_model=WorkOrderRead, responses=WRITE_ERRORS)
 async def patch_work_order(
     work_order_id: int,
     body: WorkOrderUpdate,  # type: ignore[valid-type]
@@ -107,7 +107,7 @@ async def patch_work_order(
 
 
 @router.delete(
-    "/{work_order_id}",
+    "/{work_order_id:int}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=errors(401, 403, 404, 409, 412),
 )

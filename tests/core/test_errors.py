@@ -189,3 +189,22 @@ async def test_auth_me_reports_the_role(client: httpx.AsyncClient, make_key, rol
     assert body["kind"] == "api_key"
     assert body["role"] == role.value
     assert "read" in body["permissions"]
+
+
+async def test_405_names_every_method_of_the_path(client: httpx.AsyncClient) -> None:
+    # Each verb is a route of its own; the Allow header still lists them all.
+    response = await client.request("OPTIONS", "/api/v1/machines/1")
+    assert_problem(response, 405, "METHOD_NOT_ALLOWED")
+    assert response.headers["allow"] == "DELETE, GET, PATCH, PUT"
+    response = await client.put("/api/v1/workorders/export")  # not an id: no PUT route
+    assert_problem(response, 405, "METHOD_NOT_ALLOWED")
+    assert response.headers["allow"] == "GET"
+
+
+async def test_dates_are_iso_text_not_numbers(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    body = {"name": "ci", "role": "viewer", "expires_at": 0}
+    response = await client.post("/api/v1/api-keys", json=body, headers=admin)
+    assert_problem(response, 422, "VALIDATION_ERROR")
+    assert "ISO 8601" in response.json()["detail"]

@@ -16,17 +16,9 @@ from app.core.db import Database
 from app.main import create_app
 from tests.conftest import Headers
 from tests.core.test_errors import assert_problem
-from tests.tcp_proxy import TcpProxy
+from tests.tcp_proxy import TcpProxy  # the `proxy` fixture is in tests/conftest.py
 
 pytestmark = pytest.mark.backends("mariadb", "postgresql")
-
-
-@pytest.fixture
-async def proxy(database_url: URL) -> AsyncIterator[TcpProxy]:
-    proxy = TcpProxy(database_url.host or "127.0.0.1", database_url.port or 0)
-    await proxy.start()
-    yield proxy
-    await proxy.cut()
 
 
 @pytest.fixture

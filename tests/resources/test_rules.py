@@ -342,13 +342,18 @@ async def test_entries_filters_and_keyset_cursor(
         )
     ).json()
     assert latest["items"][0]["data"] == {"arc_time_s": 24} and latest["next_cursor"] is None
+    # Outside the keyset order, after_id is a plain filter (and gives no cursor).
+    params = {"machine_id": machine["id"], "after_id": seen[4], "order": "desc"}
+    newer = (await client.get(url, params=params, headers=admin)).json()
+    assert [e["id"] for e in newer["items"]] == sorted(seen[5:], reverse=True)
+    assert newer["next_cursor"] is None
     for bad in (
-        {"after_id": 5, "order": "desc"},
-        {"after_id": 5, "skip": 10},
-        {"after_id": 5, "sort_by": "recorded_at"},
         {"recorded_from": "yesterday"},
+        {"recorded_from": "0"},  # pydantic alone would read a number as 1970-01-01
+        [("machine_id", "1"), ("machine_id", "2")],  # one value per parameter
     ):
         assert_problem(await client.get(url, params=bad, headers=admin), 422, "VALIDATION_ERROR")
     for method in ("POST", "PUT", "PATCH", "DELETE"):
         response = await client.request(method, f"{url}/{entry['id']}", headers=admin)
         assert_problem(response, 405, "METHOD_NOT_ALLOWED")
+        assert response.headers["allow"] == "GET"
