@@ -37,6 +37,8 @@ format: setup
 
 bench: setup
 	$(UV) run python bench/imports.py $(BENCH_ARGS)
+	$(UV) run python bench/dashboards.py
+	$(UV) run python bench/lists.py
 
 openapi: setup
 	$(UV) run workshop openapi --output docs/openapi.json

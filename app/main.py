@@ -30,6 +30,7 @@ from app.core.middleware import (
     TrustedHosts,
 )
 from app.core.openapi import finish_schema
+from app.core.pagination import TotalsCache
 from app.core.ratelimit import RateLimiter, RateLimitHeaders
 from app.health.router import router as health_router
 from app.imports.router import alias as upload_alias
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.firebase = FirebaseVerifier(settings) if settings.firebase_project_id else None
     app.state.rate_limiter = RateLimiter(settings)
     app.state.credentials = CredentialCache(settings.auth_cache_seconds)
+    app.state.totals = TotalsCache(settings.list_total_cache_seconds)
     app.state.scheduler = None
     if database is not None:
         app.state.db = database

@@ -47,10 +47,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def database(backend: str, workdir: Path) -> Iterator[tuple[str, str]]:
-    """(async URL for the app, sync URL for pandas) of a fresh database, dropped afterwards."""
+def database(backend: str, workdir: Path, keep: Path | None = None) -> Iterator[tuple[str, str]]:
+    """(async URL for the app, sync URL for pandas) of a fresh database, dropped afterwards;
+    for SQLite, `keep` names a file to use (and keep) instead."""
     if backend == "sqlite":
-        path = workdir / f"bench-{uuid.uuid4().hex[:6]}.db"
+        path = (keep or workdir / f"bench-{uuid.uuid4().hex[:6]}.db").resolve()
         yield f"sqlite+aiosqlite:///{path}", f"sqlite:///{path}"
         return
     import sqlalchemy
@@ -70,7 +71,7 @@ def database(backend: str, workdir: Path) -> Iterator[tuple[str, str]]:
 
 
 @contextmanager
-def serve(database_url: str, workdir: Path, **env: str) -> Iterator[Server]:
+def serve(database_url: str, workdir: Path, workers: int = 1, **env: str) -> Iterator[Server]:
     environ = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -89,7 +90,7 @@ def serve(database_url: str, workdir: Path, **env: str) -> Iterator[Server]:
     ).stdout.split()[-1]
     port = free_port()
     process = subprocess.Popen(
-        [WORKSHOP, "serve", "--port", str(port)],
+        [WORKSHOP, "serve", "--port", str(port), "--workers", str(workers)],
         env=environ,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -2,6 +2,7 @@
 
     uv run python bench/dashboards.py                 # 1,000,000 rows, SQLite
     uv run python bench/dashboards.py --rows 200000 --backends sqlite,mariadb
+    uv run python bench/dashboards.py --db /tmp/bench.db   # keep (and reuse) the SQLite file
 
 Rows are written straight into a fresh database (bulk inserts), then a real uvicorn process
 answers each dashboard endpoint `--runs` times; the table shows the median and the worst.
@@ -151,6 +152,14 @@ def fill(sync_url: str, rows: int) -> None:
     del migrations
 
 
+def _filled(sync_url: str) -> bool:
+    engine = sa.create_engine(sync_url)
+    with engine.connect() as conn:
+        rows = conn.scalar(sa.text("SELECT count(*) FROM work_orders"))
+    engine.dispose()
+    return bool(rows)
+
+
 def measure(client: httpx.Client, path: str, runs: int) -> tuple[float, float]:
     client.get(f"/api/v1/dashboard/{path}").raise_for_status()  # warm up
     times = []
@@ -168,12 +177,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--backends", default="sqlite")
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--db", type=Path, help="SQLite file to fill once and reuse")
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory(prefix="workshop-bench-") as folder:
         work = Path(folder)
         for backend in args.backends.split(","):
-            with database(backend, work) as (app_url, sync_url):
+            with database(backend, work, args.db) as (app_url, sync_url):
                 import subprocess
 
                 subprocess.run(
@@ -183,7 +193,8 @@ def main() -> None:
                     capture_output=True,
                 )
                 started = time.perf_counter()
-                fill(sync_url, args.rows)
+                if not _filled(sync_url):
+                    fill(sync_url, args.rows)
                 filled = time.perf_counter() - started
                 with (
                     serve(

@@ -64,6 +64,7 @@ def make_settings(**overrides: object) -> Settings:
         "environment": "development",
         "log_level": "WARNING",
         "scheduler_enabled": False,
+        "list_total_cache_seconds": 0,  # exact totals: tests change rows between lists
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

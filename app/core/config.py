@@ -94,6 +94,7 @@ class Settings(BaseSettings):
     admin_emails: CommaList = Field(default_factory=list)
 
     auth_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    list_total_cache_seconds: float = Field(default=2.0, ge=0, le=300)
     rate_limit_enabled: bool = True
     rate_limit_storage_uri: str = "memory://"
     rate_limit_prefix: str = "workshop"

@@ -165,6 +165,7 @@ def get_db(request: Request) -> Database:
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     db = get_db(request)
     async with db.session(write=request.method not in SAFE_METHODS) as session:
+        session.info["totals"] = request.app.state.totals  # this app's kept list counts
         try:
             yield session
             await session.commit()

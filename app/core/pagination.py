@@ -7,9 +7,11 @@ its filters; unknown query parameters are refused (422) because the model forbid
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, Literal, TypeVar
 
+from cachetools import TTLCache
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +30,11 @@ class ListQuery(SafeValues):
     limit: int = Field(default=100, ge=1, le=MAX_LIMIT, description="Rows to return (1-1000)")
     sort_by: str = Field(default="id", description="Column to sort by (see the allowed values)")
     order: Literal["asc", "desc"] = "asc"
+    include_total: bool = Field(
+        default=True,
+        description="Count every matching row into `total` (a scan on huge tables; "
+        "`false` skips it, `has_more` still says whether a next page exists)",
+    )
 
     @model_validator(mode="after")
     def _ranges_in_order(self) -> ListQuery:
@@ -41,9 +48,15 @@ class ListQuery(SafeValues):
 
 class Page(BaseModel, Generic[T]):
     items: list[T]
-    total: int
+    total: int | None = Field(description="null when include_total=false")
     skip: int
     limit: int
+    has_more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    total: int | None
     has_more: bool
 
 
@@ -98,31 +111,68 @@ async def paginate(
     *,
     sort: Any,
     tiebreak: Any,
-) -> tuple[Sequence[Any], int]:
-    """One page of `stmt` sorted by `sort` (then `tiebreak`, so pages never overlap), and the
-    total count of rows matching the same filters."""
+) -> tuple[Sequence[Any], Counted]:
+    """One page of `stmt` sorted by `sort` (then `tiebreak`, so pages never overlap); whether
+    more follow (one row more is read to know), and, unless the query says not to, the count of
+    every row matching the same filters."""
     rows = (
         await session.scalars(
             stmt.order_by(*ordering(sort, tiebreak, query.order))
             .offset(query.skip)
-            .limit(query.limit)
+            .limit(query.limit + 1)
         )
     ).all()
-    if query.skip == 0 and len(rows) < query.limit:
+    has_more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    total: int | None = None
+    if query.skip == 0 and not has_more:
         total = len(rows)  # the whole result is on this page: no count query needed
-    else:
-        count = select(func.count()).select_from(stmt.order_by(None).subquery())
-        total = (await session.scalar(count)) or 0
-    return rows, total
+    elif query.include_total:
+        # count(*) over the same FROM and WHERE: no subquery, so an index can answer it
+        count = stmt.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
+        total = await count_total(session, count)
+    return rows, Counted(total, has_more)
 
 
-def page_of(items: list[T], total: int, query: ListQuery) -> Page[T]:
+class TotalsCache:
+    """Counts of recent list queries, kept `LIST_TOTAL_CACHE_SECONDS` per worker: a count scans
+    every matching row, which on a million-row table costs more than the page itself, and a
+    list is read again and again (paging, pull to refresh). `total` may lag writes by that
+    long; `has_more` and the rows never do. 0 turns it off (docs/Architecture_Decisions.md,
+    ADR 0017)."""
+
+    def __init__(self, seconds: float) -> None:
+        self._entries: TTLCache[tuple[Any, ...], int] | None = (
+            TTLCache(maxsize=4096, ttl=seconds) if seconds > 0 else None
+        )
+
+    async def count(self, session: AsyncSession, count: Select[Any]) -> int:
+        if self._entries is None:
+            return int(await session.scalar(count) or 0)
+        compiled = count.compile(session.bind)
+        key = (str(compiled), tuple(sorted((k, repr(v)) for k, v in compiled.params.items())))
+        cached = self._entries.get(key)
+        if cached is None:
+            cached = int(await session.scalar(count) or 0)
+            self._entries[key] = cached
+        return cached
+
+
+async def count_total(session: AsyncSession, count: Select[Any]) -> int:
+    """`count` through the request's app's TotalsCache (a session outside a request counts)."""
+    totals: TotalsCache | None = session.info.get("totals")
+    if totals is None:
+        return int(await session.scalar(count) or 0)
+    return await totals.count(session, count)
+
+
+def page_of(items: list[T], counted: Counted, query: ListQuery) -> Page[T]:
     return Page[T](
         items=items,
-        total=total,
+        total=counted.total,
         skip=query.skip,
         limit=query.limit,
-        has_more=query.skip + len(items) < total,
+        has_more=counted.has_more,
     )
 
 

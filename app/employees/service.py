@@ -42,10 +42,10 @@ async def list_employees(session: AsyncSession, query: EmployeeQuery) -> Page[Em
             expiring,
         )
     )
-    rows, total = await paginate(
+    rows, counted = await paginate(
         session, stmt, query, sort=getattr(Employee, query.sort_by), tiebreak=Employee.id
     )
-    return page_of([EmployeeRead.model_validate(r) for r in rows], total, query)
+    return page_of([EmployeeRead.model_validate(r) for r in rows], counted, query)
 
 
 async def create_employee(session: AsyncSession, body: EmployeeCreate) -> Employee:
@@ -101,10 +101,10 @@ async def list_qualifications(
             between(Qualification.expires_on, query.expires_from, query.expires_to),
         ),
     )
-    rows, total = await paginate(
+    rows, counted = await paginate(
         session, stmt, query, sort=getattr(Qualification, query.sort_by), tiebreak=Qualification.id
     )
-    return page_of([QualificationRead.model_validate(r) for r in rows], total, query)
+    return page_of([QualificationRead.model_validate(r) for r in rows], counted, query)
 
 
 async def create_qualification(

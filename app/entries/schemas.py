@@ -33,9 +33,6 @@ class EntryQuery(ListQuery):
         description="Only entries with a larger id. With sort_by=id, order=asc and skip=0 it "
         "is a keyset cursor (pass the last page's `next_cursor`): fast at any depth.",
     )
-    include_total: bool = Field(
-        default=True, description="Count all matching entries (costly on huge tables)"
-    )
 
 
 class EntryPage(BaseModel):

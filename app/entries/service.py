@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound
-from app.core.pagination import between, eq, ordering, where
+from app.core.pagination import between, count_total, eq, ordering, where
 from app.entries.schemas import EntryExport, EntryPage, EntryQuery, EntryRead
 from app.models import Template, WorkshopEntry
 
@@ -52,7 +52,7 @@ async def list_entries(session: AsyncSession, query: EntryQuery) -> EntryPage:
     rows = rows[: query.limit]
     total = None
     if query.include_total:
-        total = await session.scalar(select(func.count()).select_from(E).where(*filters)) or 0
+        total = await count_total(session, select(func.count()).select_from(E).where(*filters))
     cursor = rows[-1].id if has_more and query.sort_by == "id" and query.order == "asc" else None
     return EntryPage(
         items=[EntryRead.model_validate(r) for r in rows],

@@ -37,10 +37,10 @@ async def list_equipment(session: AsyncSession, query: EquipmentQuery) -> Page[E
             Equipment.next_calibration_due <= due_before if due_before else None,
         )
     )
-    rows, total = await paginate(
+    rows, counted = await paginate(
         session, stmt, query, sort=getattr(Equipment, query.sort_by), tiebreak=Equipment.id
     )
-    return page_of([EquipmentRead.model_validate(r) for r in rows], total, query)
+    return page_of([EquipmentRead.model_validate(r) for r in rows], counted, query)
 
 
 async def create_equipment(session: AsyncSession, body: EquipmentCreate) -> Equipment:

@@ -36,11 +36,11 @@ async def list_imports(
             between(ImportRecord.created_at, query.created_from, query.created_to),
         )
     )
-    rows, total = await paginate(
+    rows, counted = await paginate(
         session, stmt, query, sort=getattr(ImportRecord, query.sort_by), tiebreak=ImportRecord.id
     )
     items = [import_read(r, importer.progress.get(r.id)) for r in rows]
-    return page_of(items, total, query)
+    return page_of(items, counted, query)
 
 
 async def get_import(session: AsyncSession, import_id: int, importer: Importer) -> ImportRead:

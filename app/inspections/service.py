@@ -46,10 +46,10 @@ def _filters(query: InspectionQuery) -> list[Any]:
 
 async def list_inspections(session: AsyncSession, query: InspectionQuery) -> Page[InspectionRead]:
     stmt = select(Inspection).where(*_filters(query))
-    rows, total = await paginate(
+    rows, counted = await paginate(
         session, stmt, query, sort=getattr(Inspection, query.sort_by), tiebreak=Inspection.id
     )
-    return page_of([InspectionRead.model_validate(r) for r in rows], total, query)
+    return page_of([InspectionRead.model_validate(r) for r in rows], counted, query)
 
 
 EXPORT_COLUMNS = (

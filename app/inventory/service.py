@@ -62,10 +62,10 @@ def _filters(query: ItemQuery) -> list[Any]:
 
 async def list_items(session: AsyncSession, query: ItemQuery) -> Page[ItemRead]:
     stmt = select(Item).where(*_filters(query))
-    rows, total = await paginate(
+    rows, counted = await paginate(
         session, stmt, query, sort=getattr(Item, query.sort_by), tiebreak=Item.id
     )
-    return page_of([ItemRead.model_validate(r) for r in rows], total, query)
+    return page_of([ItemRead.model_validate(r) for r in rows], counted, query)
 
 
 EXPORT_COLUMNS = (
@@ -169,7 +169,7 @@ async def list_movements(
         StockMovement.item_id == item_id,
         *where(between(StockMovement.created_at, query.created_from, query.created_to)),
     )
-    rows, total = await paginate(
+    rows, counted = await paginate(
         session, stmt, query, sort=getattr(StockMovement, query.sort_by), tiebreak=StockMovement.id
     )
-    return page_of([MovementRead.model_validate(r) for r in rows], total, query)
+    return page_of([MovementRead.model_validate(r) for r in rows], counted, query)

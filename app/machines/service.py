@@ -24,10 +24,10 @@ async def list_machines(session: AsyncSession, query: MachineQuery) -> Page[Mach
             contains_any(query.q, Machine.code, Machine.name),
         )
     )
-    rows, total = await paginate(
+    rows, counted = await paginate(
         session, stmt, query, sort=getattr(Machine, query.sort_by), tiebreak=Machine.id
     )
-    return page_of([MachineRead.model_validate(r) for r in rows], total, query)
+    return page_of([MachineRead.model_validate(r) for r in rows], counted, query)
 
 
 async def create_machine(session: AsyncSession, body: MachineCreate) -> Machine:

@@ -45,14 +45,14 @@ async def list_schedules(session: AsyncSession, query: ScheduleQuery) -> Page[Sc
             eq(ImportSchedule.enabled, query.enabled),
         )
     )
-    rows, total = await paginate(
+    rows, counted = await paginate(
         session,
         stmt,
         query,
         sort=getattr(ImportSchedule, query.sort_by),
         tiebreak=ImportSchedule.id,
     )
-    return page_of([ScheduleRead.model_validate(r) for r in rows], total, query)
+    return page_of([ScheduleRead.model_validate(r) for r in rows], counted, query)
 
 
 async def create_schedule(

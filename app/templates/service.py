@@ -23,10 +23,10 @@ async def list_templates(session: AsyncSession, query: TemplateQuery) -> Page[Te
             contains_any(query.q, Template.name),
         )
     )
-    rows, total = await paginate(
+    rows, counted = await paginate(
         session, stmt, query, sort=getattr(Template, query.sort_by), tiebreak=Template.id
     )
-    return page_of([TemplateRead.model_validate(r) for r in rows], total, query)
+    return page_of([TemplateRead.model_validate(r) for r in rows], counted, query)
 
 
 async def create_template(session: AsyncSession, body: TemplateCreate) -> Template:

@@ -89,10 +89,10 @@ async def list_users(session: AsyncSession, query: UserQuery) -> Page[UserRead]:
             contains_any(query.q, User.email, User.display_name),
         )
     )
-    rows, total = await paginate(
+    rows, counted = await paginate(
         session, stmt, query, sort=getattr(User, query.sort_by), tiebreak=User.id
     )
-    return page_of([UserRead.model_validate(r) for r in rows], total, query)
+    return page_of([UserRead.model_validate(r) for r in rows], counted, query)
 
 
 async def update_user(

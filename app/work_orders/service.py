@@ -76,10 +76,10 @@ def _filters(query: WorkOrderQuery) -> list[Any]:
 
 async def list_work_orders(session: AsyncSession, query: WorkOrderQuery) -> Page[WorkOrderRead]:
     stmt = select(WorkOrder).options(_WELDER).where(*_filters(query))
-    rows, total = await paginate(
+    rows, counted = await paginate(
         session, stmt, query, sort=getattr(WorkOrder, query.sort_by), tiebreak=WorkOrder.id
     )
-    return page_of([WorkOrderRead.model_validate(r) for r in rows], total, query)
+    return page_of([WorkOrderRead.model_validate(r) for r in rows], counted, query)
 
 
 EXPORT_COLUMNS = (

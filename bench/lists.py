@@ -1,0 +1,148 @@
+"""List throughput and deep pages with a million rows, against a real uvicorn process.
+
+    uv run python bench/lists.py                  # 1,000,000 rows each, SQLite, wrk 10 s each
+    uv run python bench/lists.py --db /tmp/b.db   # keep (and reuse) the filled database
+    uv run python bench/lists.py --workers 2 --connections 50 --seconds 10
+
+Needs wrk (`apt-get install wrk`). Throughput is compared with the same server's `/health` in
+the same run (shared cores: compare ratios, not absolute figures). Deep pages are timed one
+request at a time: the entries list at `after_id` near row 900,000 against its first page, and
+the cost of `total` (a count over the table) against `include_total=false`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import WORKSHOP, serve, table
+from bench.dashboards import fill
+
+GOAL = 0.25  # of /health's requests per second
+
+
+def wrk(url: str, headers: dict[str, str], seconds: int, connections: int) -> dict[str, float]:
+    command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    command += [arg for k, v in headers.items() for arg in ("-H", f"{k}: {v}")]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in out:
+        raise RuntimeError(f"{url}: errors under load\n{out}")
+
+    def ms(label: str) -> float:
+        value, unit = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()  # type: ignore[union-attr]
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    return {"rps": rate, "p50": ms("50"), "p99": ms("99")}
+
+
+def timed(client: httpx.Client, path: str, runs: int) -> float:
+    client.get(path).raise_for_status()  # warm up
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        client.get(path).raise_for_status()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--db", type=Path, help="SQLite file to fill once and reuse")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=21)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("bench/lists.py needs wrk: apt-get install wrk")
+    with tempfile.TemporaryDirectory(prefix="workshop-bench-") as folder:
+        work = Path(folder)
+        path = args.db or work / "lists.db"
+        url = f"sqlite+aiosqlite:///{path.resolve()}"
+        env = {"DATABASE_URL": url, "PATH": str(Path(sys.executable).parent)}
+        subprocess.run([WORKSHOP, "db", "upgrade"], env=env, check=True, capture_output=True)
+        engine = sa.create_engine(f"sqlite:///{path.resolve()}")
+        with engine.connect() as conn:
+            filled = conn.scalar(sa.text("SELECT count(*) FROM work_orders"))
+        engine.dispose()
+        if not filled:
+            fill(f"sqlite:///{path.resolve()}", args.rows)
+        rows = []
+        with serve(
+            url,
+            work,
+            RATE_LIMIT_ENABLED="false",
+            SCHEDULER_ENABLED="false",
+            workers=args.workers,
+        ) as server:
+            headers = server.headers
+            health = wrk(f"{server.base}/health", {}, args.seconds, args.connections)
+            rows.append(["GET /health", *_cells(health, health)])
+            for name, target in [
+                ("workorders?limit=100", "/api/v1/workorders?limit=100"),
+                ("workshop-entries?limit=100", "/api/v1/workshop-entries?limit=100"),
+            ]:
+                result = wrk(f"{server.base}{target}", headers, args.seconds, args.connections)
+                rows.append([f"GET {name}", *_cells(result, health)])
+            with server.client() as client:
+                entries = "/api/v1/workshop-entries?limit=100"
+                newest = (
+                    "/api/v1/workshop-entries?sort_by=id&order=desc&limit=1&include_total=false"
+                )
+                last = client.get(newest).json()["items"]
+                deep_id = int(last[0]["id"] * 0.9)
+                first = timed(client, f"{entries}&include_total=false", args.runs)
+                deep = timed(client, f"{entries}&include_total=false&after_id={deep_id}", args.runs)
+                counted = timed(client, entries, args.runs)
+                offset = timed(client, f"{entries}&include_total=false&skip=900000", args.runs)
+    print(
+        table(
+            f"List throughput, {args.rows:,} rows per table, SQLite, {args.workers} worker(s), "
+            f"wrk -c{args.connections} -d{args.seconds}s (goal: >= {GOAL:.0%} of /health)",
+            ["request", "req/s", "p50 ms", "p99 ms", "of /health", "goal"],
+            rows,
+        )
+    )
+    print()
+    print(
+        table(
+            f"Deep pages of the entries list (median of {args.runs}, one at a time)",
+            ["request", "median ms", "vs first page"],
+            [
+                ["first page (include_total=false)", f"{first:.1f}", "1.0x"],
+                [f"after_id={deep_id:,} (keyset)", f"{deep:.1f}", f"{deep / first:.1f}x"],
+                ["skip=900000 (OFFSET)", f"{offset:.1f}", f"{offset / first:.1f}x"],
+                ["first page with total (count)", f"{counted:.1f}", f"{counted / first:.1f}x"],
+            ],
+        )
+    )
+
+
+def _cells(result: dict[str, float], health: dict[str, float]) -> list[str]:
+    share = result["rps"] / health["rps"]
+    return [
+        f"{result['rps']:,.0f}",
+        f"{result['p50']:.1f}",
+        f"{result['p99']:.1f}",
+        f"{share:.0%}",
+        "met" if share >= GOAL else "missed",
+    ]
+
+
+if __name__ == "__main__":
+    main()

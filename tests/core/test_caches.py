@@ -1,0 +1,70 @@
+"""The two short caches on the request path: verified credentials and list totals.
+
+Each is per worker; these tests use two app instances on one database as two workers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+
+from app.core.db import Database
+from app.main import create_app
+from tests import factories as f
+from tests.conftest import Headers, MakeKey, make_settings
+from tests.core.test_errors import assert_problem
+
+Worker = Callable[..., Any]
+
+
+@asynccontextmanager
+async def worker(db: Database, **settings: Any) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(make_settings(**settings), database=db)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+async def test_revocation_is_at_once_here_and_within_the_cache_time_elsewhere(
+    db: Database, admin: Headers, make_key: MakeKey
+) -> None:
+    key = await make_key()
+    async with (
+        worker(db, auth_cache_seconds=300) as here,
+        worker(db, auth_cache_seconds=300) as cached,
+        worker(db, auth_cache_seconds=0) as uncached,
+    ):
+        for client in (here, cached, uncached):
+            assert (await client.get("/api/v1/auth/me", headers=key)).status_code == 200
+        key_id = (await here.get("/api/v1/auth/me", headers=key)).json()["id"]
+        assert (await here.delete(f"/api/v1/api-keys/{key_id}", headers=admin)).status_code == 204
+
+        # The worker that revoked forgets at once; one without the cache never remembered.
+        assert_problem(await here.get("/api/v1/auth/me", headers=key), 401, "UNAUTHORIZED")
+        assert_problem(await uncached.get("/api/v1/auth/me", headers=key), 401, "UNAUTHORIZED")
+        # Another worker still knows the key until its entry expires (AUTH_CACHE_SECONDS).
+        assert (await cached.get("/api/v1/auth/me", headers=key)).status_code == 200
+
+
+async def test_list_totals_are_kept_briefly_and_has_more_never_lags(
+    db: Database, client: httpx.AsyncClient, admin: Headers
+) -> None:
+    for i in range(3):
+        await f.machine(client, admin, code=f"T{i}")
+    async with (
+        worker(db, list_total_cache_seconds=300) as cached,
+        worker(db, list_total_cache_seconds=0) as exact,
+    ):
+        page = (await cached.get("/api/v1/machines?limit=1", headers=admin)).json()
+        assert (page["total"], page["has_more"]) == (3, True)
+        await f.machine(client, admin, code="T3")
+        page = (await cached.get("/api/v1/machines?limit=1", headers=admin)).json()
+        assert page["total"] == 3  # the kept count
+        last = (await cached.get("/api/v1/machines?limit=1&skip=3", headers=admin)).json()
+        assert last["has_more"] is False and len(last["items"]) == 1  # rows are never stale
+        page = (await exact.get("/api/v1/machines?limit=1", headers=admin)).json()
+        assert page["total"] == 4
+        skipped = await exact.get("/api/v1/machines?limit=1&include_total=false", headers=admin)
+        assert (skipped.json()["total"], skipped.json()["has_more"]) == (None, True)
