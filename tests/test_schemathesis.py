@@ -2,7 +2,7 @@
 
 The default checks run: no 5xx, responses match their schema, status codes, content types and
 `Allow` headers are declared, data outside the schema is rejected, auth is not ignored. Each
-operation gets up to SCHEMATHESIS_EXAMPLES positive and negative examples (default 15).
+operation gets up to SCHEMATHESIS_EXAMPLES positive and negative examples (default 10).
 
 One default check is left out, `positive_data_acceptance`: it counts any 422 for data the
 schema allows as a failure, and this API rightly answers 422 to schema-valid bodies whose
@@ -23,6 +23,7 @@ import schemathesis
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from fastapi import FastAPI
 from schemathesis import GenerationMode
+from schemathesis.config import HealthCheck
 from schemathesis.python.asgi import shutdown_lifespans
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlalchemy.engine import URL
@@ -35,7 +36,7 @@ from app.main import create_app
 from tests.conftest import make_settings
 from tests.databases import provision_database, selected_backends
 
-EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "15"))
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "10"))
 CASES = {"sent": 0}  # reported at the end of the run (tests/conftest.py)
 
 
@@ -83,6 +84,9 @@ schema.app = TARGET
 schema.config.generation.update(
     modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], max_examples=EXAMPLES
 )
+# Dates must match the year pattern, so the generator discards many candidates; that is the
+# spec being precise, not the app failing.
+schema.config.update(suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,7 @@ async def fb(
         firebase_project_id=PROJECT,
         firebase_auth_emulator_host=firebase_emulator.host,
         firebase_revocation_cache_seconds=0,
+        auth_cache_seconds=0,  # revocations are seen at once (both caches off)
         admin_emails="boss@workshop.example",
     )
     app = create_app(settings, database=db)

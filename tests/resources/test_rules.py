@@ -109,6 +109,18 @@ async def test_template_patch_is_validated_as_a_whole(
     ]
 
 
+async def test_patch_null_only_where_the_field_may_be_null(
+    client: httpx.AsyncClient, admin: Headers
+) -> None:
+    machine = await f.machine(client, admin, location="Hall 1")
+    url = f"/api/v1/machines/{machine['id']}"
+    response = await client.patch(url, json={"name": None}, headers=admin)
+    assert_problem(response, 422, "VALIDATION_ERROR")  # a name may not be null
+    cleared = await client.patch(url, json={"location": None}, headers=admin)
+    assert cleared.status_code == 200 and cleared.json()["location"] is None
+    assert cleared.json()["name"] == machine["name"]
+
+
 # --- equipment ------------------------------------------------------------------------------
 
 
