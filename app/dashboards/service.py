@@ -29,6 +29,9 @@ from app.models import (
 )
 
 CLOSED = (WorkOrderStatus.completed, WorkOrderStatus.cancelled)
+# Counting overdue orders by the statuses still open, `status IN (...)`, lets the (status,
+# due_date) index answer one status range at a time; NOT IN would read the table.
+OPEN = tuple(s for s in WorkOrderStatus if s not in CLOSED)
 CONTINUITY = timedelta(days=183)  # ISO 9606-1: confirmed every six months
 ALERT_LIMIT = 100
 
@@ -76,7 +79,7 @@ async def stats(session: AsyncSession, q: s.DashboardQuery) -> s.Stats:
     overdue = await session.scalar(
         select(func.count())
         .select_from(WorkOrder)
-        .where(*orders, WorkOrder.due_date < today, WorkOrder.status.not_in(CLOSED))
+        .where(*orders, WorkOrder.due_date < today, WorkOrder.status.in_(OPEN))
     )
     equipment = (
         await session.execute(
@@ -203,6 +206,7 @@ async def work_orders(
                 Employee.last_name,
             )
             .outerjoin(Employee, Employee.id == WorkOrder.assigned_welder_id)
+            # NOT IN here: the due_date index is read in order and the scan stops at the limit
             .where(*filters, WorkOrder.due_date < today, WorkOrder.status.not_in(CLOSED))
             .order_by(WorkOrder.due_date, WorkOrder.id)
             .limit(ALERT_LIMIT)
@@ -311,26 +315,30 @@ async def inspections(
 ) -> s.InspectionDashboard:
     filters = _inspection_filters(q)
     passed = case((Inspection.result == InspectionResult.passed, 1), else_=0)
+
     # A weld is its work order + weld reference (an inspection without one is its own weld);
     # its first inspection and whether it was ever repaired are kept on the rows on write.
-    welds = (
-        select(
+    def welds(join_client: bool) -> Any:
+        columns = [
             Inspection.welder_id,
             Inspection.machine_id,
             Inspection.method,
-            WorkOrder.client,
             Inspection.result,
             case((Inspection.weld_repaired.is_(True), 1), else_=0).label("repaired"),
-        )
-        .outerjoin(WorkOrder, WorkOrder.id == Inspection.work_order_id)
-        .where(*filters, Inspection.first_of_weld.is_(True))
-        .subquery()
-    )
+        ]
+        stmt = select(*columns).where(*filters, Inspection.first_of_weld.is_(True))
+        if join_client:  # only the per-client figures pay for the join
+            stmt = stmt.add_columns(WorkOrder.client).outerjoin(
+                WorkOrder, WorkOrder.id == Inspection.work_order_id
+            )
+        return stmt.subquery()
 
     async def quality(
-        inspection_key: Any, weld_key: Any, join_client: bool = False
+        inspection_key: Any, weld_column: str | None, join_client: bool = False
     ) -> list[s.Quality]:
         """Per value of the key (None: the whole set): inspection and weld figures."""
+        weld_rows = welds(join_client)
+        weld_key = weld_rows.c[weld_column] if weld_column else None
         label = inspection_key if inspection_key is not None else literal_column("'all'")
         base = select(label, func.count(), func.sum(passed)).where(*filters)
         if join_client:
@@ -342,8 +350,8 @@ async def inspections(
         per_weld = select(
             weld_label,
             func.count(),
-            func.sum(case((welds.c.result == InspectionResult.passed, 1), else_=0)),
-            func.sum(welds.c.repaired),
+            func.sum(case((weld_rows.c.result == InspectionResult.passed, 1), else_=0)),
+            func.sum(weld_rows.c.repaired),
         )
         if weld_key is not None:
             per_weld = per_weld.group_by(weld_key)
@@ -384,10 +392,10 @@ async def inspections(
             repaired=0,
             repair_rate=0,
         ),
-        by_welder=await quality(Inspection.welder_id, welds.c.welder_id, False),
-        by_machine=await quality(Inspection.machine_id, welds.c.machine_id, False),
-        by_method=await quality(Inspection.method, welds.c.method, False),
-        by_client=await quality(WorkOrder.client, welds.c.client, True),
+        by_welder=await quality(Inspection.welder_id, "welder_id"),
+        by_machine=await quality(Inspection.machine_id, "machine_id"),
+        by_method=await quality(Inspection.method, "method"),
+        by_client=await quality(WorkOrder.client, "client", join_client=True),
         defects=await _defects(session, filters, dialect),
         weekly=await _weekly(session, filters, dialect),
     )

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import BigId, Resource, UTCDateTime
@@ -37,6 +37,12 @@ class QualityLevel(StrEnum):
 
 class Inspection(Resource):
     __tablename__ = "inspections"
+    # Cover the quality dashboard's per-welder, per-machine and per-method figures (inspection
+    # and weld counts read the index alone).
+    __table_args__ = tuple(
+        Index(f"ix_inspections_{key}_quality", key, "result", "first_of_weld", "weld_repaired")
+        for key in ("welder_id", "machine_id", "method")
+    )
 
     work_order_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("work_orders.id"), index=True

@@ -32,6 +32,10 @@ class WorkOrder(Resource):
     __table_args__ = (
         CheckConstraint("quantity >= 1", name="quantity_positive"),
         Index("ix_work_orders_status_due_date", "status", "due_date"),
+        # Covers the completion figures of the work-order dashboard (no table reads).
+        Index(
+            "ix_work_orders_status_completed_at", "status", "completed_at", "due_date", "created_at"
+        ),
     )
 
     order_id: Mapped[str] = mapped_column(String(50), unique=True)
