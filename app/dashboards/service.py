@@ -317,57 +317,40 @@ async def inspections(
     passed = case((Inspection.result == InspectionResult.passed, 1), else_=0)
 
     # A weld is its work order + weld reference (an inspection without one is its own weld);
-    # its first inspection and whether it was ever repaired are kept on the rows on write.
-    def welds(join_client: bool) -> Any:
-        columns = [
-            Inspection.welder_id,
-            Inspection.machine_id,
-            Inspection.method,
-            Inspection.result,
-            case((Inspection.weld_repaired.is_(True), 1), else_=0).label("repaired"),
-        ]
-        stmt = select(*columns).where(*filters, Inspection.first_of_weld.is_(True))
-        if join_client:  # only the per-client figures pay for the join
-            stmt = stmt.add_columns(WorkOrder.client).outerjoin(
-                WorkOrder, WorkOrder.id == Inspection.work_order_id
-            )
-        return stmt.subquery()
+    # its first inspection and whether it was ever repaired are kept on the rows on write, so
+    # weld figures are sums over the same rows: one GROUP BY per key, which the key's covering
+    # index answers alone (ADR 0018).
+    first = Inspection.first_of_weld.is_(True)
 
-    async def quality(
-        inspection_key: Any, weld_column: str | None, join_client: bool = False
-    ) -> list[s.Quality]:
+    def where_first(*conditions: Any) -> Any:
+        return func.sum(case((and_(first, *conditions), 1), else_=0))
+
+    async def quality(key: Any, join_client: bool = False) -> list[s.Quality]:
         """Per value of the key (None: the whole set): inspection and weld figures."""
-        weld_rows = welds(join_client)
-        weld_key = weld_rows.c[weld_column] if weld_column else None
-        label = inspection_key if inspection_key is not None else literal_column("'all'")
-        base = select(label, func.count(), func.sum(passed)).where(*filters)
-        if join_client:
-            base = base.outerjoin(WorkOrder, WorkOrder.id == Inspection.work_order_id)
-        if inspection_key is not None:
-            base = base.group_by(inspection_key)
-        by_inspection = (await session.execute(base)).all()
-        weld_label = weld_key if weld_key is not None else literal_column("'all'")
-        per_weld = select(
-            weld_label,
+        label = key if key is not None else literal_column("'all'")
+        stmt = select(
+            label,
             func.count(),
-            func.sum(case((weld_rows.c.result == InspectionResult.passed, 1), else_=0)),
-            func.sum(weld_rows.c.repaired),
-        )
-        if weld_key is not None:
-            per_weld = per_weld.group_by(weld_key)
-        by_weld = (await session.execute(per_weld)).all()
-        weld_stats = {k: (int(n), int(fp or 0), int(rp or 0)) for k, n, fp, rp in by_weld}
+            func.sum(passed),
+            where_first(),
+            where_first(Inspection.result == InspectionResult.passed),
+            where_first(Inspection.weld_repaired.is_(True)),
+        ).where(*filters)
+        if join_client:
+            stmt = stmt.outerjoin(WorkOrder, WorkOrder.id == Inspection.work_order_id)
+        if key is not None:
+            stmt = stmt.group_by(key)
         out = []
-        for key, n, ok in by_inspection:
+        for value, n, ok, w, fp, rp in (await session.execute(stmt)).all():
             if not n:
                 continue
-            w, fp, rp = weld_stats.get(key, (0, 0, 0))
+            ok, w, fp, rp = int(ok or 0), int(w or 0), int(fp or 0), int(rp or 0)
             out.append(
                 s.Quality(
-                    key=str(getattr(key, "value", key)),
+                    key=str(getattr(value, "value", value)),
                     inspections=int(n),
-                    passed=int(ok or 0),
-                    pass_rate=ratio(int(ok or 0), int(n)),
+                    passed=ok,
+                    pass_rate=ratio(ok, int(n)),
                     welds=w,
                     first_pass=fp,
                     first_pass_yield=ratio(fp, w),
@@ -377,7 +360,7 @@ async def inspections(
             )
         return sorted(out, key=lambda x: (-x.inspections, x.key))
 
-    overall = await quality(None, None)
+    overall = await quality(None)
     return s.InspectionDashboard(
         overall=overall[0]
         if overall
@@ -392,10 +375,10 @@ async def inspections(
             repaired=0,
             repair_rate=0,
         ),
-        by_welder=await quality(Inspection.welder_id, "welder_id"),
-        by_machine=await quality(Inspection.machine_id, "machine_id"),
-        by_method=await quality(Inspection.method, "method"),
-        by_client=await quality(WorkOrder.client, "client", join_client=True),
+        by_welder=await quality(Inspection.welder_id),
+        by_machine=await quality(Inspection.machine_id),
+        by_method=await quality(Inspection.method),
+        by_client=await quality(WorkOrder.client, join_client=True),
         defects=await _defects(session, filters, dialect),
         weekly=await _weekly(session, filters, dialect),
     )
