@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import between, contains_any, eq, where
 from app.dashboards import schemas as s
-from app.dashboards.sql import as_date, bucket, day_range, days_between, ratio
+from app.dashboards.sql import as_date, bucket, day, day_range, days_between, ratio
 from app.models import (
     Employee,
     Equipment,
@@ -435,17 +435,20 @@ async def _defects(session: AsyncSession, filters: list[Any], dialect: str) -> l
 
 
 async def _weekly(session: AsyncSession, filters: list[Any], dialect: str) -> list[s.WeekQuality]:
-    week = bucket(Inspection.inspected_at, "week", dialect)
+    # Per day first (a cheap expression the (inspected_at, result) index answers in order),
+    # then the few hundred days into weeks.
+    passed = case((Inspection.result == InspectionResult.passed, 1), else_=0)
+    day_of = day(Inspection.inspected_at, dialect).label("day")
+    days = (
+        select(day_of, func.count().label("n"), func.sum(passed).label("p"))
+        .where(*filters)
+        .group_by(day_of)
+        .subquery()
+    )
+    week = bucket(days.c.day, "week", dialect)
     rows = (
         await session.execute(
-            select(
-                week,
-                func.count(),
-                func.sum(case((Inspection.result == InspectionResult.passed, 1), else_=0)),
-            )
-            .where(*filters)
-            .group_by(week)
-            .order_by(week)
+            select(week, func.sum(days.c.n), func.sum(days.c.p)).group_by(week).order_by(week)
         )
     ).all()
     return [

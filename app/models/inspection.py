@@ -39,9 +39,12 @@ class Inspection(Resource):
     __tablename__ = "inspections"
     # Cover the quality dashboard's per-welder, per-machine and per-method figures (inspection
     # and weld counts read the index alone).
-    __table_args__ = tuple(
-        Index(f"ix_inspections_{key}_quality", key, "result", "first_of_weld", "weld_repaired")
-        for key in ("welder_id", "machine_id", "method")
+    __table_args__ = (
+        *(
+            Index(f"ix_inspections_{key}_quality", key, "result", "first_of_weld", "weld_repaired")
+            for key in ("welder_id", "machine_id", "method")
+        ),
+        Index("ix_inspections_inspected_at_result", "inspected_at", "result"),
     )
 
     work_order_id: Mapped[int | None] = mapped_column(
@@ -57,7 +60,7 @@ class Inspection(Resource):
         QualityLevel, nullable=True, index=True
     )
     defects: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
-    inspected_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    inspected_at: Mapped[datetime] = mapped_column(UTCDateTime())
     notes: Mapped[str | None] = mapped_column(Text)
     # Kept by app.inspections.service on every write, so quality figures need no window over
     # all inspections: is this the weld's first inspection; did the weld ever need a repair.

@@ -29,9 +29,14 @@ def upgrade() -> None:
     )
     for name, columns in INSPECTION_INDEXES.items():
         op.create_index(name, "inspections", columns)
+    # The weekly trend reads (inspected_at, result) alone; it replaces the inspected_at index.
+    op.create_index("ix_inspections_inspected_at_result", "inspections", ["inspected_at", "result"])
+    op.drop_index("ix_inspections_inspected_at", table_name="inspections")
 
 
 def downgrade() -> None:
+    op.create_index("ix_inspections_inspected_at", "inspections", ["inspected_at"])
+    op.drop_index("ix_inspections_inspected_at_result", table_name="inspections")
     for name in INSPECTION_INDEXES:
         op.drop_index(name, table_name="inspections")
     op.drop_index("ix_work_orders_status_completed_at", table_name="work_orders")
