@@ -1,4 +1,4 @@
-"""Dashboards: every figure aggregated in SQL (GROUP BY, CASE, window functions), a fixed
+"""Dashboards: every figure aggregated in SQL (GROUP BY, CASE, JSON table functions), a fixed
 number of queries per endpoint, never rows counted in Python. Definitions of each figure:
 docs/Dashboard_Metrics.md."""
 

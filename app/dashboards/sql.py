@@ -1,7 +1,7 @@
-"""The few expressions that differ per database, written once: time buckets and durations.
+"""The few expressions that differ per database, written once: days, time buckets, durations.
 
-Everything else in the dashboards is portable SQLAlchemy (GROUP BY, CASE, window functions,
-JSON operators).
+Everything else in the dashboards is portable SQLAlchemy (GROUP BY, CASE, JSON operators), but
+the defect Pareto's JSON table function (`service._defects`).
 """
 
 from __future__ import annotations
