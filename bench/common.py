@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -111,6 +112,17 @@ def serve(database_url: str, workdir: Path, workers: int = 1, **env: str) -> Ite
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def timed(client: httpx.Client, path: str, runs: int) -> tuple[float, float]:
+    """Median and worst milliseconds of `runs` GETs of `path`, one at a time, after a warm-up."""
+    client.get(path).raise_for_status()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        client.get(path).raise_for_status()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), max(times)
 
 
 def peak_rss_mb(pid: int) -> float:

@@ -11,19 +11,19 @@ answers each dashboard endpoint `--runs` times; the table shows the median and t
 from __future__ import annotations
 
 import argparse
+import os
 import random
-import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import database, serve, table
+from bench.common import WORKSHOP, database, serve, table, timed
 
 ENDPOINTS = [
     "stats",
@@ -152,22 +152,23 @@ def fill(sync_url: str, rows: int) -> None:
     del migrations
 
 
-def _filled(sync_url: str) -> bool:
+def prepare(app_url: str, sync_url: str, rows: int) -> float:
+    """Migrate the database and fill it unless it holds work orders already (a kept `--db`);
+    the seconds the filling took."""
+    subprocess.run(
+        [WORKSHOP, "db", "upgrade"],
+        env={**os.environ, "DATABASE_URL": app_url},
+        check=True,
+        capture_output=True,
+    )
     engine = sa.create_engine(sync_url)
     with engine.connect() as conn:
-        rows = conn.scalar(sa.text("SELECT count(*) FROM work_orders"))
+        filled = conn.scalar(sa.text("SELECT count(*) FROM work_orders"))
     engine.dispose()
-    return bool(rows)
-
-
-def measure(client: httpx.Client, path: str, runs: int) -> tuple[float, float]:
-    client.get(f"/api/v1/dashboard/{path}").raise_for_status()  # warm up
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        client.get(f"/api/v1/dashboard/{path}").raise_for_status()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times), max(times)
+    started = time.perf_counter()
+    if not filled:
+        fill(sync_url, rows)
+    return time.perf_counter() - started
 
 
 def main() -> None:
@@ -184,18 +185,7 @@ def main() -> None:
         work = Path(folder)
         for backend in args.backends.split(","):
             with database(backend, work, args.db) as (app_url, sync_url):
-                import subprocess
-
-                subprocess.run(
-                    [str(Path(sys.executable).parent / "workshop"), "db", "upgrade"],
-                    env={**__import__("os").environ, "DATABASE_URL": app_url},
-                    check=True,
-                    capture_output=True,
-                )
-                started = time.perf_counter()
-                if not _filled(sync_url):
-                    fill(sync_url, args.rows)
-                filled = time.perf_counter() - started
+                filled = prepare(app_url, sync_url, args.rows)
                 with (
                     serve(
                         app_url, work, RATE_LIMIT_ENABLED="false", SCHEDULER_ENABLED="false"
@@ -203,7 +193,7 @@ def main() -> None:
                     server.client() as client,
                 ):
                     for path in ENDPOINTS:
-                        median, worst = measure(client, path, args.runs)
+                        median, worst = timed(client, f"/api/v1/dashboard/{path}", args.runs)
                         results.append(
                             [
                                 backend,

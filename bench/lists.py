@@ -15,19 +15,14 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
-import sqlalchemy as sa
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import WORKSHOP, serve, table
-from bench.dashboards import fill
+from bench.common import serve, table, timed
+from bench.dashboards import prepare
 
 GOAL = 0.25  # of /health's requests per second
 
@@ -47,16 +42,6 @@ def wrk(url: str, headers: dict[str, str], seconds: int, connections: int) -> di
     return {"rps": rate, "p50": ms("50"), "p99": ms("99")}
 
 
-def timed(client: httpx.Client, path: str, runs: int) -> float:
-    client.get(path).raise_for_status()  # warm up
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        client.get(path).raise_for_status()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -72,16 +57,9 @@ def main() -> None:
         sys.exit("bench/lists.py needs wrk: apt-get install wrk")
     with tempfile.TemporaryDirectory(prefix="workshop-bench-") as folder:
         work = Path(folder)
-        path = args.db or work / "lists.db"
-        url = f"sqlite+aiosqlite:///{path.resolve()}"
-        env = {"DATABASE_URL": url, "PATH": str(Path(sys.executable).parent)}
-        subprocess.run([WORKSHOP, "db", "upgrade"], env=env, check=True, capture_output=True)
-        engine = sa.create_engine(f"sqlite:///{path.resolve()}")
-        with engine.connect() as conn:
-            filled = conn.scalar(sa.text("SELECT count(*) FROM work_orders"))
-        engine.dispose()
-        if not filled:
-            fill(f"sqlite:///{path.resolve()}", args.rows)
+        path = (args.db or work / "lists.db").resolve()
+        url = f"sqlite+aiosqlite:///{path}"
+        prepare(url, f"sqlite:///{path}", args.rows)
         rows = []
         with serve(
             url,
@@ -106,10 +84,12 @@ def main() -> None:
                 )
                 last = client.get(newest).json()["items"]
                 deep_id = int(last[0]["id"] * 0.9)
-                first = timed(client, f"{entries}&include_total=false", args.runs)
-                deep = timed(client, f"{entries}&include_total=false&after_id={deep_id}", args.runs)
-                counted = timed(client, entries, args.runs)
-                offset = timed(client, f"{entries}&include_total=false&skip=900000", args.runs)
+                first, _ = timed(client, f"{entries}&include_total=false", args.runs)
+                deep, _ = timed(
+                    client, f"{entries}&include_total=false&after_id={deep_id}", args.runs
+                )
+                counted, _ = timed(client, entries, args.runs)
+                offset, _ = timed(client, f"{entries}&include_total=false&skip=900000", args.runs)
     print(
         table(
             f"List throughput, {args.rows:,} rows per table, SQLite, {args.workers} worker(s), "

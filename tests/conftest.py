@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,16 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
     return "asyncio"
+
+
+async def wait_for(predicate: Any, timeout: float = 20, interval: float = 0.2) -> Any:
+    """Wait for a state, not for a time: await `predicate()` until it is truthy; return it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := await predicate():
+            return result
+        await asyncio.sleep(interval)
+    raise AssertionError("condition not met in time")
 
 
 def make_settings(**overrides: object) -> Settings:

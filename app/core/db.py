@@ -33,6 +33,7 @@ from tenacity import (
     AsyncRetrying,
     retry_if_exception,
     stop_after_attempt,
+    stop_after_delay,
     wait_exponential_jitter,
 )
 
@@ -125,23 +126,33 @@ class Database:
         async with asyncio.timeout(timeout_s), self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
 
-    async def run(self, work: Callable[[AsyncSession], Awaitable[T]], *, write: bool = True) -> T:
-        """Run `work` in its own transaction, retrying it whole on transient errors.
+    async def run(
+        self,
+        work: Callable[[AsyncSession], Awaitable[T]],
+        *,
+        write: bool = True,
+        patience: float | None = None,
+    ) -> T:
+        """Run `work` in its own transaction, retrying it whole on transient errors:
+        DB_RETRY_ATTEMPTS times, or for `patience` seconds when given (for writes that must
+        land once the database is back).
 
         Only for units of work that are safe to repeat: each attempt starts from a rolled-back
         session, so nothing of a failed attempt remains.
         """
-        async for attempt in self.retrying():
+        async for attempt in self.retrying(patience):
             with attempt:
                 async with self.session(write=write) as session, session.begin():
                     return await work(session)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def retrying(self) -> AsyncRetrying:
+    def retrying(self, patience: float | None = None) -> AsyncRetrying:
         return AsyncRetrying(
             retry=retry_if_exception(is_transient_db_error),
-            stop=stop_after_attempt(self.settings.db_retry_attempts),
-            wait=wait_exponential_jitter(multiplier=0.05, max=1.0),
+            stop=stop_after_delay(patience)
+            if patience is not None
+            else stop_after_attempt(self.settings.db_retry_attempts),
+            wait=wait_exponential_jitter(multiplier=0.05, max=1.0 if patience is None else 5.0),
             before_sleep=lambda state: log.warning(
                 "retrying_transient_db_error",
                 attempt=state.attempt_number,

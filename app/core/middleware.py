@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import internal_error_response, problem_response
+from app.core.errors import field_error, internal_error_response, problem_response
 from app.core.http import is_upload
 from app.core.logger import get_logger
 from app.core.metrics import observe_request
@@ -176,12 +176,9 @@ class SingleQueryValues:
             repeated = sorted({name for name in names if names.count(name) > 1})
             if repeated:
                 errors = [
-                    {
-                        "loc": ["query", name],
-                        "field": name,
-                        "message": "give this parameter once",
-                        "type": "repeated_parameter",
-                    }
+                    field_error(
+                        name, "give this parameter once", "repeated_parameter", where="query"
+                    )
                     for name in repeated
                 ]
                 response = problem_response(

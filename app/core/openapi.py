@@ -47,6 +47,14 @@ INT64 = (-(2**63), 2**63 - 1)
 YEAR_PATTERN = "^(19|2[0-9])[0-9]{2}-"
 
 
+def _problem_doc(status: int) -> dict[str, Any]:
+    """A response documented with the Problem schema (the media type is fixed just below)."""
+    return {
+        "description": HTTPStatus(status).phrase,
+        "content": {"application/json": {"schema": {"$ref": _PROBLEM_REF}}},
+    }
+
+
 def finish_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """The spec says what the API really does: its error bodies, and the limits the models
     enforce that FastAPI does not write down (64-bit integers, years 1900-2999)."""
@@ -65,21 +73,9 @@ def problem_media_types(schema: dict[str, Any]) -> dict[str, Any]:
         for operation in path.values():
             responses = operation.get("responses", {})
             if "requestBody" in operation:
-                responses.setdefault(
-                    "400",
-                    {
-                        "description": "Bad Request",
-                        "content": {"application/json": {"schema": {"$ref": _PROBLEM_REF}}},
-                    },
-                )
+                responses.setdefault("400", _problem_doc(400))
             if "401" in responses:  # every authenticated route spends a rate-limit budget
-                responses.setdefault(
-                    "429",
-                    {
-                        "description": "Too Many Requests",
-                        "content": {"application/json": {"schema": {"$ref": _PROBLEM_REF}}},
-                    },
-                )
+                responses.setdefault("429", _problem_doc(429))
             for response in responses.values():
                 content = response.get("content", {})
                 ref = content.get("application/json", {}).get("schema", {}).get("$ref")

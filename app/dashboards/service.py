@@ -4,7 +4,6 @@ docs/Dashboard_Metrics.md."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -36,7 +35,9 @@ CONTINUITY = timedelta(days=183)  # ISO 9606-1: confirmed every six months
 ALERT_LIMIT = 100
 
 
-def _counts(rows: Sequence[Any]) -> dict[str, int]:
+async def _count_by(session: AsyncSession, key: Any, filters: list[Any]) -> dict[str, int]:
+    """Rows per value of `key` (one GROUP BY)."""
+    rows = await session.execute(select(key, func.count()).where(*filters).group_by(key))
     return {str(getattr(k, "value", k)): int(n) for k, n in rows}
 
 
@@ -71,11 +72,7 @@ async def stats(session: AsyncSession, q: s.DashboardQuery) -> s.Stats:
     today = date.today()
     horizon = today + timedelta(days=q.days)
     orders = _order_filters(q)
-    by_status = (
-        await session.execute(
-            select(WorkOrder.status, func.count()).where(*orders).group_by(WorkOrder.status)
-        )
-    ).all()
+    by_status = await _count_by(session, WorkOrder.status, orders)
     overdue = await session.scalar(
         select(func.count())
         .select_from(WorkOrder)
@@ -111,8 +108,8 @@ async def stats(session: AsyncSession, q: s.DashboardQuery) -> s.Stats:
     total_inspections, passed = int(inspected[0] or 0), int(inspected[1] or 0)
     return s.Stats(
         work_orders=s.WorkOrderSummary(
-            total=sum(n for _, n in by_status),
-            by_status=_counts(by_status),
+            total=sum(by_status.values()),
+            by_status=by_status,
             overdue=int(overdue or 0),
         ),
         equipment=s.EquipmentSummary(
@@ -183,16 +180,8 @@ async def work_orders(
 ) -> s.WorkOrderDashboard:
     today = date.today()
     filters = _order_filters(q)
-    by_status = (
-        await session.execute(
-            select(WorkOrder.status, func.count()).where(*filters).group_by(WorkOrder.status)
-        )
-    ).all()
-    by_priority = (
-        await session.execute(
-            select(WorkOrder.priority, func.count()).where(*filters).group_by(WorkOrder.priority)
-        )
-    ).all()
+    by_status = await _count_by(session, WorkOrder.status, filters)
+    by_priority = await _count_by(session, WorkOrder.priority, filters)
     overdue = (
         await session.execute(
             select(
@@ -239,8 +228,8 @@ async def work_orders(
         )
     ).one()
     return s.WorkOrderDashboard(
-        by_status=_counts(by_status),
-        by_priority=_counts(by_priority),
+        by_status=by_status,
+        by_priority=by_priority,
         overdue=[
             s.OverdueOrder(
                 id=r[0],
@@ -263,16 +252,8 @@ async def work_orders(
 async def equipment(session: AsyncSession, q: s.DashboardQuery) -> s.EquipmentDashboard:
     today = date.today()
     scope = where(eq(Equipment.machine_id, q.machine_id))
-    by_status = (
-        await session.execute(
-            select(Equipment.status, func.count()).where(*scope).group_by(Equipment.status)
-        )
-    ).all()
-    by_type = (
-        await session.execute(
-            select(Equipment.type, func.count()).where(*scope).group_by(Equipment.type)
-        )
-    ).all()
+    by_status = await _count_by(session, Equipment.status, scope)
+    by_type = await _count_by(session, Equipment.type, scope)
     due = (
         await session.execute(
             select(
@@ -303,8 +284,8 @@ async def equipment(session: AsyncSession, q: s.DashboardQuery) -> s.EquipmentDa
         for r in due
     ]
     return s.EquipmentDashboard(
-        by_status=_counts(by_status),
-        by_type=_counts(by_type),
+        by_status=by_status,
+        by_type=by_type,
         calibration_overdue=[i for i in items if i.days_left < 0],
         calibration_due_soon=[i for i in items if i.days_left >= 0],
     )

@@ -37,7 +37,6 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_exponential_jitter
 
 from app.core.config import Settings
 from app.core.db import Database
@@ -48,7 +47,6 @@ from app.core.errors import (
     NotFound,
     PayloadTooLarge,
     StorageUnavailable,
-    is_transient_db_error,
     problem,
 )
 from app.core.logger import get_logger
@@ -537,30 +535,24 @@ class Importer:
         log.error("import_failed", import_id=record_id, reason=message, exc_info=exc)
         # The database may be why the import failed: keep trying until it is back, so the
         # record does not stay `running` until the next start (ADR 0012).
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception(is_transient_db_error),
-            stop=stop_after_delay(FAIL_PATIENCE_S),
-            wait=wait_exponential_jitter(multiplier=0.1, max=5.0),
-            reraise=True,
-        ):
-            with attempt:
-                await self.db.run(
-                    lambda s: s.execute(
-                        update(ImportRecord)
-                        .where(ImportRecord.id == record_id)
-                        .values(
-                            status=ImportStatus.failed,
-                            dedupe_key=None,
-                            message=message[:1000],
-                            errors=errors,
-                            rows_total=progress.rows_total,
-                            rows_imported=0,
-                            rows_failed=progress.rows_failed,
-                            finished_at=utcnow(),
-                            version=ImportRecord.version + 1,
-                        )
-                    )
+        await self.db.run(
+            lambda s: s.execute(
+                update(ImportRecord)
+                .where(ImportRecord.id == record_id)
+                .values(
+                    status=ImportStatus.failed,
+                    dedupe_key=None,
+                    message=message[:1000],
+                    errors=errors,
+                    rows_total=progress.rows_total,
+                    rows_imported=0,
+                    rows_failed=progress.rows_failed,
+                    finished_at=utcnow(),
+                    version=ImportRecord.version + 1,
                 )
+            ),
+            patience=FAIL_PATIENCE_S,
+        )
 
     async def _forget(self, record_id: int, storage_key: str | None) -> None:
         """Undo a synchronous import that failed: no record, no file."""

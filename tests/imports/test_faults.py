@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,23 +22,11 @@ from app.core.db import Database
 from app.imports.service import Progress
 from app.main import create_app
 from app.models import ImportRecord, WorkshopEntry
-from tests.conftest import Headers, make_settings
+from tests.conftest import Headers, make_settings, wait_for
 from tests.core.test_errors import assert_problem
 from tests.imports import files
 from tests.imports.conftest import counts, stored_files
 from tests.tcp_proxy import TcpProxy
-
-
-async def until(check: Callable[[], Awaitable[bool] | bool], timeout: float = 60) -> None:
-    """Wait for a state (not for a time): poll `check` until it holds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = check()
-        if await result if isinstance(result, Awaitable) else result:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("the state was not reached in time")
-        await asyncio.sleep(0.01)
 
 
 async def record(db: Database, import_id: int) -> ImportRecord:
@@ -81,8 +69,12 @@ async def test_database_lost_mid_import_fails_it_cleanly_and_recovers(
             return int(response.json()["id"])
 
         first = await send()
+
         # Rows are going in (inside the import's one transaction) when the database goes away.
-        await until(lambda: importer.progress.get(first, Progress()).rows_imported > 0)
+        async def inserting() -> bool:
+            return importer.progress.get(first, Progress()).rows_imported > 0
+
+        await wait_for(inserting, timeout=60, interval=0.01)
         await proxy.cut()
         response = await client.get(f"/api/v1/imports/{first}", headers=admin)
         assert_problem(response, 503, "DATABASE_UNAVAILABLE")
@@ -92,7 +84,7 @@ async def test_database_lost_mid_import_fails_it_cleanly_and_recovers(
         async def first_failed() -> bool:
             return (await record(db, first)).status.value == "failed"
 
-        await until(first_failed)
+        await wait_for(first_failed, timeout=60)
         failed = await record(db, first)
         assert failed.rows_imported == 0 and failed.dedupe_key is None
         assert await entries_of(db, first) == 0  # the transaction was rolled back whole
@@ -103,7 +95,7 @@ async def test_database_lost_mid_import_fails_it_cleanly_and_recovers(
         async def second_done() -> bool:
             return (await record(db, second)).status.value == "completed"
 
-        await until(second_done)
+        await wait_for(second_done, timeout=60)
         assert await entries_of(db, second) == 30_000
         await importer.wait_idle()
     await proxied.dispose()

@@ -21,7 +21,7 @@ from app.main import create_app
 from app.models import ImportRecord, WorkshopEntry
 from app.scheduler.service import Scheduler
 from tests import factories as f
-from tests.conftest import Headers, make_settings
+from tests.conftest import Headers, make_settings, wait_for
 from tests.core.test_errors import assert_problem
 from tests.imports import files
 from tests.imports.files import MAPPING
@@ -95,15 +95,6 @@ def drop(folder: Path, name: str, content: bytes, age_s: float = 5) -> Path:
     past = time.time() - age_s
     os.utime(path, (past, past))
     return path
-
-
-async def wait_for(predicate: Any, timeout: float = 20) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := await predicate():
-            return result
-        await asyncio.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 async def count(db: Database, model: Any, *where: Any) -> int:
