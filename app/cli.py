@@ -197,7 +197,7 @@ def api_key_list(
 
 @keys_cli.command("revoke")
 def api_key_revoke(key_id: Annotated[int, typer.Argument(help="Id from `api-key list`")]) -> None:
-    """Revoke an API key; it stops working at once."""
+    """Revoke an API key; running servers stop accepting it within AUTH_CACHE_SECONDS."""
     from app.api_keys import service
     from app.core.errors import AppError
 
