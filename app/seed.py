@@ -25,8 +25,10 @@ from app.machines import service as machines
 from app.machines.schemas import MachineCreate
 from app.models import (
     Employee,
+    EntryDayTotal,
     Equipment,
     Inspection,
+    InspectionDayTotal,
     Item,
     Machine,
     Qualification,
@@ -42,6 +44,8 @@ from app.work_orders.schemas import WorkOrderCreate
 
 # Children before parents, for --force.
 SEEDED_TABLES = (
+    EntryDayTotal,
+    InspectionDayTotal,
     WorkshopEntry,
     StockMovement,
     Inspection,

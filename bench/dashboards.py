@@ -37,6 +37,9 @@ ENDPOINTS = [
 
 def fill(sync_url: str, rows: int) -> None:
     from app.core import migrations
+    from app.entries import totals
+    from app.entries.tally import Tally
+    from app.inspections import totals as inspection_totals
 
     engine = sa.create_engine(sync_url)
     meta = sa.MetaData()
@@ -91,6 +94,8 @@ def fill(sync_url: str, rows: int) -> None:
     statuses = ["open", "in_progress", "on_hold", "completed", "cancelled"]
     results = ["Pass"] * 8 + ["Fail", "Rework"]
     batch = 20_000
+    tallies: dict[tuple[int, int], Tally] = {}
+    quality: inspection_totals.Totals = {}
     with engine.begin() as conn:
         for start in range(0, rows, batch):
             n = range(start, min(start + batch, rows))
@@ -115,38 +120,62 @@ def fill(sync_url: str, rows: int) -> None:
                     for i in n
                 ],
             )
-            conn.execute(
-                t["inspections"].insert(),
-                [
-                    {
-                        "work_order_id": 1 + i,
-                        "machine_id": 1 + i % 20,
-                        "welder_id": 1 + i % 50,
-                        "method": "VT" if i % 3 else "UT",
-                        "result": results[i % 10],
-                        "weld_reference": f"W{i % 4}",
-                        "defects": [{"code": 2011, "count": 1}] if i % 10 == 8 else [],
-                        "inspected_at": now - timedelta(minutes=rng.randint(0, 500_000)),
-                        "first_of_weld": True,
-                        "weld_repaired": results[i % 10] != "Pass",
-                        **stamp,
-                    }
-                    for i in n
-                ],
+            inspections = [
+                {
+                    "work_order_id": 1 + i,
+                    "machine_id": 1 + i % 20,
+                    "welder_id": 1 + i % 50,
+                    "method": "VT" if i % 3 else "UT",
+                    "result": results[i % 10],
+                    "weld_reference": f"W{i % 4}",
+                    "defects": [{"code": 2011, "count": 1}] if i % 10 == 8 else [],
+                    "inspected_at": now - timedelta(minutes=rng.randint(0, 500_000)),
+                    "first_of_weld": True,
+                    "weld_repaired": results[i % 10] != "Pass",
+                    **stamp,
+                }
+                for i in n
+            ]
+            conn.execute(t["inspections"].insert(), inspections)
+            # the day totals that inspection writes keep, counted by the migration's code
+            facts = (
+                (
+                    r["inspected_at"].replace(tzinfo=UTC),
+                    r["welder_id"],
+                    r["machine_id"],
+                    r["method"],
+                    f"Client {(r['work_order_id'] - 1) % 300}",
+                    r["result"],
+                    r["first_of_weld"],
+                    r["weld_repaired"],
+                    r["defects"],
+                )
+                for r in inspections
             )
+            inspection_totals.count(facts, into=quality)
+            entries = [
+                {
+                    "template_id": 1,
+                    "machine_id": 1 + i % 20,
+                    "row_number": i,
+                    "recorded_at": now - timedelta(minutes=rng.randint(0, 500_000)),
+                    "data": {"arc_time_s": i % 97},
+                    "created_at": now,
+                }
+                for i in n
+            ]
+            conn.execute(t["workshop_entries"].insert(), entries)
+            # the day totals an import keeps, counted by the migration's code
+            counted = totals.tally_entries(
+                (e["template_id"], e["machine_id"], e["recorded_at"].replace(tzinfo=UTC), e["data"])
+                for e in entries
+            )
+            for key, tally in counted.items():
+                tallies.setdefault(key, Tally()).merge(tally.rows())
+        conn.execute(t["inspection_day_totals"].insert(), inspection_totals.values(quality))
+        for (template_id, machine_id), tally in tallies.items():
             conn.execute(
-                t["workshop_entries"].insert(),
-                [
-                    {
-                        "template_id": 1,
-                        "machine_id": 1 + i % 20,
-                        "row_number": i,
-                        "recorded_at": now - timedelta(minutes=rng.randint(0, 500_000)),
-                        "data": {"arc_time_s": i % 97},
-                        "created_at": now,
-                    }
-                    for i in n
-                ],
+                t["entry_day_totals"].insert(), totals.values(template_id, machine_id, tally.rows())
             )
     engine.dispose()
     del migrations

@@ -37,6 +37,8 @@ CASES = [
     ("not json", raw(b"{'code': 'H1'"), 422),
     ("array body", {"json": [MACHINE]}, 422),
     ("string for enum", {"json": {**MACHINE, "type": 5}}, 422),
+    # maxLength counts the text as sent, spaces that would be stripped included (the spec's rule)
+    ("too long before stripping", {"json": {**MACHINE, "code": "\u00a0" + "x" * 50}}, 422),
 ]
 
 

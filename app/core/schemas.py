@@ -73,12 +73,18 @@ class SafeValues(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _iso_dates(cls, data: Any) -> Any:
+    def _as_sent(cls, data: Any) -> Any:
+        """Checks on the values as sent: dates are text; a length limit counts the text before
+        surrounding spaces are stripped, as the spec's `maxLength` does."""
         if isinstance(data, dict):
             for name, info in cls.model_fields.items():
                 value = data.get(info.alias or name, data.get(name))
                 if _is_number(value) and _is_temporal(info.annotation):
                     raise ValueError(f"{name}: use an ISO 8601 date, not a number")
+                if isinstance(value, str):
+                    for limit in (getattr(m, "max_length", None) for m in info.metadata):
+                        if limit is not None and len(value) > limit:
+                            raise ValueError(f"{name}: at most {limit} characters")
         return data
 
     @model_validator(mode="after")

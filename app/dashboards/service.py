@@ -1,6 +1,6 @@
 """Dashboards: every figure aggregated in SQL (GROUP BY, CASE, JSON table functions), a fixed
-number of queries per endpoint, never rows counted in Python. Definitions of each figure:
-docs/Dashboard_Metrics.md."""
+number of queries per endpoint, never rows counted in Python. Weld quality and production sum
+the day totals that writes keep (ADR 0019, 0020). Definitions: docs/Dashboard_Metrics.md."""
 
 from __future__ import annotations
 
@@ -14,17 +14,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.pagination import between, contains_any, eq, where
 from app.dashboards import schemas as s
 from app.dashboards.sql import as_date, bucket, day, day_range, days_between, ratio
+from app.entries.tally import ALL
+from app.inspections import totals as inspection_totals
 from app.models import (
     Employee,
+    EntryDayTotal,
     Equipment,
     EquipmentStatus,
     Inspection,
+    InspectionDayTotal,
     InspectionResult,
     Item,
     Qualification,
     WorkOrder,
     WorkOrderStatus,
-    WorkshopEntry,
 )
 
 CLOSED = (WorkOrderStatus.completed, WorkOrderStatus.cancelled)
@@ -291,9 +294,114 @@ async def equipment(session: AsyncSession, q: s.DashboardQuery) -> s.EquipmentDa
     )
 
 
+# key, inspections, passed, welds, first pass, repaired: one row of quality figures
+Figures = tuple[Any, int, int, int, int, int]
+DIMENSIONS = ("all", "welder", "machine", "method", "client")
+
+
 async def inspections(
     session: AsyncSession, q: s.DashboardQuery, dialect: str
 ) -> s.InspectionDashboard:
+    """From the day totals kept on write (ADR 0020) when only days bound it; from the
+    inspections themselves when it is narrowed to a machine, welder or client."""
+    if q.machine_id is None and q.welder_id is None and not q.client:
+        figures, defects, weekly = await from_day_totals(session, q, dialect)
+    else:
+        figures, defects, weekly = await from_inspections(session, q, dialect)
+    return board(figures, defects, weekly)
+
+
+def board(
+    figures: dict[str, list[Figures]],
+    defects: list[tuple[int, int]],
+    weekly: list[tuple[Any, int, int]],
+) -> s.InspectionDashboard:
+    overall = _qualities(figures["all"])
+    return s.InspectionDashboard(
+        overall=overall[0] if overall else _quality(("all", 0, 0, 0, 0, 0)),
+        by_welder=_qualities(figures["welder"]),
+        by_machine=_qualities(figures["machine"]),
+        by_method=_qualities(figures["method"]),
+        by_client=_qualities(figures["client"]),
+        defects=_pareto(defects),
+        weekly=[
+            s.WeekQuality(week=as_date(w), inspections=n, passed=p, pass_rate=ratio(p, n))
+            for w, n, p in weekly
+            if n
+        ],
+    )
+
+
+def _quality(row: Figures) -> s.Quality:
+    key, n, ok, w, fp, rp = row
+    return s.Quality(
+        key="" if key is None else str(getattr(key, "value", key)),  # "": no welder, client...
+        inspections=n,
+        passed=ok,
+        pass_rate=ratio(ok, n),
+        welds=w,
+        first_pass=fp,
+        first_pass_yield=ratio(fp, w),
+        repaired=rp,
+        repair_rate=ratio(rp, w),
+    )
+
+
+def _qualities(rows: list[Figures]) -> list[s.Quality]:
+    out = [_quality(row) for row in rows if row[1]]
+    return sorted(out, key=lambda x: (-x.inspections, x.key))
+
+
+def _pareto(rows: list[tuple[int, int]]) -> list[s.DefectCount]:
+    """ISO 6520-1 codes by number of imperfections, most frequent first (a Pareto)."""
+    rows = sorted(((code, n) for code, n in rows if n), key=lambda r: (-r[1], r[0]))
+    grand = sum(n for _, n in rows)
+    out, running = [], 0
+    for code, n in rows:
+        running += n
+        out.append(
+            s.DefectCount(
+                code=code, count=n, share=ratio(n, grand), cumulative_share=ratio(running, grand)
+            )
+        )
+    return out
+
+
+def _ints(*values: Any) -> list[int]:
+    return [int(v or 0) for v in values]
+
+
+async def from_day_totals(
+    session: AsyncSession, q: s.DashboardQuery, dialect: str
+) -> tuple[dict[str, list[Figures]], list[tuple[int, int]], list[tuple[Any, int, int]]]:
+    """Two GROUP BYs over a few hundred rows a day: every key's figures, then the weeks."""
+    t = InspectionDayTotal
+    days = between(t.day, q.from_, q.to)
+    sums = [func.sum(getattr(t, name)) for name in inspection_totals.FIGURES]
+    rows = await session.execute(
+        select(t.dimension, t.key, *sums).where(*days).group_by(t.dimension, t.key)
+    )
+    figures: dict[str, list[Figures]] = {d: [] for d in DIMENSIONS}
+    defects = []
+    for dimension, key, *numbers in rows:
+        n, ok, w, fp, rp = _ints(*numbers)
+        if dimension == "defect":
+            defects.append((int(key), n))
+        else:
+            figures[dimension].append(("all" if dimension == "all" else key, n, ok, w, fp, rp))
+    week = bucket(t.day, "week", dialect)
+    weekly = await session.execute(
+        select(week, func.sum(t.inspections), func.sum(t.passed))
+        .where(*days, t.dimension == "all")
+        .group_by(week)
+        .order_by(week)
+    )
+    return figures, defects, [(w, *_ints(n, p)) for w, n, p in weekly]
+
+
+async def from_inspections(
+    session: AsyncSession, q: s.DashboardQuery, dialect: str
+) -> tuple[dict[str, list[Figures]], list[tuple[int, int]], list[tuple[Any, int, int]]]:
     filters = _inspection_filters(q)
     passed = case((Inspection.result == InspectionResult.passed, 1), else_=0)
 
@@ -306,7 +414,7 @@ async def inspections(
     def where_first(*conditions: Any) -> Any:
         return func.sum(case((and_(first, *conditions), 1), else_=0))
 
-    async def quality(key: Any, join_client: bool = False) -> list[s.Quality]:
+    async def quality(key: Any, join_client: bool = False) -> list[Figures]:
         """Per value of the key (None: the whole set): inspection and weld figures."""
         label = key if key is not None else literal_column("'all'")
         stmt = select(
@@ -321,52 +429,26 @@ async def inspections(
             stmt = stmt.outerjoin(WorkOrder, WorkOrder.id == Inspection.work_order_id)
         if key is not None:
             stmt = stmt.group_by(key)
-        out = []
-        for value, n, ok, w, fp, rp in (await session.execute(stmt)).all():
-            if not n:
-                continue
-            ok, w, fp, rp = int(ok or 0), int(w or 0), int(fp or 0), int(rp or 0)
-            out.append(
-                s.Quality(
-                    key=str(getattr(value, "value", value)),
-                    inspections=int(n),
-                    passed=ok,
-                    pass_rate=ratio(ok, int(n)),
-                    welds=w,
-                    first_pass=fp,
-                    first_pass_yield=ratio(fp, w),
-                    repaired=rp,
-                    repair_rate=ratio(rp, w),
-                )
-            )
-        return sorted(out, key=lambda x: (-x.inspections, x.key))
+        return [(value, *_ints(*numbers)) for value, *numbers in await session.execute(stmt)]
 
-    overall = await quality(None)
-    return s.InspectionDashboard(
-        overall=overall[0]
-        if overall
-        else s.Quality(
-            key="all",
-            inspections=0,
-            passed=0,
-            pass_rate=0,
-            welds=0,
-            first_pass=0,
-            first_pass_yield=0,
-            repaired=0,
-            repair_rate=0,
-        ),
-        by_welder=await quality(Inspection.welder_id),
-        by_machine=await quality(Inspection.machine_id),
-        by_method=await quality(Inspection.method),
-        by_client=await quality(WorkOrder.client, join_client=True),
-        defects=await _defects(session, filters, dialect),
-        weekly=await _weekly(session, filters, dialect),
+    figures = {
+        "all": await quality(None),
+        "welder": await quality(Inspection.welder_id),
+        "machine": await quality(Inspection.machine_id),
+        "method": await quality(Inspection.method),
+        "client": await quality(WorkOrder.client, join_client=True),
+    }
+    return (
+        figures,
+        await _defects(session, filters, dialect),
+        await _weekly(session, filters, dialect),
     )
 
 
-async def _defects(session: AsyncSession, filters: list[Any], dialect: str) -> list[s.DefectCount]:
-    """ISO 6520-1 codes by number of imperfections, most frequent first (a Pareto)."""
+async def _defects(
+    session: AsyncSession, filters: list[Any], dialect: str
+) -> list[tuple[int, int]]:
+    """Imperfections per ISO 6520-1 code, from each inspection's JSON list."""
     if dialect == "postgresql":
         element = (
             func.jsonb_array_elements(Inspection.defects)
@@ -389,33 +471,19 @@ async def _defects(session: AsyncSession, filters: list[Any], dialect: str) -> l
         element = func.json_each(Inspection.defects).table_valued("value").alias("d")
         code = cast(func.json_extract(element.c.value, "$.code"), Integer)
         amount = func.coalesce(func.json_extract(element.c.value, "$.count"), 1)
-    total = func.sum(amount)
-    rows = (
-        await session.execute(
-            select(code, total)
-            .select_from(Inspection)
-            .join(element, true())
-            .where(*filters)
-            .group_by(code)
-            .order_by(total.desc(), code)
-        )
-    ).all()
-    grand = sum(int(n) for _, n in rows)
-    out, running = [], 0
-    for defect, n in rows:
-        running += int(n)
-        out.append(
-            s.DefectCount(
-                code=int(defect),
-                count=int(n),
-                share=ratio(int(n), grand),
-                cumulative_share=ratio(running, grand),
-            )
-        )
-    return out
+    rows = await session.execute(
+        select(code, func.sum(amount))
+        .select_from(Inspection)
+        .join(element, true())
+        .where(*filters)
+        .group_by(code)
+    )
+    return [(int(c), int(n)) for c, n in rows]
 
 
-async def _weekly(session: AsyncSession, filters: list[Any], dialect: str) -> list[s.WeekQuality]:
+async def _weekly(
+    session: AsyncSession, filters: list[Any], dialect: str
+) -> list[tuple[Any, int, int]]:
     # Per day first (a cheap expression the (inspected_at, result) index answers in order),
     # then the few hundred days into weeks.
     passed = case((Inspection.result == InspectionResult.passed, 1), else_=0)
@@ -427,20 +495,10 @@ async def _weekly(session: AsyncSession, filters: list[Any], dialect: str) -> li
         .subquery()
     )
     week = bucket(days.c.day, "week", dialect)
-    rows = (
-        await session.execute(
-            select(week, func.sum(days.c.n), func.sum(days.c.p)).group_by(week).order_by(week)
-        )
-    ).all()
-    return [
-        s.WeekQuality(
-            week=as_date(w),
-            inspections=int(n),
-            passed=int(p or 0),
-            pass_rate=ratio(int(p or 0), int(n)),
-        )
-        for w, n, p in rows
-    ]
+    rows = await session.execute(
+        select(week, func.sum(days.c.n), func.sum(days.c.p)).group_by(week).order_by(week)
+    )
+    return [(w, *_ints(n, p)) for w, n, p in rows]
 
 
 async def inventory_alerts(session: AsyncSession) -> list[s.InventoryAlert]:
@@ -483,24 +541,34 @@ async def inventory_alerts(session: AsyncSession) -> list[s.InventoryAlert]:
 
 
 async def production(session: AsyncSession, q: s.ProductionQuery, dialect: str) -> s.Production:
-    low, high = day_range(q.from_, q.to)
-    period = bucket(WorkshopEntry.recorded_at, q.bucket, dialect)
-    value = WorkshopEntry.data[q.field].as_float() if q.field else None
-    aggregate = getattr(func, q.agg)(value) if value is not None else literal_column("NULL")
+    """From the day totals kept on write (ADR 0019): a few rows per machine and day, never the
+    entries' JSON."""
+    t = EntryDayTotal
+    period = bucket(t.day, q.bucket, dialect)
+    entries = func.sum(case((t.field == ALL, t.count)))
+    if q.field:
+        mine = t.field == q.field
+        aggregate = {
+            "sum": func.sum(case((mine, t.total))),
+            "avg": func.sum(case((mine, t.total))) / func.sum(case((mine, t.count))),
+            "min": func.min(case((mine, t.low))),
+            "max": func.max(case((mine, t.high))),
+        }[q.agg]
+    else:
+        aggregate = literal_column("NULL")
     rows = (
         await session.execute(
-            select(WorkshopEntry.machine_id, period, func.count(), aggregate)
+            select(t.machine_id, period, entries, aggregate)
             .where(
                 *where(
-                    eq(WorkshopEntry.machine_id, q.machine_id),
-                    eq(WorkshopEntry.template_id, q.template_id),
-                    between(WorkshopEntry.recorded_at, low, None),
-                    WorkshopEntry.recorded_at < high if high else None,
+                    eq(t.machine_id, q.machine_id),
+                    eq(t.template_id, q.template_id),
+                    between(t.day, q.from_, q.to),
                 ),
-                WorkshopEntry.recorded_at.is_not(None),
+                t.field.in_([ALL, q.field] if q.field else [ALL]),
             )
-            .group_by(WorkshopEntry.machine_id, period)
-            .order_by(period, WorkshopEntry.machine_id)
+            .group_by(t.machine_id, period)
+            .order_by(period, t.machine_id)
         )
     ).all()
     return s.Production(

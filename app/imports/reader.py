@@ -33,6 +33,7 @@ def limit_resources(max_memory: int, cpu_seconds: int) -> None:
 def run(job: dict[str, Any]) -> None:
     from python_calamine import CalamineWorkbook
 
+    from app.entries.tally import Tally
     from app.imports.mapping import RowMapper
 
     try:
@@ -72,6 +73,7 @@ def run(job: dict[str, Any]) -> None:
     entries: list[Any] = []
     errors: list[dict[str, Any]] = []
     total = failed = kept_errors = 0
+    tally = Tally()  # day totals of the good rows, for the production dashboard
     for cells in rows:
         row_number += 1
         mapped = mapper.map_row(row_number, cells)
@@ -84,12 +86,15 @@ def run(job: dict[str, Any]) -> None:
                 errors.extend(mapped[: max_errors - kept_errors])
                 kept_errors += min(len(mapped), max_errors - kept_errors)
         else:
-            entries.append([row_number, mapped[0], mapped[1]])
+            recorded_at, data = mapped
+            entries.append([row_number, recorded_at, data])
+            if recorded_at:
+                tally.add(recorded_at[:10], data)  # ISO 8601 in UTC: its day comes first
         if len(entries) >= chunk_rows:
             emit({"type": "chunk", "entries": entries, "errors": errors, "failed": failed})
             entries, errors = [], []
     emit({"type": "chunk", "entries": entries, "errors": errors, "failed": failed})
-    emit({"type": "end", "rows_total": total, "rows_failed": failed})
+    emit({"type": "end", "rows_total": total, "rows_failed": failed, "totals": tally.rows()})
 
 
 def _plain(value: Any) -> Any:

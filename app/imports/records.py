@@ -7,17 +7,18 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.errors import Conflict, Gone, NotFound, StorageUnavailable, problem
 from app.core.pagination import Page, between, eq, page_of, paginate, where
 from app.core.repository import Repository
+from app.entries import totals
 from app.imports.parser import parse
 from app.imports.schemas import ImportQuery, ImportRead, import_read
 from app.imports.service import Importer
-from app.models import ImportRecord, ImportStatus, Template, WorkshopEntry
+from app.models import ImportRecord, ImportStatus, Template
 from app.storage import Storage, StorageError
 
 
@@ -67,7 +68,7 @@ async def delete_import(
     record = await repo(session).get_for_write(import_id, if_match)
     if record.status == ImportStatus.running:
         raise Conflict(f"Import {import_id} is still running; delete it when it has finished")
-    await session.execute(delete(WorkshopEntry).where(WorkshopEntry.import_id == import_id))
+    await totals.forget_import(session, import_id)
     key = record.storage_key if record.file_deleted_at is None else None
     await session.delete(record)
     await session.flush()

@@ -51,6 +51,7 @@ from app.core.errors import (
 )
 from app.core.logger import get_logger
 from app.core.metrics import IMPORT_ROWS, IMPORTS
+from app.entries import totals
 from app.imports.parser import parse
 from app.imports.sniff import Limits, Rejected, inspect_file
 from app.models import ImportRecord, ImportSource, ImportStatus, Template, WorkshopEntry
@@ -455,6 +456,7 @@ class Importer:
     async def _insert(self, job: Job, progress: Progress) -> ImportRecord:
         settings = self.settings
         row_errors: list[dict[str, Any]] = []
+        day_totals: list[list[Any]] = []
         async with self.db.session() as session, session.begin():
             async for message in parse(settings, job.parser_job):
                 kind = message["type"]
@@ -475,6 +477,7 @@ class Importer:
                 elif kind == "end":
                     progress.rows_total = message["rows_total"]
                     progress.rows_failed = message["rows_failed"]
+                    day_totals = message["totals"]
             total, failed = progress.rows_total, progress.rows_failed
             errors = row_errors[: settings.import_max_errors]
             if total == 0:
@@ -486,6 +489,7 @@ class Importer:
                     failed,
                     errors,
                 )
+            await totals.add(session, job.template_id, job.machine_id, day_totals)
             await session.execute(
                 update(ImportRecord)
                 .where(ImportRecord.id == job.record_id)

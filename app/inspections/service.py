@@ -17,6 +17,7 @@ from app.core.pagination import (
     where,
 )
 from app.core.repository import Repository
+from app.inspections import totals
 from app.inspections.schemas import (
     InspectionCreate,
     InspectionExport,
@@ -74,34 +75,47 @@ def export_inspections(query: InspectionExport) -> tuple[list[str], Select[Any]]
     return list(EXPORT_COLUMNS), stmt
 
 
+Weld = tuple[int | None, str | None, int | None]  # work order, weld reference, inspection
+
+
+def same_weld(
+    work_order_id: int | None, weld_reference: str | None, inspection_id: int | None
+) -> Any:
+    """The inspections of one weld: its work order + weld reference; an inspection without a
+    reference is a weld of its own (None: no inspection yet)."""
+    if weld_reference is None:
+        return Inspection.id == inspection_id if inspection_id is not None else None
+    same_order = (
+        Inspection.work_order_id.is_(None)
+        if work_order_id is None
+        else Inspection.work_order_id == work_order_id
+    )
+    return and_(same_order, Inspection.weld_reference == weld_reference)
+
+
 async def refresh_weld(
     session: AsyncSession,
     work_order_id: int | None,
     weld_reference: str | None,
     inspection_id: int | None,
 ) -> None:
-    """Recompute `first_of_weld` and `weld_repaired` for one weld (its work order + weld
-    reference; an inspection without a reference is a weld of its own)."""
+    """Recompute `first_of_weld` and `weld_repaired` for one weld."""
     keep = {"updated_at": Inspection.updated_at}  # derived fields: not an edit of the rows
-    if weld_reference is None:
-        if inspection_id is not None:
-            await session.execute(
-                update(Inspection)
-                .where(Inspection.id == inspection_id)
-                .values(
-                    first_of_weld=True,
-                    weld_repaired=Inspection.result != InspectionResult.passed,
-                    **keep,
-                )
-                .execution_options(synchronize_session=False)
-            )
+    same = same_weld(work_order_id, weld_reference, inspection_id)
+    if same is None:
         return
-    same_order = (
-        Inspection.work_order_id.is_(None)
-        if work_order_id is None
-        else Inspection.work_order_id == work_order_id
-    )
-    same = and_(same_order, Inspection.weld_reference == weld_reference)
+    if weld_reference is None:
+        await session.execute(
+            update(Inspection)
+            .where(same)
+            .values(
+                first_of_weld=True,
+                weld_repaired=Inspection.result != InspectionResult.passed,
+                **keep,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return
     rows = (
         await session.execute(
             select(Inspection.id, Inspection.result)
@@ -120,40 +134,63 @@ async def refresh_weld(
     )
 
 
-def _weld(inspection: Inspection) -> tuple[int | None, str | None, int]:
+def _weld(inspection: Inspection) -> Weld:
     return inspection.work_order_id, inspection.weld_reference, inspection.id
 
 
 async def _written(
-    session: AsyncSession, inspection: Inspection, before: tuple[int | None, str | None, int] | None
+    session: AsyncSession, inspection: Inspection, before: Weld | None, ledger: totals.Ledger
 ) -> Inspection:
+    """Refresh the welds the inspection left and joined, then the dashboard's day totals."""
     if before is not None and before != _weld(inspection):
         await refresh_weld(session, *before)
     await refresh_weld(session, *_weld(inspection))
+    await ledger.close(session, same_weld(*_weld(inspection)))
     return inspection
 
 
 async def create_inspection(session: AsyncSession, body: InspectionCreate) -> Inspection:
-    return await _written(session, await crud.create(repo(session), body), None)
+    ledger = await totals.Ledger.open(
+        session,
+        same_weld(body.work_order_id, body.weld_reference, None),
+        work_orders=[body.work_order_id],
+    )
+    return await _written(session, await crud.create(repo(session), body), None, ledger)
+
+
+async def _replace(
+    session: AsyncSession, inspection_id: int, if_match: str | None, body: Any
+) -> Inspection:
+    """Replace with `body` (or, given a function, with what it makes of the stored row)."""
+    inspections = repo(session)
+    inspection = await inspections.get_for_write(inspection_id, if_match)
+    before = _weld(inspection)
+    new = body(inspection) if callable(body) else body
+    ledger = await totals.Ledger.open(
+        session,
+        same_weld(*before),
+        same_weld(new.work_order_id, new.weld_reference, inspection_id),
+        Inspection.id == inspection_id,
+        work_orders=[before[0], new.work_order_id],
+    )
+    return await _written(session, await crud.replace(inspections, inspection, new), before, ledger)
 
 
 async def replace_inspection(
     session: AsyncSession, inspection_id: int, body: InspectionCreate, if_match: str | None
 ) -> Inspection:
-    inspections = repo(session)
-    inspection = await inspections.get_for_write(inspection_id, if_match)
-    before = _weld(inspection)
-    return await _written(session, await crud.replace(inspections, inspection, body), before)
+    return await _replace(session, inspection_id, if_match, body)
 
 
 async def patch_inspection(
     session: AsyncSession, inspection_id: int, patch: BaseModel, if_match: str | None
 ) -> Inspection:
-    inspections = repo(session)
-    inspection = await inspections.get_for_write(inspection_id, if_match)
-    before = _weld(inspection)
-    merged = crud.merge(InspectionCreate, inspection, patch)
-    return await _written(session, await crud.replace(inspections, inspection, merged), before)
+    return await _replace(
+        session,
+        inspection_id,
+        if_match,
+        lambda inspection: crud.merge(InspectionCreate, inspection, patch),
+    )
 
 
 async def delete_inspection(
@@ -161,6 +198,8 @@ async def delete_inspection(
 ) -> None:
     inspections = repo(session)
     inspection = await inspections.get_for_write(inspection_id, if_match)
-    work_order_id, weld_reference, _ = _weld(inspection)
+    work_order_id, weld_reference, _ = weld = _weld(inspection)
+    ledger = await totals.Ledger.open(session, same_weld(*weld), work_orders=[work_order_id])
     await inspections.delete(inspection)
     await refresh_weld(session, work_order_id, weld_reference, None)
+    await ledger.close(session)

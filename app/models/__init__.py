@@ -6,19 +6,26 @@ from app.models.employee import Employee, EmployeeRole, Qualification, Qualifica
 from app.models.equipment import Equipment, EquipmentStatus
 from app.models.import_record import ImportRecord, ImportSource, ImportStatus
 from app.models.import_schedule import ImportSchedule
-from app.models.inspection import Inspection, InspectionMethod, InspectionResult, QualityLevel
+from app.models.inspection import (
+    Inspection,
+    InspectionDayTotal,
+    InspectionMethod,
+    InspectionResult,
+    QualityLevel,
+)
 from app.models.item import Item, ItemCategory, StockMovement
 from app.models.machine import Machine, MachineStatus, MachineType
 from app.models.template import Template
 from app.models.user import User
 from app.models.work_order import Priority, WorkOrder, WorkOrderStatus
-from app.models.workshop_entry import WorkshopEntry
+from app.models.workshop_entry import EntryDayTotal, WorkshopEntry
 
 __all__ = [
     "ApiKey",
     "Base",
     "Employee",
     "EmployeeRole",
+    "EntryDayTotal",
     "Equipment",
     "EquipmentStatus",
     "ImportRecord",
@@ -26,6 +33,7 @@ __all__ = [
     "ImportSource",
     "ImportStatus",
     "Inspection",
+    "InspectionDayTotal",
     "InspectionMethod",
     "InspectionResult",
     "Item",

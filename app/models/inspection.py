@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import BigId, Resource, UTCDateTime
+from app.models.base import Base, BigId, Resource, UTCDateTime
 from app.models.types import Json, enum_column
 
 
@@ -66,3 +66,24 @@ class Inspection(Resource):
     # all inspections: is this the weld's first inspection; did the weld ever need a repair.
     first_of_weld: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     weld_repaired: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class InspectionDayTotal(Base):
+    """Per UTC day and key of one dimension — `all` (key ''), `welder`, `machine` (ids),
+    `method`, `client` ('' for none) — the inspection and weld figures of the quality
+    dashboard; `defect` keys are ISO 6520-1 codes whose `inspections` count imperfections.
+    Kept by adding each write's difference in the same transaction (app.inspections.totals),
+    so the dashboard reads these rows instead of every inspection (ADR 0020)."""
+
+    __tablename__ = "inspection_day_totals"
+    __table_args__ = (UniqueConstraint("day", "dimension", "key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    dimension: Mapped[str] = mapped_column(String(10))
+    key: Mapped[str] = mapped_column(String(200))
+    inspections: Mapped[int] = mapped_column(BigInteger)
+    passed: Mapped[int] = mapped_column(BigInteger)
+    welds: Mapped[int] = mapped_column(BigInteger)
+    first_pass: Mapped[int] = mapped_column(BigInteger)
+    repaired: Mapped[int] = mapped_column(BigInteger)

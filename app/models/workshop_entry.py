@@ -1,9 +1,18 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, BigId, UTCDateTime, utcnow
@@ -32,3 +41,26 @@ class WorkshopEntry(Base):
     recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(Json)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class EntryDayTotal(Base):
+    """Per template, machine, UTC day and numeric field: how many values, their sum, least and
+    greatest; `field = ''` counts the day's entries. Kept in the transaction that writes the
+    entries (app.entries.totals), so the production dashboard reads these few rows instead of
+    every entry's JSON (ADR 0019)."""
+
+    __tablename__ = "entry_day_totals"
+    __table_args__ = (
+        UniqueConstraint("machine_id", "day", "template_id", "field"),
+        Index("ix_entry_day_totals_template_id_day", "template_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    template_id: Mapped[int] = mapped_column(BigId, ForeignKey("templates.id"))
+    machine_id: Mapped[int] = mapped_column(BigId, ForeignKey("machines.id"))
+    day: Mapped[date] = mapped_column(Date)
+    field: Mapped[str] = mapped_column(String(100))
+    count: Mapped[int] = mapped_column(BigInteger)
+    total: Mapped[float | None] = mapped_column(Double)
+    low: Mapped[float | None] = mapped_column(Double)
+    high: Mapped[float | None] = mapped_column(Double)

@@ -32,7 +32,8 @@ from app.core.pagination import (
     where,
 )
 from app.core.repository import Repository
-from app.models import Employee, WorkOrder, WorkOrderStatus
+from app.inspections import totals as inspection_totals
+from app.models import Employee, Inspection, WorkOrder, WorkOrderStatus
 from app.work_orders.schemas import WorkOrderCreate, WorkOrderExport, WorkOrderQuery, WorkOrderRead
 
 S = WorkOrderStatus
@@ -142,6 +143,18 @@ async def _loaded(session: AsyncSession, work_order: WorkOrder) -> WorkOrder:
     return work_order
 
 
+async def _replace(session: AsyncSession, work_order: WorkOrder, body: WorkOrderCreate) -> None:
+    """Replace; a new client moves the order's inspections in the quality dashboard's totals."""
+    if body.client == work_order.client:
+        await crud.replace(repo(session), work_order, body)
+        return
+    ledger = await inspection_totals.Ledger.open(
+        session, Inspection.work_order_id == work_order.id, work_orders=[work_order.id]
+    )
+    await crud.replace(repo(session), work_order, body)
+    await ledger.close(session)
+
+
 async def create_work_order(session: AsyncSession, body: WorkOrderCreate) -> WorkOrder:
     work_order = await crud.create(repo(session), _stamp_times(None, body))
     return await _loaded(session, work_order)
@@ -152,7 +165,7 @@ async def replace_work_order(
 ) -> WorkOrder:
     work_orders = repo(session)
     work_order = await work_orders.get_for_write(work_order_id, if_match)
-    await crud.replace(work_orders, work_order, _stamp_times(work_order.status, body))
+    await _replace(session, work_order, _stamp_times(work_order.status, body))
     return await _loaded(session, work_order)
 
 
@@ -175,7 +188,7 @@ async def patch_work_order(
     work_orders = repo(session)
     work_order = await work_orders.get_for_write(work_order_id, if_match)
     merged = _stamp_times(work_order.status, crud.merge(WorkOrderCreate, work_order, patch))
-    await crud.replace(work_orders, work_order, merged)
+    await _replace(session, work_order, merged)
     return await _loaded(session, work_order)
 
 

@@ -4,17 +4,27 @@ backend, each on a database of its own."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import insert, inspect, select
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import create_async_engine
 from typer.testing import CliRunner
 
 from app.cli import cli
 from app.core.config import get_settings
-from app.models import Base
+from app.models import (
+    Base,
+    EntryDayTotal,
+    Inspection,
+    InspectionDayTotal,
+    Machine,
+    Template,
+    WorkOrder,
+    WorkshopEntry,
+)
 from tests.databases import provision_database, selected_backends
 
 
@@ -59,3 +69,151 @@ async def test_upgrade_downgrade_upgrade_and_check(
         assert set(Base.metadata.tables) <= await table_names(url)
         assert "(head)" in await asyncio.to_thread(run, "db", "current")
         assert "match" in await asyncio.to_thread(run, "db", "check")
+
+
+@pytest.mark.parametrize("backend", selected_backends())
+async def test_day_totals_are_counted_from_the_rows_there_are(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Upgrading a database that holds entries and inspections gives them their day totals
+    (ADR 0019, 0020)."""
+    async with provision_database(backend, tmp_path) as url:
+        await asyncio.to_thread(workshop, monkeypatch, url, "db", "upgrade", "14a874ae26a6")
+        engine = create_async_engine(url)
+        now = datetime.now(UTC)
+        stamp = {"created_at": now, "updated_at": now, "version": 1}
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(
+                    insert(Machine),
+                    [
+                        {
+                            "code": "M1",
+                            "name": "R1",
+                            "type": "robot",
+                            "status": "active",
+                            "metadata": {},
+                            **stamp,
+                        }
+                    ],
+                )
+                await conn.execute(
+                    insert(Template),
+                    [
+                        {
+                            "name": "T",
+                            "machine_id": 1,
+                            "header_row": 1,
+                            "mapping": [],
+                            "timezone": "UTC",
+                            "active": True,
+                            **stamp,
+                        }
+                    ],
+                )
+                await conn.execute(
+                    insert(WorkshopEntry),
+                    [
+                        {
+                            "template_id": 1,
+                            "machine_id": 1,
+                            "row_number": n,
+                            "recorded_at": datetime(2026, 11, 24, 6 + 8 * n, tzinfo=UTC),
+                            "data": {"arc_time_s": 10.0 * n, "seam": "S"},
+                            "created_at": now,
+                        }
+                        for n in range(3)  # 06:00, 14:00 and 22:00
+                    ]
+                    + [
+                        {
+                            "template_id": 1,
+                            "machine_id": 1,
+                            "row_number": 9,
+                            "recorded_at": None,
+                            "data": {"arc_time_s": 99},
+                            "created_at": now,
+                        }
+                    ],
+                )
+                await conn.execute(
+                    insert(WorkOrder),
+                    [
+                        {
+                            "order_id": "WO-1",
+                            "client": "Acme",
+                            "quantity": 1,
+                            "status": "open",
+                            "priority": "normal",
+                            **stamp,
+                        }
+                    ],
+                )
+                await conn.execute(
+                    insert(Inspection),
+                    [
+                        {
+                            "work_order_id": 1,
+                            "machine_id": 1,
+                            "method": "VT",
+                            "result": result,
+                            "weld_reference": "W1",
+                            "defects": defects,
+                            "first_of_weld": first,
+                            "weld_repaired": True,
+                            "inspected_at": at,
+                            **stamp,
+                        }
+                        for result, defects, first, at in (
+                            (
+                                "Fail",
+                                [{"code": 2011, "count": 2}],
+                                True,
+                                datetime(2026, 11, 24, 23, tzinfo=UTC),
+                            ),
+                            ("Pass", [], False, datetime(2026, 11, 25, 1, tzinfo=UTC)),
+                        )
+                    ],
+                )
+            await asyncio.to_thread(workshop, monkeypatch, url, "db", "upgrade")
+            async with engine.connect() as conn:
+                quality = {
+                    (r.day.isoformat(), r.dimension, r.key): (
+                        r.inspections,
+                        r.passed,
+                        r.welds,
+                        r.first_pass,
+                        r.repaired,
+                    )
+                    for r in await conn.execute(select(InspectionDayTotal))
+                }
+                rows = (
+                    await conn.execute(
+                        select(
+                            EntryDayTotal.day,
+                            EntryDayTotal.field,
+                            EntryDayTotal.count,
+                            EntryDayTotal.total,
+                            EntryDayTotal.low,
+                            EntryDayTotal.high,
+                        ).order_by(EntryDayTotal.field)
+                    )
+                ).all()
+        finally:
+            await engine.dispose()
+        assert [tuple(r) for r in rows] == [
+            (date(2026, 11, 24), "", 3, None, None, None),
+            (date(2026, 11, 24), "arc_time_s", 3, 30.0, 0.0, 20.0),
+        ]
+        assert quality == {
+            ("2026-11-24", "all", ""): (1, 0, 1, 0, 1),
+            ("2026-11-24", "machine", "1"): (1, 0, 1, 0, 1),
+            ("2026-11-24", "welder", ""): (1, 0, 1, 0, 1),
+            ("2026-11-24", "method", "VT"): (1, 0, 1, 0, 1),
+            ("2026-11-24", "client", "Acme"): (1, 0, 1, 0, 1),
+            ("2026-11-24", "defect", "2011"): (2, 0, 0, 0, 0),
+            ("2026-11-25", "all", ""): (1, 1, 0, 0, 0),
+            ("2026-11-25", "machine", "1"): (1, 1, 0, 0, 0),
+            ("2026-11-25", "welder", ""): (1, 1, 0, 0, 0),
+            ("2026-11-25", "method", "VT"): (1, 1, 0, 0, 0),
+            ("2026-11-25", "client", "Acme"): (1, 1, 0, 0, 0),
+        }

@@ -3,18 +3,23 @@ and on an empty workshop (zeros, never an error)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import insert, update
+from sqlalchemy import update
 
 from app.core.db import Database
-from app.models import WorkOrder, WorkshopEntry
+from app.dashboards import service
+from app.dashboards.schemas import DashboardQuery
+from app.entries import totals
+from app.models import WorkOrder
 from tests import factories as f
 from tests.conftest import Headers
 from tests.core.test_errors import assert_problem
+from tests.imports import files
 
 TODAY = date.today()
 URL = "/api/v1/dashboard"
@@ -156,6 +161,95 @@ async def test_inspection_dashboard(
     assert narrowed["overall"]["inspections"] == 1  # only W3's second inspection (30 h later)
 
 
+async def test_day_totals_follow_every_kind_of_write(
+    client: httpx.AsyncClient, admin: Headers, db: Database, workshop: dict[str, Any]
+) -> None:
+    """The quality figures kept on write equal those read from the inspections themselves
+    after creates, edits that move a day, a weld or a work order, deletes, a client renamed
+    on a work order, and concurrent writes."""
+
+    async def both_ways(**params: Any) -> None:
+        q = DashboardQuery(**params)
+
+        async def work(session: Any) -> tuple[Any, Any]:
+            dialect = session.get_bind().dialect.name
+            kept = service.board(*await service.from_day_totals(session, q, dialect))
+            read = service.board(*await service.from_inspections(session, q, dialect))
+            return kept, read
+
+        kept, read = await db.run(work, write=False)
+        assert kept.model_dump() == read.model_dump()
+
+    async def send(verb: str, url: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = await client.request(verb, url, json=body or None, headers=admin)
+        assert response.status_code in (200, 201, 204), response.text
+        return response.json() if response.content else {}
+
+    ranges = [{}, {"from": "2026-11-24"}, {"to": "2026-11-23"}]
+    for params in ranges:
+        await both_ways(**params)
+    listed = (await client.get("/api/v1/inspections", headers=admin)).json()["items"]
+    by_weld = {(i["weld_reference"], i["result"]): i for i in listed}
+    w1_fail, w3_pass = by_weld[("W1", "Fail")], by_weld[("W3", "Pass")]
+    late, order_url = workshop["late"], f"/api/v1/workorders/{workshop['late']['id']}"
+    steps = [
+        # a day later and passed: W1's first inspection now passes, its weld no longer repaired
+        (
+            "PATCH",
+            f"/api/v1/inspections/{w1_fail['id']}",
+            {"result": "Pass", "inspected_at": "2026-12-01T09:00:00Z"},
+        ),
+        ("PATCH", order_url, {"client": "Zeta Cranes"}),
+        (
+            "POST",
+            "/api/v1/inspections",
+            f.inspection_payload(
+                work_order_id=w3_pass["work_order_id"],
+                weld_reference="W3",
+                result="Fail",
+                inspected_at="2026-11-20T07:00:00Z",
+                defects=[{"code": 104}, {"code": 2011, "count": 2}],
+            ),
+        ),
+        (
+            "PUT",
+            f"/api/v1/inspections/{w3_pass['id']}",
+            f.inspection_payload(
+                work_order_id=late["id"],
+                weld_reference="W2",
+                result="Pass",
+                method="UT",
+                inspected_at="2026-11-23T07:00:00Z",
+            ),
+        ),
+        ("DELETE", f"/api/v1/inspections/{by_weld[('W2', 'Pass')]['id']}", {}),
+    ]
+    for verb, url, body in steps:
+        await send(verb, url, body)
+        for params in ranges:
+            await both_ways(**params)
+    await asyncio.gather(
+        *(
+            send(
+                "POST",
+                "/api/v1/inspections",
+                f.inspection_payload(
+                    work_order_id=late["id"],
+                    weld_reference=f"C{n % 2}",
+                    result=("Pass", "Fail")[n % 2],
+                    inspected_at=f"2026-11-25T0{n}:00:00Z",
+                    welder_id=workshop["welder"]["id"],
+                ),
+            )
+            for n in range(6)
+        )
+    )
+    for params in ranges:
+        await both_ways(**params)
+    overall = (await get(client, admin, "inspections"))["overall"]
+    assert overall["inspections"] == 6 + 1 - 1 + 6
+
+
 async def test_equipment_stock_and_stats(
     client: httpx.AsyncClient, admin: Headers, workshop: dict[str, Any]
 ) -> None:
@@ -227,25 +321,34 @@ async def test_equipment_stock_and_stats(
     ]
 
 
-async def test_production(client: httpx.AsyncClient, admin: Headers, db: Database) -> None:
+async def import_rows(
+    http: httpx.AsyncClient, headers: Headers, template_id: int, rows: list[list[Any]]
+) -> int:
+    """Import rows (Timestamp, Job, Seam, Arc time [s], Wire [m], OK) through the API."""
+    response = await http.post(
+        f"/api/v1/templates/{template_id}/imports",
+        files={"file": ("export.xlsx", files.xlsx(rows), "application/octet-stream")},
+        headers=headers,
+    )
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+async def test_production(client: httpx.AsyncClient, admin: Headers) -> None:
     machine = await f.machine(client, admin)
-    template = await f.template(client, admin, machine["id"])
-    day1, day2 = datetime(2026, 11, 24, 7, tzinfo=UTC), datetime(2026, 11, 25, 7, tzinfo=UTC)
-    rows = [(day1, 10), (day1 + timedelta(hours=3), 20), (day2, 5)]
-    await db.run(
-        lambda s: s.execute(
-            insert(WorkshopEntry),
-            [
-                {
-                    "template_id": template["id"],
-                    "machine_id": machine["id"],
-                    "row_number": n + 2,
-                    "recorded_at": at,
-                    "data": {"arc_time_s": arc},
-                }
-                for n, (at, arc) in enumerate(rows)
-            ],
-        )
+    template = await f.template(
+        client, admin, machine["id"], mapping=files.MAPPING, timezone="UTC", sheet="Daten"
+    )
+    day1, day2 = datetime(2026, 11, 24, 7), datetime(2026, 11, 25, 7)
+    first = await import_rows(
+        client,
+        admin,
+        template["id"],
+        [
+            [day1, 1, "S1", 10, 1.5, True],
+            [day1 + timedelta(hours=3), 2, "S2", 20, 2.5, False],
+            [day2, 3, "S3", 5, None, True],
+        ],
     )
     daily = await get(client, admin, "production", field="arc_time_s", agg="sum")
     assert [(p["bucket"], p["entries"], p["value"]) for p in daily["points"]] == [
@@ -260,11 +363,86 @@ async def test_production(client: httpx.AsyncClient, admin: Headers, db: Databas
     assert [(p["bucket"], p["value"]) for p in monthly["points"]] == [("2026-11-01", 20.0)]
     counted = await get(client, admin, "production", machine_id=machine["id"], to="2026-11-24")
     assert [(p["entries"], p["value"]) for p in counted["points"]] == [(2, None)]
+    # The empty wire cell defaults to 0 (the template says so); text and yes/no are no numbers.
+    wire = await get(client, admin, "production", field="wire_m", agg="min")
+    assert [(p["entries"], p["value"]) for p in wire["points"]] == [(2, 1.5), (1, 0.0)]
+    for field in ("seam", "ok", "nothing"):
+        points = (await get(client, admin, "production", field=field))["points"]
+        assert [(p["entries"], p["value"]) for p in points] == [(2, None), (1, None)]
+
+    # A second import into the same day adds to it: counts and sums add, least and greatest hold.
+    second = await import_rows(
+        client, admin, template["id"], [[datetime(2026, 11, 24, 23, 30), 4, "S4", 40.5, 3, True]]
+    )
+    for agg, value in (("sum", 70.5), ("avg", 23.5), ("min", 10.0), ("max", 40.5)):
+        daily = await get(client, admin, "production", field="arc_time_s", agg=agg)
+        assert [(p["entries"], p["value"]) for p in daily["points"]] == [(3, value), (1, 5.0)]
+
+    # Undoing the first import counts its days again from the entries left.
+    assert (await client.delete(f"/api/v1/imports/{first}", headers=admin)).status_code == 204
+    for agg in ("sum", "min", "max"):
+        daily = await get(client, admin, "production", field="arc_time_s", agg=agg)
+        assert [(p["bucket"], p["entries"], p["value"]) for p in daily["points"]] == [
+            ("2026-11-24", 1, 40.5)
+        ]
+    assert (await client.delete(f"/api/v1/imports/{second}", headers=admin)).status_code == 204
+    assert (await get(client, admin, "production"))["points"] == []
     assert_problem(
         await client.get(f"{URL}/production", params={"field": "x; DROP"}, headers=admin),
         422,
         "VALIDATION_ERROR",
     )
+
+
+async def test_concurrent_imports_and_undos_of_one_day_all_count(
+    client: httpx.AsyncClient, admin: Headers
+) -> None:
+    machine = await f.machine(client, admin)
+    template = await f.template(
+        client, admin, machine["id"], mapping=files.MAPPING, timezone="UTC", sheet="Daten"
+    )
+
+    def batch(k: int) -> list[list[Any]]:
+        return [[datetime(2026, 11, 24, 6 + k, m), k, "S", 10.0 * k + m, 1, True] for m in range(5)]
+
+    ids = await asyncio.gather(
+        *(import_rows(client, admin, template["id"], batch(k)) for k in range(4))
+    )
+    undone, added = await asyncio.gather(
+        client.delete(f"/api/v1/imports/{ids[0]}", headers=admin),
+        import_rows(client, admin, template["id"], batch(4)),
+    )
+    assert undone.status_code == 204 and added
+    kept = [10.0 * k + m for k in range(1, 5) for m in range(5)]
+    for agg, value in (("sum", sum(kept)), ("min", min(kept)), ("max", max(kept))):
+        points = (await get(client, admin, "production", field="arc_time_s", agg=agg))["points"]
+        assert [(p["bucket"], p["entries"], p["value"]) for p in points] == [
+            ("2026-11-24", 20, value)
+        ]
+
+
+def test_production_counts_what_the_migration_finds() -> None:
+    """Entries stored before the day totals existed are counted by the migration's own code."""
+    rows = [
+        (1, 2, datetime(2026, 11, 24, 23, 59, tzinfo=UTC), {"a": 1, "b": 2.5, "c": "x"}),
+        (1, 2, datetime(2026, 11, 24, 0, 0, tzinfo=UTC), {"a": 3, "b": None, "c": True}),
+        (1, 2, datetime(2026, 11, 25, 0, 0, tzinfo=UTC), {"a": -1}),
+        (1, 3, datetime(2026, 11, 24, 12, 0, tzinfo=UTC), {"a": 7}),
+        (1, 3, None, {"a": 100}),
+    ]
+    tallies = totals.tally_entries(rows)
+    assert sorted(tallies) == [(1, 2), (1, 3)]
+    assert sorted(tallies[(1, 2)].rows()) == [
+        ["2026-11-24", "", 2, None, None, None],
+        ["2026-11-24", "a", 2, 4, 1, 3],
+        ["2026-11-24", "b", 1, 2.5, 2.5, 2.5],
+        ["2026-11-25", "", 1, None, None, None],
+        ["2026-11-25", "a", 1, -1, -1, -1],
+    ]
+    assert sorted(tallies[(1, 3)].rows()) == [
+        ["2026-11-24", "", 1, None, None, None],
+        ["2026-11-24", "a", 1, 7, 7, 7],
+    ]
 
 
 @pytest.mark.parametrize(

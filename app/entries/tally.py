@@ -1,0 +1,68 @@
+"""Day totals of entries, counted where the entries are made: in the parser process during an
+import, or from stored entries when days are recounted (app.entries.totals).
+
+Plain Python with no imports beyond the standard library: the parser process loads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+ALL = ""  # the field of the row that counts a day's entries (field names are never empty)
+
+# [day, field, count, total, low, high]: how a day total travels (JSON) and is stored
+Row = list[Any]
+
+
+class Tally:
+    """Per UTC day (ISO text) and numeric field: how many values, their sum, least and
+    greatest; field `ALL` counts the entries. Numbers only: the integer and number fields of a
+    template; text, yes/no, dates and empty cells are not counted as values."""
+
+    __slots__ = ("days",)
+
+    def __init__(self) -> None:
+        self.days: dict[tuple[str, str], list[Any]] = {}
+
+    def add(self, day: str, data: Mapping[str, Any]) -> None:
+        days = self.days
+        seen = days.get((day, ALL))
+        if seen is None:
+            days[(day, ALL)] = [1, None, None, None]
+        else:
+            seen[0] += 1
+        for field, value in data.items():
+            kind = type(value)
+            if kind is not float and kind is not int:  # bool is not int here, on purpose
+                continue
+            seen = days.get((day, field))
+            if seen is None:
+                days[(day, field)] = [1, value, value, value]
+                continue
+            seen[0] += 1
+            seen[1] += value
+            if value < seen[2]:
+                seen[2] = value
+            elif value > seen[3]:
+                seen[3] = value
+
+    def merge(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Add rows given by another tally's `rows()`."""
+        days = self.days
+        for day, field, count, total, low, high in rows:
+            seen = days.get((day, field))
+            if seen is None:
+                days[(day, field)] = [count, total, low, high]
+                continue
+            seen[0] += count
+            if total is not None:
+                seen[1] = total if seen[1] is None else seen[1] + total
+                seen[2] = low if seen[2] is None else min(seen[2], low)
+                seen[3] = high if seen[3] is None else max(seen[3], high)
+
+    def rows(self) -> list[Row]:
+        return [[day, field, *seen] for (day, field), seen in self.days.items()]
+
+    def __bool__(self) -> bool:
+        return bool(self.days)

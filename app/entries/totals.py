@@ -1,0 +1,110 @@
+"""Keeping `entry_day_totals` true (ADR 0019): added to in the transaction that inserts an
+import's entries, counted again for the affected days in the transaction that deletes them.
+
+Adding is an upsert that sums counts and totals and keeps the least and greatest value, so
+concurrent imports into the same day both count. Recounting deletes the days' totals first and
+then reads their entries with a locking read: a concurrent import either committed before the
+delete (its entries are read) or adds its own totals after this transaction commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Table, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.upsert import upsert_adding
+from app.entries.tally import Row, Tally
+from app.models import EntryDayTotal, WorkshopEntry
+
+T: Table = EntryDayTotal.__table__  # type: ignore[assignment]
+E = WorkshopEntry
+KEY = ("machine_id", "day", "template_id", "field")
+COLUMNS = (*KEY, "count", "total", "low", "high")
+
+
+def values(template_id: int, machine_id: int, rows: Iterable[Row]) -> list[dict[str, Any]]:
+    return [
+        {
+            "template_id": template_id,
+            "machine_id": machine_id,
+            "day": date.fromisoformat(day),
+            "field": field,
+            "count": count,
+            "total": total,
+            "low": low,
+            "high": high,
+        }
+        for day, field, count, total, low, high in rows
+    ]
+
+
+async def add(
+    session: AsyncSession, template_id: int, machine_id: int, rows: Iterable[Row]
+) -> None:
+    """Add day totals (a Tally's rows) of entries inserted in this transaction."""
+    given = values(template_id, machine_id, rows)
+    if given:
+        dialect = session.get_bind().dialect.name
+        stmt = upsert_adding(T, dialect, KEY, ("count", "total"), ("low",), ("high",))
+        await session.execute(stmt, given)
+
+
+async def forget_import(session: AsyncSession, import_id: int) -> None:
+    """Delete an import's entries and count the days they fell on again."""
+    spans = (
+        await session.execute(
+            select(E.template_id, E.machine_id, func.min(E.recorded_at), func.max(E.recorded_at))
+            .where(E.import_id == import_id, E.recorded_at.is_not(None))
+            .group_by(E.template_id, E.machine_id)
+        )
+    ).all()
+    await session.execute(delete(E).where(E.import_id == import_id))
+    for template_id, machine_id, first, last in spans:
+        if first and last:
+            await recount(session, template_id, machine_id, first.date(), last.date())
+
+
+async def recount(
+    session: AsyncSession, template_id: int, machine_id: int, first: date, last: date
+) -> None:
+    """Count the days first..last of one template and machine again from their entries."""
+    await session.execute(
+        delete(T).where(
+            T.c.template_id == template_id,
+            T.c.machine_id == machine_id,
+            T.c.day.between(first, last),
+        )
+    )
+    tally = Tally()
+    entries = await session.stream(
+        select(E.recorded_at, E.data)
+        .where(
+            E.template_id == template_id,
+            E.machine_id == machine_id,
+            E.recorded_at >= datetime.combine(first, time(), UTC),
+            E.recorded_at < datetime.combine(last + timedelta(days=1), time(), UTC),
+        )
+        .with_for_update()
+        .execution_options(yield_per=10_000)
+    )
+    async for recorded_at, data in entries:
+        tally.add(recorded_at.date().isoformat(), data)
+    await add(session, template_id, machine_id, tally.rows())
+
+
+def tally_entries(
+    entries: Iterable[tuple[int, int, datetime | None, dict[str, Any]]],
+) -> dict[tuple[int, int], Tally]:
+    """Day totals of stored entries (template_id, machine_id, recorded_at, data), per template
+    and machine: how a database that has entries gets its totals (a migration, a benchmark)."""
+    tallies: dict[tuple[int, int], Tally] = {}
+    for template_id, machine_id, recorded_at, data in entries:
+        if recorded_at is not None:
+            key = (template_id, machine_id)
+            tally = tallies.get(key) or tallies.setdefault(key, Tally())
+            tally.add(recorded_at.astimezone(UTC).date().isoformat(), data)
+    return tallies
