@@ -1,7 +1,7 @@
 """Dashboard latency with a million rows each of work orders, inspections and entries.
 
     uv run python bench/dashboards.py                 # 1,000,000 rows, SQLite
-    uv run python bench/dashboards.py --rows 200000 --backends sqlite,mariadb
+    uv run python bench/dashboards.py --rows 200000 --backends sqlite,mariadb,postgresql
     uv run python bench/dashboards.py --db /tmp/bench.db   # keep (and reuse) the SQLite file
 
 Rows are written straight into a fresh database (bulk inserts), then a real uvicorn process
@@ -40,13 +40,12 @@ def fill(sync_url: str, rows: int) -> None:
     from app.entries import totals
     from app.entries.tally import Tally
     from app.inspections import totals as inspection_totals
+    from app.models import Base
 
     engine = sa.create_engine(sync_url)
-    meta = sa.MetaData()
-    meta.reflect(engine)
-    t = meta.tables
+    t = Base.metadata.tables  # the models' column types (JSON on MariaDB, UTC timestamps)
     rng = random.Random(7)
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = datetime.now(UTC)
     stamp = {"created_at": now, "updated_at": now, "version": 1}
     with engine.begin() as conn:
         conn.execute(
@@ -140,7 +139,7 @@ def fill(sync_url: str, rows: int) -> None:
             # the day totals that inspection writes keep, counted by the migration's code
             facts = (
                 (
-                    r["inspected_at"].replace(tzinfo=UTC),
+                    r["inspected_at"],
                     r["welder_id"],
                     r["machine_id"],
                     r["method"],
@@ -167,8 +166,7 @@ def fill(sync_url: str, rows: int) -> None:
             conn.execute(t["workshop_entries"].insert(), entries)
             # the day totals an import keeps, counted by the migration's code
             counted = totals.tally_entries(
-                (e["template_id"], e["machine_id"], e["recorded_at"].replace(tzinfo=UTC), e["data"])
-                for e in entries
+                (e["template_id"], e["machine_id"], e["recorded_at"], e["data"]) for e in entries
             )
             for key, tally in counted.items():
                 tallies.setdefault(key, Tally()).merge(tally.rows())
