@@ -111,17 +111,20 @@ async def paginate(
     *,
     sort: Any,
     tiebreak: Any,
+    columns: bool = False,
 ) -> tuple[Sequence[Any], Counted]:
     """One page of `stmt` sorted by `sort` (then `tiebreak`, so pages never overlap); whether
     more follow (one row more is read to know), and, unless the query says not to, the count of
-    every row matching the same filters."""
-    rows = (
-        await session.scalars(
-            stmt.order_by(*ordering(sort, tiebreak, query.order))
-            .offset(query.skip)
-            .limit(query.limit + 1)
-        )
-    ).all()
+    every row matching the same filters. Rows are ORM objects, or with `columns` dicts of the
+    selected columns (no ORM objects to build: the fast way for a list of many rows)."""
+    result = await session.execute(
+        stmt.order_by(*ordering(sort, tiebreak, query.order))
+        .offset(query.skip)
+        .limit(query.limit + 1)
+    )
+    rows: Sequence[Any] = (
+        [dict(row) for row in result.mappings()] if columns else result.scalars().all()
+    )
     has_more = len(rows) > query.limit
     rows = rows[: query.limit]
     total: int | None = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +16,7 @@ from app.entries.schemas import EntryExport, EntryPage, EntryQuery, EntryRead
 from app.models import Template, WorkshopEntry
 
 E = WorkshopEntry
+_READ = TypeAdapter(list[EntryRead])
 
 
 async def get_entry(session: AsyncSession, entry_id: int) -> WorkshopEntry:
@@ -35,27 +37,24 @@ def _filters(query: EntryQuery) -> list[Any]:
 
 async def list_entries(session: AsyncSession, query: EntryQuery) -> EntryPage:
     filters = _filters(query)
-    stmt = select(E).where(*filters)
+    stmt = select(*E.__table__.c).where(*filters)  # columns: no ORM objects to build
     if query.after_id is not None:
         stmt = stmt.where(E.id > query.after_id)
     # One row more than asked tells whether there is a next page without counting.
-    rows = list(
-        (
-            await session.scalars(
-                stmt.order_by(*ordering(getattr(E, query.sort_by), E.id, query.order))
-                .offset(query.skip)
-                .limit(query.limit + 1)
-            )
-        ).all()
+    result = await session.execute(
+        stmt.order_by(*ordering(getattr(E, query.sort_by), E.id, query.order))
+        .offset(query.skip)
+        .limit(query.limit + 1)
     )
+    rows = [dict(row) for row in result.mappings()]
     has_more = len(rows) > query.limit
     rows = rows[: query.limit]
     total = None
     if query.include_total:
         total = await count_total(session, select(func.count()).select_from(E).where(*filters))
-    cursor = rows[-1].id if has_more and query.sort_by == "id" and query.order == "asc" else None
+    cursor = rows[-1]["id"] if has_more and query.sort_by == "id" and query.order == "asc" else None
     return EntryPage(
-        items=[EntryRead.model_validate(r) for r in rows],
+        items=_READ.validate_python(rows),
         total=total,
         skip=query.skip,
         limit=query.limit,
