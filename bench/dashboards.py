@@ -165,11 +165,10 @@ def fill(sync_url: str, rows: int) -> None:
             ]
             conn.execute(t["workshop_entries"].insert(), entries)
             # the day totals an import keeps, counted by the migration's code
-            counted = totals.tally_entries(
-                (e["template_id"], e["machine_id"], e["recorded_at"], e["data"]) for e in entries
+            totals.tally_entries(
+                ((e["template_id"], e["machine_id"], e["recorded_at"], e["data"]) for e in entries),
+                into=tallies,
             )
-            for key, tally in counted.items():
-                tallies.setdefault(key, Tally()).merge(tally.rows())
         conn.execute(t["inspection_day_totals"].insert(), inspection_totals.values(quality))
         for (template_id, machine_id), tally in tallies.items():
             conn.execute(

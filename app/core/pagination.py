@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Generic, Literal, TypeVar
 
 from cachetools import TTLCache
@@ -69,6 +69,13 @@ def contains_any(value: str | None, *columns: Any) -> ColumnElement[bool] | None
     if not value:
         return None
     return or_(*(column.icontains(value, autoescape=True) for column in columns))
+
+
+def day_range(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
+    """[start 00:00 UTC, the day after end 00:00 UTC): both ends inclusive as dates."""
+    low = datetime.combine(start, time(), UTC) if start else None
+    high = datetime.combine(end + timedelta(days=1), time(), UTC) if end else None
+    return low, high
 
 
 def between(

@@ -11,9 +11,9 @@ from sqlalchemy import Integer, and_, case, cast, column, func, literal_column, 
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.pagination import between, contains_any, eq, where
+from app.core.pagination import between, contains_any, day_range, eq, where
 from app.dashboards import schemas as s
-from app.dashboards.sql import as_date, bucket, day, day_range, days_between, ratio
+from app.dashboards.sql import as_date, bucket, day, days_between, ratio
 from app.entries.tally import ALL
 from app.inspections import totals as inspection_totals
 from app.models import (
@@ -296,7 +296,6 @@ async def equipment(session: AsyncSession, q: s.DashboardQuery) -> s.EquipmentDa
 
 # key, inspections, passed, welds, first pass, repaired: one row of quality figures
 Figures = tuple[Any, int, int, int, int, int]
-DIMENSIONS = ("all", "welder", "machine", "method", "client")
 
 
 async def inspections(
@@ -381,7 +380,7 @@ async def from_day_totals(
     rows = await session.execute(
         select(t.dimension, t.key, *sums).where(*days).group_by(t.dimension, t.key)
     )
-    figures: dict[str, list[Figures]] = {d: [] for d in DIMENSIONS}
+    figures: dict[str, list[Figures]] = {d: [] for d in inspection_totals.DIMENSIONS}
     defects = []
     for dimension, key, *numbers in rows:
         n, ok, w, fp, rp = _ints(*numbers)

@@ -6,7 +6,7 @@ the defect Pareto's JSON table function (`service._defects`).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any, Literal
 
 from sqlalchemy import Date, Float, cast, func, literal_column
@@ -60,13 +60,6 @@ def as_date(value: Any) -> date:
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])
-
-
-def day_range(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
-    """[start 00:00 UTC, the day after end 00:00 UTC): both ends inclusive as dates."""
-    low = datetime.combine(start, time(), UTC) if start else None
-    high = datetime.combine(end + timedelta(days=1), time(), UTC) if end else None
-    return low, high
 
 
 def ratio(part: int, whole: int) -> float:

@@ -6,7 +6,7 @@ Plain Python with no imports beyond the standard library: the parser process loa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 ALL = ""  # the field of the row that counts a day's entries (field names are never empty)
@@ -46,20 +46,6 @@ class Tally:
                 seen[2] = value
             elif value > seen[3]:
                 seen[3] = value
-
-    def merge(self, rows: Iterable[Sequence[Any]]) -> None:
-        """Add rows given by another tally's `rows()`."""
-        days = self.days
-        for day, field, count, total, low, high in rows:
-            seen = days.get((day, field))
-            if seen is None:
-                days[(day, field)] = [count, total, low, high]
-                continue
-            seen[0] += count
-            if total is not None:
-                seen[1] = total if seen[1] is None else seen[1] + total
-                seen[2] = low if seen[2] is None else min(seen[2], low)
-                seen[3] = high if seen[3] is None else max(seen[3], high)
 
     def rows(self) -> list[Row]:
         return [[day, field, *seen] for (day, field), seen in self.days.items()]

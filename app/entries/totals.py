@@ -2,20 +2,22 @@
 import's entries, counted again for the affected days in the transaction that deletes them.
 
 Adding is an upsert that sums counts and totals and keeps the least and greatest value, so
-concurrent imports into the same day both count. Recounting deletes the days' totals first and
-then reads their entries with a locking read: a concurrent import either committed before the
-delete (its entries are read) or adds its own totals after this transaction commits.
+concurrent imports into the same day both count. Recounting deletes the days' totals first (that
+waits for an import holding them) and then reads their entries, which under READ COMMITTED (every
+database here) sees what committed meanwhile: a concurrent import's entries are either read or it
+adds its own totals after this transaction commits.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Table, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.pagination import day_range
 from app.core.upsert import upsert_adding
 from app.entries.tally import Row, Tally
 from app.models import EntryDayTotal, WorkshopEntry
@@ -80,15 +82,15 @@ async def recount(
         )
     )
     tally = Tally()
+    low, high = day_range(first, last)
     entries = await session.stream(
         select(E.recorded_at, E.data)
         .where(
             E.template_id == template_id,
             E.machine_id == machine_id,
-            E.recorded_at >= datetime.combine(first, time(), UTC),
-            E.recorded_at < datetime.combine(last + timedelta(days=1), time(), UTC),
+            E.recorded_at >= low,
+            E.recorded_at < high,
         )
-        .with_for_update()
         .execution_options(yield_per=10_000)
     )
     async for recorded_at, data in entries:
@@ -98,10 +100,12 @@ async def recount(
 
 def tally_entries(
     entries: Iterable[tuple[int, int, datetime | None, dict[str, Any]]],
+    into: dict[tuple[int, int], Tally] | None = None,
 ) -> dict[tuple[int, int], Tally]:
     """Day totals of stored entries (template_id, machine_id, recorded_at, data), per template
-    and machine: how a database that has entries gets its totals (a migration, a benchmark)."""
-    tallies: dict[tuple[int, int], Tally] = {}
+    and machine, added `into` given tallies: how a database that has entries gets its totals
+    (a migration, a benchmark)."""
+    tallies: dict[tuple[int, int], Tally] = {} if into is None else into
     for template_id, machine_id, recorded_at, data in entries:
         if recorded_at is not None:
             key = (template_id, machine_id)

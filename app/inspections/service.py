@@ -159,18 +159,15 @@ async def create_inspection(session: AsyncSession, body: InspectionCreate) -> In
 
 
 async def _replace(
-    session: AsyncSession, inspection_id: int, if_match: str | None, body: Any
+    session: AsyncSession, inspections: Repository[Inspection], inspection: Inspection, new: Any
 ) -> Inspection:
-    """Replace with `body` (or, given a function, with what it makes of the stored row)."""
-    inspections = repo(session)
-    inspection = await inspections.get_for_write(inspection_id, if_match)
+    """Write `new` over the stored inspection; refresh welds and day totals."""
     before = _weld(inspection)
-    new = body(inspection) if callable(body) else body
     ledger = await totals.Ledger.open(
         session,
         same_weld(*before),
-        same_weld(new.work_order_id, new.weld_reference, inspection_id),
-        Inspection.id == inspection_id,
+        same_weld(new.work_order_id, new.weld_reference, inspection.id),
+        Inspection.id == inspection.id,
         work_orders=[before[0], new.work_order_id],
     )
     return await _written(session, await crud.replace(inspections, inspection, new), before, ledger)
@@ -179,18 +176,18 @@ async def _replace(
 async def replace_inspection(
     session: AsyncSession, inspection_id: int, body: InspectionCreate, if_match: str | None
 ) -> Inspection:
-    return await _replace(session, inspection_id, if_match, body)
+    inspections = repo(session)
+    inspection = await inspections.get_for_write(inspection_id, if_match)
+    return await _replace(session, inspections, inspection, body)
 
 
 async def patch_inspection(
     session: AsyncSession, inspection_id: int, patch: BaseModel, if_match: str | None
 ) -> Inspection:
-    return await _replace(
-        session,
-        inspection_id,
-        if_match,
-        lambda inspection: crud.merge(InspectionCreate, inspection, patch),
-    )
+    inspections = repo(session)
+    inspection = await inspections.get_for_write(inspection_id, if_match)
+    merged = crud.merge(InspectionCreate, inspection, patch)
+    return await _replace(session, inspections, inspection, merged)
 
 
 async def delete_inspection(

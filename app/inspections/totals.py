@@ -22,6 +22,7 @@ T: Table = InspectionDayTotal.__table__  # type: ignore[assignment]
 KEY = ("day", "dimension", "key")
 FIGURES = ("inspections", "passed", "welds", "first_pass", "repaired")
 NONE = ""  # the key of no welder, machine or client
+DIMENSIONS = ("all", "welder", "machine", "method", "client")  # and "defect", counted apart
 Totals = dict[tuple[date, str, str], list[int]]
 
 
@@ -57,13 +58,14 @@ def count(rows: Iterable[Sequence[Any]], sign: int = 1, into: Totals | None = No
             sign * (first and ok),
             sign * (first and repaired),
         )
-        for dimension, key in (
-            ("all", NONE),
-            ("welder", NONE if welder is None else str(welder)),
-            ("machine", NONE if machine is None else str(machine)),
-            ("method", str(method)),
-            ("client", client or NONE),
-        ):
+        keys = (
+            NONE,
+            NONE if welder is None else str(welder),
+            NONE if machine is None else str(machine),
+            str(method),
+            client or NONE,
+        )
+        for dimension, key in zip(DIMENSIONS, keys, strict=True):
             seen = totals.setdefault((day, dimension, key), [0, 0, 0, 0, 0])
             for i, figure in enumerate(figures):
                 seen[i] += figure

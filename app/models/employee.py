@@ -4,7 +4,9 @@ from datetime import date
 from enum import StrEnum
 
 from sqlalchemy import Boolean, Date, ForeignKey, String
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.models.base import BigId, Resource
 from app.models.types import enum_column
@@ -32,9 +34,16 @@ class Employee(Resource):
     hire_date: Mapped[date | None] = mapped_column(Date, index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
 
-    @property
+    @hybrid_property
     def full_name(self) -> str:
+        """ "First Last"; in a query, the same text built by the database (NULL when an outer
+        join finds no employee)."""
         return f"{self.first_name} {self.last_name}"
+
+    @full_name.inplace.expression
+    @classmethod
+    def _full_name(cls) -> ColumnElement[str]:
+        return cls.first_name + " " + cls.last_name
 
 
 class QualificationStandard(StrEnum):

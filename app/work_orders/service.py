@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
-from sqlalchemy import Select, case, not_, select
+from sqlalchemy import Select, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -78,11 +78,8 @@ def _filters(query: WorkOrderQuery) -> list[Any]:
 
 async def list_work_orders(session: AsyncSession, query: WorkOrderQuery) -> Page[WorkOrderRead]:
     # Columns, the welder's name joined in: one query, no ORM objects, validated in one call
-    welder_name = case(
-        (Employee.id.is_not(None), Employee.first_name + " " + Employee.last_name)
-    ).label("assigned_welder_name")
     stmt = (
-        select(*WorkOrder.__table__.c, welder_name)
+        select(*WorkOrder.__table__.c, Employee.full_name.label("assigned_welder_name"))
         .outerjoin(Employee, Employee.id == WorkOrder.assigned_welder_id)
         .where(*_filters(query))
     )
@@ -119,7 +116,7 @@ EXPORT_COLUMNS = (
 
 def export_work_orders(query: WorkOrderExport) -> tuple[list[str], Select[Any]]:
     """Header and query of the export: the list's filters and order, the welder's name."""
-    welder = (Employee.first_name + " " + Employee.last_name).label("assigned_welder_name")
+    welder = Employee.full_name.label("assigned_welder_name")
     columns = [getattr(WorkOrder, c) for c in EXPORT_COLUMNS]
     stmt = (
         select(*columns[:5], welder, *columns[5:])
