@@ -37,6 +37,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from app.core import sqlite
 from app.core.config import Settings
 from app.core.errors import is_transient_db_error
 from app.core.logger import get_logger
@@ -87,7 +88,16 @@ def create_engine(settings: Settings, url: URL | None = None) -> AsyncEngine:
 def _sqlite_engine(url: URL, settings: Settings) -> AsyncEngine:
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": settings.db_busy_timeout_ms / 1000})
+
+    async def connect() -> sqlite.Connection:
+        args, options = engine.dialect.create_connect_args(url)
+        options["timeout"] = settings.db_busy_timeout_ms / 1000
+        connection = sqlite.connect(*args, **options)
+        await connection
+        return connection
+
+    # One trip to the connection's thread per statement (app/core/sqlite.py, ADR 0022).
+    engine = create_async_engine(url, async_creator=connect)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _: Any) -> None:

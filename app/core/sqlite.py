@@ -1,0 +1,181 @@
+"""aiosqlite with one trip to the connection's thread per statement.
+
+aiosqlite runs each call of the sqlite3 module on a thread of the connection's own, and every
+call is a trip there and back: the event loop queues it, the thread wakes, runs it, and wakes the
+loop. SQLAlchemy's adapter makes three or four such trips per statement (open a cursor, execute,
+fetch, close), so a read-only request made nine: BEGIN, SELECT, COMMIT and a rollback when the
+connection goes back to the pool. A page of rows costs SQLite about 0.1 ms; each trip costs more
+than that, and more again under load, when the threads take turns at the GIL.
+
+Here a request's read is one trip, and its commit another:
+- a statement runs in one trip, which opens the cursor and brings back the first `PREFETCH` rows
+  (a list page; a bigger result, such as an export streaming a million rows, is still read in
+  bounded chunks);
+- BEGIN waits and goes with the transaction's first statement (a transaction that runs none
+  never begins);
+- closing a cursor whose rows were all read, and committing or rolling back with no transaction
+  open, need no trip.
+ADR 0022 in docs/Architecture_Decisions.md gives the figures.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import aiosqlite
+from aiosqlite.context import contextmanager
+
+T = TypeVar("T")
+BEGIN = frozenset({"BEGIN", "BEGIN IMMEDIATE", "BEGIN DEFERRED", "BEGIN EXCLUSIVE"})
+PREFETCH = 1024  # rows read with the statement: a list page (at most 1,001 rows) in one trip
+
+
+class Cursor(aiosqlite.Cursor):
+    """Opened lazily on the connection's thread; `execute` runs the statement and reads its
+    first rows in the same trip."""
+
+    def __init__(self, conn: Connection) -> None:
+        super().__init__(conn, None)  # type: ignore[arg-type]  # opened by the first statement
+        self._owner = conn
+        self._arraysize = 1  # rows per fetchmany() without a size, as in sqlite3
+        self._rows: deque[Any] = deque()
+        self._pending = False  # rows left in SQLite beyond those read ahead
+
+    def _on_thread(self, run: Callable[[sqlite3.Cursor], Any]) -> Callable[[], Any]:
+        begin, self._owner._begin = self._owner._begin, None
+
+        def call() -> Any:
+            if self._cursor is None:
+                self._cursor = self._owner._conn.cursor()
+            if begin is not None:
+                self._cursor.execute(begin)
+            return run(self._cursor)
+
+        return call
+
+    def _read_ahead(self, cursor: sqlite3.Cursor) -> list[Any]:
+        return cursor.fetchmany(PREFETCH) if cursor.description else []
+
+    async def _run(self, run: Callable[[sqlite3.Cursor], Any]) -> None:
+        rows: list[Any] = await self._owner.call(self._on_thread(run))
+        self._rows = deque(rows)
+        self._pending = len(rows) == PREFETCH
+
+    async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> Cursor:
+        if not parameters and sql.upper() in BEGIN:
+            self._owner._begin = sql  # sent with the transaction's first statement
+            return self
+        params = () if parameters is None else parameters
+        await self._run(lambda c: self._read_ahead(c.execute(sql, params)))  # type: ignore[arg-type]
+        return self
+
+    async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> Cursor:
+        await self._run(lambda c: self._read_ahead(c.executemany(sql, parameters)))  # type: ignore[arg-type]
+        return self
+
+    async def executescript(self, sql_script: str) -> Cursor:
+        await self._run(lambda c: self._read_ahead(c.executescript(sql_script)))
+        return self
+
+    async def fetchone(self) -> Any:
+        if not self._rows and self._pending:
+            await self._more(PREFETCH)
+        return self._rows.popleft() if self._rows else None
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        size = size or self.arraysize
+        if len(self._rows) < size and self._pending:
+            await self._more(max(size - len(self._rows), PREFETCH))
+        return [self._rows.popleft() for _ in range(min(size, len(self._rows)))]
+
+    async def fetchall(self) -> list[Any]:
+        rows = list(self._rows)
+        self._rows.clear()
+        if self._pending:
+            assert self._cursor is not None
+            rows.extend(await self._owner.call(self._cursor.fetchall))
+            self._pending = False
+        return rows
+
+    async def _more(self, size: int) -> None:
+        cursor = self._cursor
+        assert cursor is not None
+        more: list[Any] = await self._owner.call(lambda: cursor.fetchmany(size))
+        self._rows.extend(more)
+        self._pending = len(more) == size
+
+    async def close(self) -> None:
+        """A cursor whose rows were all read holds nothing in SQLite: no trip to close it."""
+        self._rows.clear()
+        if self._cursor is not None and self._pending:
+            await self._owner.call(self._cursor.close)
+        self._pending = False
+
+    @property
+    def description(self) -> Any:
+        return self._cursor.description if self._cursor is not None else None
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount if self._cursor is not None else -1
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._cursor.lastrowid if self._cursor is not None else None
+
+    @property
+    def arraysize(self) -> int:
+        return self._arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._arraysize = value
+
+
+class Connection(aiosqlite.Connection):
+    """Cursors open without a trip; BEGIN waits for the transaction's first statement and goes
+    with it; commit and rollback make no trip when no transaction is open (sqlite3 reads that
+    flag without touching the database)."""
+
+    _begin: str | None = None  # a BEGIN not sent yet
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._begin is not None or self._conn.in_transaction
+
+    async def call(self, function: Callable[[], T]) -> T:
+        """Run `function` on the connection's thread: one trip."""
+        result: T = await self._execute(function)  # type: ignore[no-untyped-call]
+        return result
+
+    @contextmanager
+    async def cursor(self) -> aiosqlite.Cursor:
+        return Cursor(self)
+
+    async def commit(self) -> None:
+        if self._begin is not None:  # nothing ran: there is no transaction to end
+            self._begin = None
+        elif self._conn.in_transaction:
+            await self.call(self._conn.commit)
+
+    async def rollback(self) -> None:
+        if self._begin is not None:
+            self._begin = None
+        elif self._conn.in_transaction:
+            await self.call(self._conn.rollback)
+
+
+def connect(database: str, **kwargs: Any) -> Connection:
+    """Like `aiosqlite.connect`, with the connection above; its thread is a daemon, so a
+    connection left open never keeps the process alive."""
+
+    def connector() -> sqlite3.Connection:
+        connection: sqlite3.Connection = sqlite3.connect(database, **kwargs)
+        return connection
+
+    connection = Connection(connector, iter_chunk_size=64)
+    connection._thread.daemon = True
+    return connection

@@ -1,0 +1,138 @@
+"""The SQLite driver (app/core/sqlite.py): one trip to the connection's thread per statement,
+with every result, transaction and lock as plain aiosqlite gives them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from app.core import sqlite
+from app.core.db import Database
+from tests.conftest import make_settings
+
+meta = MetaData()
+rows = Table("rows", meta, Column("id", Integer, primary_key=True), Column("name", String(20)))
+MANY = sqlite.PREFETCH * 2 + 17  # more than two read-aheads, and not a multiple of one
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    url = make_url(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}")
+    database = Database(make_settings(db_busy_timeout_ms=200), url)
+    async with database.engine.begin() as conn:
+        await conn.run_sync(meta.create_all)
+        await conn.execute(insert(rows), [{"id": i, "name": f"r{i}"} for i in range(1, MANY + 1)])
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The name of each function sent to a connection's thread, in order."""
+    sent: list[str] = []
+    call = sqlite.Connection.call
+
+    async def counted(self: sqlite.Connection, function: Callable[[], Any]) -> Any:
+        sent.append(getattr(function, "__qualname__", repr(function)))
+        return await call(self, function)
+
+    monkeypatch.setattr(sqlite.Connection, "call", counted)
+    return sent
+
+
+async def test_a_read_is_one_trip_and_its_commit_another(db: Database, trips: list[str]) -> None:
+    async with db.session(write=False) as session:
+        await session.scalar(select(func.count()).select_from(rows))  # warm the pool
+        await session.commit()
+    trips.clear()
+    async with db.session(write=False) as session:
+        page = (await session.execute(select(rows).order_by(rows.c.id).limit(101))).all()
+        await session.commit()
+    assert [r.id for r in page] == list(range(1, 102))
+    assert len(trips) == 2  # BEGIN + SELECT + first rows; COMMIT. The pool's rollback: none
+
+
+async def test_a_transaction_that_runs_nothing_never_begins(db: Database, trips: list[str]) -> None:
+    async with db.session() as session, session.begin():
+        await session.connection()  # BEGIN IMMEDIATE is emitted to the driver here
+    assert trips == []
+    # ...and took no lock: another writer gets in at once.
+    async with db.session() as session, session.begin():
+        await session.execute(insert(rows).values(id=MANY + 1, name="next"))
+
+
+async def test_results_past_the_read_ahead_come_whole_and_in_order(db: Database) -> None:
+    async with db.engine.connect() as conn:
+        every = (await conn.execute(select(rows.c.id).order_by(rows.c.id))).scalars().all()
+        assert every == list(range(1, MANY + 1))
+        streamed: list[int] = []
+        result = await conn.stream(select(rows.c.id).order_by(rows.c.id))
+        async for part in result.partitions(500):
+            assert len(part) <= 500
+            streamed.extend(r.id for r in part)
+        assert streamed == every
+        # A result read in part, then left: the next statement on the connection still runs.
+        partial = await conn.stream(select(rows.c.id).order_by(rows.c.id))
+        assert (await partial.fetchone()).id == 1  # type: ignore[union-attr]
+        await partial.close()
+        assert await conn.scalar(select(func.count()).select_from(rows)) == MANY
+        assert await conn.scalar(select(rows.c.name).where(rows.c.id == MANY)) == f"r{MANY}"
+        assert await conn.scalar(select(rows.c.name).where(rows.c.id == -1)) is None
+
+
+async def test_writes_report_counts_and_ids(db: Database) -> None:
+    async with db.engine.begin() as conn:
+        changed = await conn.execute(text("UPDATE rows SET name = 'x' WHERE id <= 10"))
+        assert changed.rowcount == 10
+        added = await conn.execute(insert(rows).values(name="new"))
+        assert added.inserted_primary_key == (MANY + 1,)
+        many = await conn.execute(insert(rows), [{"name": "a"}, {"name": "b"}])
+        assert many.rowcount == 2
+    async with db.engine.connect() as conn:
+        assert await conn.scalar(select(func.count()).where(rows.c.name == "x")) == 10
+
+
+async def test_writers_still_queue_on_the_lock_taken_with_the_first_statement(
+    db: Database,
+) -> None:
+    """BEGIN IMMEDIATE now goes with the first statement: a second writer still waits for the
+    lock (here it gives up after the 200 ms busy timeout), and its connection is clean after."""
+    async with db.session() as first, first.begin():
+        await first.execute(insert(rows).values(id=MANY + 1, name="first"))
+        with pytest.raises(OperationalError, match="locked"):
+            async with db.session() as second, second.begin():
+                await second.execute(select(rows.c.id).limit(1))
+    async with db.session() as second, second.begin():
+        await second.execute(insert(rows).values(id=MANY + 2, name="second"))
+    async with db.engine.connect() as conn:
+        names = (await conn.execute(select(rows.c.name).where(rows.c.id > MANY))).scalars()
+        assert sorted(names) == ["first", "second"]
+
+
+async def test_a_rolled_back_write_leaves_nothing(db: Database) -> None:
+    async def fail_after_writing() -> None:
+        async with db.session() as session, session.begin():
+            await session.execute(insert(rows).values(id=MANY + 1, name="gone"))
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        await fail_after_writing()
+    async with db.engine.connect() as conn:
+        assert await conn.scalar(select(func.count()).select_from(rows)) == MANY
+
+
+async def test_concurrent_sessions_each_see_their_own_results(db: Database) -> None:
+    async def read(i: int) -> list[int]:
+        async with db.session(write=False) as session:
+            stmt = select(rows.c.id).where(rows.c.id > i * 60).order_by(rows.c.id).limit(50)
+            return list((await session.execute(stmt)).scalars())
+
+    pages = await asyncio.gather(*(read(i) for i in range(30)))
+    assert pages == [list(range(i * 60 + 1, i * 60 + 51)) for i in range(30)]
