@@ -1,9 +1,8 @@
 """Mounts every domain router under /api/v1."""
 
-from fastapi import APIRouter
-
 from app.api_keys.router import router as api_keys_router
 from app.auth.router import router as auth_router
+from app.core.http import Router
 from app.dashboards.router import router as dashboards_router
 from app.employees.router import router as employees_router
 from app.entries.router import router as entries_router
@@ -17,7 +16,7 @@ from app.templates.router import router as templates_router
 from app.users.router import router as users_router
 from app.work_orders.router import router as work_orders_router
 
-api_router = APIRouter(prefix="/api/v1")
+api_router = Router(prefix="/api/v1")
 for router in (
     auth_router,
     api_keys_router,

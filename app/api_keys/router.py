@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import Query, Request, Response, status
 
 from app.api_keys import service
 from app.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
@@ -10,9 +10,10 @@ from app.auth.deps import require
 from app.auth.principal import Principal
 from app.auth.roles import Permission
 from app.core.db import SessionDep
+from app.core.http import Router
 from app.core.openapi import errors
 
-router = APIRouter(prefix="/api-keys", tags=["api keys"])
+router = Router(prefix="/api-keys", tags=["api keys"])
 Admin = Annotated[Principal, require(Permission.api_key_admin)]
 
 

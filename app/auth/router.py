@@ -2,17 +2,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from pydantic import BaseModel
 
 from app.auth.deps import firebase_user, require
 from app.auth.principal import Principal
 from app.auth.roles import ROLE_PERMISSIONS, Permission, Role
+from app.core.http import Router
 from app.core.openapi import errors
 from app.models import User
 from app.users.schemas import UserRead
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = Router(prefix="/auth", tags=["auth"])
 
 
 class Me(BaseModel):

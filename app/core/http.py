@@ -1,10 +1,12 @@
-"""Small HTTP helpers the resource routers share: ETag, Location, If-Match."""
+"""Small HTTP helpers the resource routers share: their router class, ETag, Location, If-Match."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Header, Request, Response
+from fastapi import APIRouter, Header, Request, Response
+from starlette.routing import Match
+from starlette.types import Scope
 
 from app.core.schemas import ResourceRead
 
@@ -18,6 +20,20 @@ IfMatch = Annotated[
         "resource changed since.",
     ),
 ]
+
+
+class Router(APIRouter):
+    """An APIRouter that passes over a request outside its prefix without trying its routes.
+
+    FastAPI tries each route of each included router in turn, at each level of inclusion, and
+    again when it hands the request on: a route of the twelfth router paid about 0.6 ms of
+    matching per request (ADR 0022). Every path of this router contains its prefix, so a path
+    without it cannot match any of them."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if self.prefix and f"{self.prefix}/" not in f"{scope['path']}/":
+            return Match.NONE, {}
+        return super().matches(scope)
 
 
 def is_upload(path: str) -> bool:

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from app.auth.deps import CanRead
 from app.core.db import DatabaseDep, SessionDep
+from app.core.http import Router
 from app.core.openapi import errors
 from app.dashboards import service
 from app.dashboards.schemas import (
@@ -19,7 +20,7 @@ from app.dashboards.schemas import (
     WorkOrderDashboard,
 )
 
-router = APIRouter(prefix="/dashboard", tags=["dashboards"])
+router = Router(prefix="/dashboard", tags=["dashboards"])
 ERRORS = errors(401, 403, 422)
 Filters = Annotated[DashboardQuery, Query()]
 

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import Query, Request, Response, status
 
 from app.auth.deps import CanRead, CanWrite
 from app.core.db import SessionDep
-from app.core.http import IfMatch, created, with_etag
+from app.core.http import IfMatch, Router, created, with_etag
 from app.core.openapi import errors
 from app.core.pagination import Page
 from app.employees import service
@@ -21,7 +21,7 @@ from app.employees.schemas import (
     QualificationUpdate,
 )
 
-router = APIRouter(prefix="/employees", tags=["employees"])
+router = Router(prefix="/employees", tags=["employees"])
 WRITE_ERRORS = errors(401, 403, 404, 409, 412, 422)
 
 

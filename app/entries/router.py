@@ -2,17 +2,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import StreamingResponse
 
 from app.auth.deps import CanRead
 from app.core.db import DatabaseDep, SessionDep
 from app.core.export import XLSX, download, stream_select
+from app.core.http import Router
 from app.core.openapi import errors
 from app.entries import service
 from app.entries.schemas import EntryExport, EntryPage, EntryQuery, EntryRead
 
-router = APIRouter(prefix="/workshop-entries", tags=["workshop entries"])
+router = Router(prefix="/workshop-entries", tags=["workshop entries"])
 
 
 @router.get("", response_model=EntryPage, responses=errors(401, 403, 422))

@@ -2,17 +2,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import Query, Request, Response, status
 
 from app.auth.deps import CanRead, CanWrite
 from app.core.db import SessionDep
-from app.core.http import IfMatch, created, with_etag
+from app.core.http import IfMatch, Router, created, with_etag
 from app.core.openapi import errors
 from app.core.pagination import Page
 from app.equipment import service
 from app.equipment.schemas import EquipmentCreate, EquipmentQuery, EquipmentRead, EquipmentUpdate
 
-router = APIRouter(prefix="/equipment", tags=["equipment"])
+router = Router(prefix="/equipment", tags=["equipment"])
 
 
 @router.get("", response_model=Page[EquipmentRead], responses=errors(401, 403, 422))

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from app.auth.deps import CanRead, CanWrite, CanWriteInspections
 from app.core.db import DatabaseDep, SessionDep
 from app.core.export import XLSX, download, stream_select
-from app.core.http import IfMatch, created, with_etag
+from app.core.http import IfMatch, Router, created, with_etag
 from app.core.openapi import errors
 from app.core.pagination import Page
 from app.inspections import service
@@ -20,7 +20,7 @@ from app.inspections.schemas import (
     InspectionUpdate,
 )
 
-router = APIRouter(prefix="/inspections", tags=["inspections"])
+router = Router(prefix="/inspections", tags=["inspections"])
 
 
 @router.get("", response_model=Page[InspectionRead], responses=errors(401, 403, 422))

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from app.auth.deps import CanAdjustStock, CanRead, CanWrite
 from app.core.db import DatabaseDep, SessionDep
 from app.core.export import XLSX, download, stream_select
-from app.core.http import IfMatch, created, with_etag
+from app.core.http import IfMatch, Router, created, with_etag
 from app.core.openapi import errors
 from app.core.pagination import Page
 from app.inventory import service
@@ -23,7 +23,7 @@ from app.inventory.schemas import (
     StockAdjust,
 )
 
-router = APIRouter(prefix="/items", tags=["inventory"])
+router = Router(prefix="/items", tags=["inventory"])
 
 
 @router.get("", response_model=Page[ItemRead], responses=errors(401, 403, 422))

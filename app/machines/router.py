@@ -2,17 +2,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import Query, Request, Response, status
 
 from app.auth.deps import CanRead, CanWrite
 from app.core.db import SessionDep
-from app.core.http import IfMatch, created, with_etag
+from app.core.http import IfMatch, Router, created, with_etag
 from app.core.openapi import errors
 from app.core.pagination import Page
 from app.machines import service
 from app.machines.schemas import MachineCreate, MachineQuery, MachineRead, MachineUpdate
 
-router = APIRouter(prefix="/machines", tags=["machines"])
+router = Router(prefix="/machines", tags=["machines"])
 
 
 @router.get("", response_model=Page[MachineRead], responses=errors(401, 403, 422))

@@ -2,17 +2,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import Query, Request, Response, status
 
 from app.auth.deps import CanRead, CanWrite
 from app.core.db import SessionDep
-from app.core.http import IfMatch, created, with_etag
+from app.core.http import IfMatch, Router, created, with_etag
 from app.core.openapi import errors
 from app.core.pagination import Page
 from app.templates import service
 from app.templates.schemas import TemplateCreate, TemplateQuery, TemplateRead, TemplateUpdate
 
-router = APIRouter(prefix="/templates", tags=["templates"])
+router = Router(prefix="/templates", tags=["templates"])
 
 
 @router.get("", response_model=Page[TemplateRead], responses=errors(401, 403, 422))

@@ -2,17 +2,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from app.auth.deps import CanManageUsers
 from app.core.db import SessionDep
-from app.core.http import IfMatch, with_etag
+from app.core.http import IfMatch, Router, with_etag
 from app.core.openapi import errors
 from app.core.pagination import Page
 from app.users import service
 from app.users.schemas import UserPatch, UserQuery, UserRead
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = Router(prefix="/users", tags=["users"])
 
 
 @router.get("", response_model=Page[UserRead], responses=errors(401, 403, 422))

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from app.auth.deps import CanProgressWorkOrders, CanRead, CanWrite
 from app.core.db import DatabaseDep, SessionDep
 from app.core.export import XLSX, download, stream_select
-from app.core.http import IfMatch, created, with_etag
+from app.core.http import IfMatch, Router, created, with_etag
 from app.core.openapi import errors
 from app.core.pagination import Page
 from app.work_orders import service
@@ -20,7 +20,7 @@ from app.work_orders.schemas import (
     WorkOrderUpdate,
 )
 
-router = APIRouter(prefix="/workorders", tags=["work orders"])
+router = Router(prefix="/workorders", tags=["work orders"])
 WRITE_ERRORS = errors(401, 403, 404, 409, 412, 422)
 
 

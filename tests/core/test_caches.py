@@ -4,11 +4,13 @@ Each is per worker; these tests use two app instances on one database as two wor
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from sqlalchemy import event
 
 from app.core.db import Database
 from app.main import create_app
@@ -68,3 +70,29 @@ async def test_list_totals_are_kept_briefly_and_has_more_never_lags(
         assert page["total"] == 4
         skipped = await exact.get("/api/v1/machines?limit=1&include_total=false", headers=admin)
         assert (skipped.json()["total"], skipped.json()["has_more"]) == (None, True)
+
+
+async def test_requests_missing_one_total_at_once_count_it_once(
+    db: Database, client: httpx.AsyncClient, admin: Headers
+) -> None:
+    for i in range(3):
+        await f.machine(client, admin, code=f"T{i}")
+    counts: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "count(*)" in statement:
+            counts.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        async with worker(db, list_total_cache_seconds=300) as cached:
+            await cached.get("/api/v1/auth/me", headers=admin)  # the key known: no writes below
+            pages = await asyncio.gather(
+                *(cached.get("/api/v1/machines?limit=1", headers=admin) for _ in range(8))
+            )
+            again = await cached.get("/api/v1/machines?limit=1&q=T", headers=admin)
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
+    assert [p.json()["total"] for p in pages] == [3] * 8
+    assert again.json()["total"] == 3
+    assert len(counts) == 2  # one for the eight at once; another filter is another count

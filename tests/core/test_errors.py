@@ -199,6 +199,10 @@ async def test_405_names_every_method_of_the_path(client: httpx.AsyncClient) -> 
     response = await client.put("/api/v1/workorders/export")  # not an id: no PUT route
     assert_problem(response, 405, "METHOD_NOT_ALLOWED")
     assert response.headers["allow"] == "GET"
+    # The last router, past every other router's prefix (app.core.http.Router passes over them)
+    response = await client.post("/api/v1/dashboard/workorders")
+    assert_problem(response, 405, "METHOD_NOT_ALLOWED")
+    assert response.headers["allow"] == "GET"
 
 
 async def test_dates_are_iso_text_not_numbers(
