@@ -8,6 +8,8 @@ Needs wrk (`apt-get install wrk`). Throughput is compared with the same server's
 the same run (shared cores: compare ratios, not absolute figures). Deep pages are timed one
 request at a time: the entries list at `after_id` near row 900,000 against its first page, and
 the cost of `total` (a count over the table) against `include_total=false`.
+
+    uv run python bench/lists.py --db /tmp/b.db --profile   # and where the time goes (py-spy)
 """
 
 from __future__ import annotations
@@ -18,19 +20,33 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench import profile
 from bench.common import serve, table, timed
 from bench.dashboards import prepare
 
 GOAL = 0.25  # of /health's requests per second
 
 
-def wrk(url: str, headers: dict[str, str], seconds: int, connections: int) -> dict[str, float]:
+def wrk(
+    url: str, headers: dict[str, str], seconds: int, connections: int, spy: int | None = None
+) -> dict[str, float]:
+    """wrk's rate and latencies; with `spy` (the worker's pid), py-spy samples it meanwhile and
+    the result carries the samples' file."""
     command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     command += [arg for k, v in headers.items() for arg in ("-H", f"{k}: {v}")]
-    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    load = subprocess.Popen([*command, url], stdout=subprocess.PIPE, text=True)
+    samples = None
+    if spy is not None:
+        time.sleep(1)  # past the first connections
+        samples = profile.record(spy, max(1, seconds - 2))
+    out, _ = load.communicate()
+    if load.returncode:
+        raise RuntimeError(f"wrk failed: {out}")
     if "Non-2xx" in out:
         raise RuntimeError(f"{url}: errors under load\n{out}")
 
@@ -39,7 +55,10 @@ def wrk(url: str, headers: dict[str, str], seconds: int, connections: int) -> di
         return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    return {"rps": rate, "p50": ms("50"), "p99": ms("99")}
+    result: dict[str, Any] = {"rps": rate, "p50": ms("50"), "p99": ms("99")}
+    if samples is not None:
+        result["profile"] = profile.shares(samples, max(1, seconds - 2))
+    return result
 
 
 def main() -> None:
@@ -52,6 +71,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--runs", type=int, default=21)
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also sample the worker with py-spy under each load and print where the time goes",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("bench/lists.py needs wrk: apt-get install wrk")
@@ -60,7 +84,8 @@ def main() -> None:
         path = (args.db or work / "lists.db").resolve()
         url = f"sqlite+aiosqlite:///{path}"
         prepare(url, f"sqlite:///{path}", args.rows)
-        rows = []
+        rows: list[list[object]] = []
+        profiles: list[tuple[str, Any]] = []
         with serve(
             url,
             work,
@@ -69,14 +94,18 @@ def main() -> None:
             workers=args.workers,
         ) as server:
             headers = server.headers
+            spy = profile.worker_pid(server.process.pid) if args.profile else None
             health = wrk(f"{server.base}/health", {}, args.seconds, args.connections)
             rows.append(["GET /health", *_cells(health, health)])
             for name, target in [
                 ("workorders?limit=100", "/api/v1/workorders?limit=100"),
                 ("workshop-entries?limit=100", "/api/v1/workshop-entries?limit=100"),
             ]:
-                result = wrk(f"{server.base}{target}", headers, args.seconds, args.connections)
+                url = f"{server.base}{target}"
+                result = wrk(url, headers, args.seconds, args.connections, spy)
                 rows.append([f"GET {name}", *_cells(result, health)])
+                if "profile" in result:
+                    profiles.append((name, result["profile"]))
             with server.client() as client:
                 entries = "/api/v1/workshop-entries?limit=100"
                 newest = (
@@ -112,8 +141,19 @@ def main() -> None:
         )
     )
 
+    for name, (held, components, leaves) in profiles:
+        print()
+        print(
+            table(
+                f"Where GET {name} spends the worker's time under load (py-spy --gil; "
+                "samples by innermost known component)",
+                ["component", "share"],
+                profile.rows(held, components, leaves),
+            )
+        )
 
-def _cells(result: dict[str, float], health: dict[str, float]) -> list[str]:
+
+def _cells(result: dict[str, Any], health: dict[str, float]) -> list[str]:
     share = result["rps"] / health["rps"]
     return [
         f"{result['rps']:,.0f}",
