@@ -33,7 +33,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
@@ -59,6 +59,7 @@ from app.models.base import utcnow
 from app.storage import Storage, StorageError, new_key
 from app.storage.base import StorageFull
 
+ENTRIES: Table = WorkshopEntry.__table__  # type: ignore[assignment]
 log = get_logger(__name__)
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 FAIL_PATIENCE_S = 300.0  # how long a failed import waits for its database to mark it failed
@@ -458,6 +459,7 @@ class Importer:
         row_errors: list[dict[str, Any]] = []
         day_totals: list[list[Any]] = []
         async with self.db.session() as session, session.begin():
+            connection = await session.connection()
             async for message in parse(settings, job.parser_job):
                 kind = message["type"]
                 if kind == "error":
@@ -471,8 +473,8 @@ class Importer:
                     progress.rows_total += len(entries)
                     if job.on_error == "abort" and progress.rows_failed:
                         continue  # keep reading to report every bad row; insert nothing
-                    if entries:
-                        await session.execute(insert(WorkshopEntry), self._rows(job, entries))
+                    if entries:  # Core executemany: the ORM's bulk path costs a third more
+                        await connection.execute(ENTRIES.insert(), self._rows(job, entries))
                         progress.rows_imported += len(entries)
                 elif kind == "end":
                     progress.rows_total = message["rows_total"]
