@@ -137,18 +137,36 @@ class Cursor(aiosqlite.Cursor):
 
 class Connection(aiosqlite.Connection):
     """Cursors open without a trip; BEGIN waits for the transaction's first statement and goes
-    with it; commit and rollback make no trip when no transaction is open (sqlite3 reads that
-    flag without touching the database)."""
+    with it; commit and rollback make no trip when the thread is idle and no transaction is
+    open (sqlite3 reads that flag without touching the database).
+
+    "Idle" matters: a trip whose caller was cancelled still runs on the thread, and may open a
+    transaction after the rollback looked. While any trip is unfinished, commit and rollback go
+    to the thread too, behind it, as with plain aiosqlite."""
 
     _begin: str | None = None  # a BEGIN not sent yet
+    _sent = 0  # trips queued (written by the event loop only)
+    _done = 0  # the last trip finished (written by the connection's thread only)
 
     @property
     def in_transaction(self) -> bool:
-        return self._begin is not None or self._conn.in_transaction
+        return self._begin is not None or not self._idle() or self._conn.in_transaction
+
+    def _idle(self) -> bool:
+        return self._done == self._sent
 
     async def call(self, function: Callable[[], T]) -> T:
         """Run `function` on the connection's thread: one trip."""
-        result: T = await self._execute(function)  # type: ignore[no-untyped-call]
+        self._sent += 1
+        trip = self._sent
+
+        def run() -> T:
+            try:
+                return function()
+            finally:
+                self._done = trip
+
+        result: T = await self._execute(run)  # type: ignore[no-untyped-call]
         return result
 
     @contextmanager
@@ -156,15 +174,13 @@ class Connection(aiosqlite.Connection):
         return Cursor(self)
 
     async def commit(self) -> None:
-        if self._begin is not None:  # nothing ran: there is no transaction to end
-            self._begin = None
-        elif self._conn.in_transaction:
+        self._begin = None  # a BEGIN not sent began nothing
+        if self.in_transaction:
             await self.call(self._conn.commit)
 
     async def rollback(self) -> None:
-        if self._begin is not None:
-            self._begin = None
-        elif self._conn.in_transaction:
+        self._begin = None
+        if self.in_transaction:
             await self.call(self._conn.rollback)
 
 

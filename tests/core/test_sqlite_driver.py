@@ -136,3 +136,34 @@ async def test_concurrent_sessions_each_see_their_own_results(db: Database) -> N
 
     pages = await asyncio.gather(*(read(i) for i in range(30)))
     assert pages == [list(range(i * 60 + 1, i * 60 + 51)) for i in range(30)]
+
+
+async def test_a_rollback_after_a_cancelled_statement_waits_for_it(
+    db: Database, tmp_path: Path
+) -> None:
+    """A cancelled caller does not stop its statement on the thread, nor the BEGIN that goes
+    with it: the rollback must go behind it, or the connection would stay in a transaction that
+    holds the write lock."""
+    conn = sqlite.connect(str(tmp_path / "driver.db"), isolation_level=None)
+    await conn
+    slow = (
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000000) "
+        "SELECT count(*) FROM n"
+    )
+    try:
+        busy = asyncio.ensure_future((await conn.cursor()).execute(slow))  # the thread is busy
+        await asyncio.sleep(0)
+        writer = await conn.cursor()
+        await writer.execute("BEGIN IMMEDIATE")  # waits for the first statement
+        write = asyncio.ensure_future(writer.execute("INSERT INTO rows (name) VALUES ('lost')"))
+        await asyncio.sleep(0)  # queued behind the slow read, BEGIN with it
+        write.cancel()
+        await conn.rollback()  # before the thread reached the write
+        await busy
+        await conn.call(lambda: None)  # every trip done
+        assert not conn.in_transaction
+    finally:
+        await conn.close()
+    async with db.session() as session, session.begin():  # the write lock is free
+        await session.execute(insert(rows).values(id=MANY + 1, name="after"))
+        assert await session.scalar(select(func.count()).where(rows.c.name == "lost")) == 0
