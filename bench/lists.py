@@ -34,16 +34,16 @@ GOAL = 0.25  # of /health's requests per second
 
 def wrk(
     url: str, headers: dict[str, str], seconds: int, connections: int, spy: int | None = None
-) -> dict[str, float]:
+) -> dict[str, Any]:
     """wrk's rate and latencies; with `spy` (the worker's pid), py-spy samples it meanwhile and
-    the result carries the samples' file."""
+    the result carries `profile.shares` of the samples."""
     command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     command += [arg for k, v in headers.items() for arg in ("-H", f"{k}: {v}")]
     load = subprocess.Popen([*command, url], stdout=subprocess.PIPE, text=True)
-    samples = None
+    samples, spied = None, max(1, seconds - 2)
     if spy is not None:
         time.sleep(1)  # past the first connections
-        samples = profile.record(spy, max(1, seconds - 2))
+        samples = profile.record(spy, spied)
     out, _ = load.communicate()
     if load.returncode:
         raise RuntimeError(f"wrk failed: {out}")
@@ -57,7 +57,7 @@ def wrk(
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     result: dict[str, Any] = {"rps": rate, "p50": ms("50"), "p99": ms("99")}
     if samples is not None:
-        result["profile"] = profile.shares(samples, max(1, seconds - 2))
+        result["profile"] = profile.shares(samples, spied)
     return result
 
 

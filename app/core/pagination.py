@@ -125,11 +125,7 @@ async def paginate(
     more follow (one row more is read to know), and, unless the query says not to, the count of
     every row matching the same filters. Rows are ORM objects, or with `columns` dicts of the
     selected columns (no ORM objects to build: the fast way for a list of many rows)."""
-    page = stmt.order_by(*ordering(sort, tiebreak, query.order))
-    page = page.offset(query.skip).limit(query.limit + 1)
-    rows = await read_columns(session, page) if columns else (await session.scalars(page)).all()
-    has_more = len(rows) > query.limit
-    rows = rows[: query.limit]
+    rows, has_more = await read_page(session, stmt, query, sort, tiebreak, columns=columns)
     total: int | None = None
     if query.skip == 0 and not has_more:
         total = len(rows)  # the whole result is on this page: no count query needed
@@ -138,6 +134,23 @@ async def paginate(
         count = stmt.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
         total = await count_total(session, count)
     return rows, Counted(total, has_more)
+
+
+async def read_page(
+    session: AsyncSession,
+    stmt: Select[Any],
+    query: ListQuery,
+    sort: Any,
+    tiebreak: Any,
+    *,
+    columns: bool = False,
+) -> tuple[Sequence[Any], bool]:
+    """The page `query` asks for, and whether more rows follow: one row more than the page is
+    read to know, without counting."""
+    page = stmt.order_by(*ordering(sort, tiebreak, query.order))
+    page = page.offset(query.skip).limit(query.limit + 1)
+    rows = await read_columns(session, page) if columns else (await session.scalars(page)).all()
+    return rows[: query.limit], len(rows) > query.limit
 
 
 async def read_columns(session: AsyncSession, stmt: Select[Any]) -> list[dict[str, Any]]:

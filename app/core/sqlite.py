@@ -14,7 +14,7 @@ Here a request's read is one trip, and its commit another:
 - BEGIN waits and goes with the transaction's first statement (a transaction that runs none
   never begins);
 - closing a cursor whose rows were all read, and committing or rolling back with no transaction
-  open, need no trip.
+  open and no trip unfinished, need no trip.
 ADR 0022 in docs/Architecture_Decisions.md gives the figures.
 """
 
@@ -44,41 +44,35 @@ class Cursor(aiosqlite.Cursor):
         self._rows: deque[Any] = deque()
         self._pending = False  # rows left in SQLite beyond those read ahead
 
-    def _on_thread(self, run: Callable[[sqlite3.Cursor], Any]) -> Callable[[], Any]:
+    async def _run(self, statement: Callable[[sqlite3.Cursor], sqlite3.Cursor]) -> Cursor:
+        """One trip: open the cursor, send a waiting BEGIN, run `statement`, read ahead."""
         begin, self._owner._begin = self._owner._begin, None
 
-        def call() -> Any:
+        def run() -> list[Any]:
             if self._cursor is None:
                 self._cursor = self._owner._conn.cursor()
             if begin is not None:
                 self._cursor.execute(begin)
-            return run(self._cursor)
+            cursor = statement(self._cursor)
+            return cursor.fetchmany(PREFETCH) if cursor.description else []
 
-        return call
-
-    def _read_ahead(self, cursor: sqlite3.Cursor) -> list[Any]:
-        return cursor.fetchmany(PREFETCH) if cursor.description else []
-
-    async def _run(self, run: Callable[[sqlite3.Cursor], Any]) -> None:
-        rows: list[Any] = await self._owner.call(self._on_thread(run))
+        rows = await self._owner.call(run)
         self._rows = deque(rows)
         self._pending = len(rows) == PREFETCH
+        return self
 
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> Cursor:
         if not parameters and sql.upper() in BEGIN:
             self._owner._begin = sql  # sent with the transaction's first statement
             return self
         params = () if parameters is None else parameters
-        await self._run(lambda c: self._read_ahead(c.execute(sql, params)))  # type: ignore[arg-type]
-        return self
+        return await self._run(lambda c: c.execute(sql, params))  # type: ignore[arg-type]
 
     async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> Cursor:
-        await self._run(lambda c: self._read_ahead(c.executemany(sql, parameters)))  # type: ignore[arg-type]
-        return self
+        return await self._run(lambda c: c.executemany(sql, parameters))  # type: ignore[arg-type]
 
     async def executescript(self, sql_script: str) -> Cursor:
-        await self._run(lambda c: self._read_ahead(c.executescript(sql_script)))
-        return self
+        return await self._run(lambda c: c.executescript(sql_script))
 
     async def fetchone(self) -> Any:
         if not self._rows and self._pending:

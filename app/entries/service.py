@@ -11,7 +11,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound
-from app.core.pagination import between, count_total, eq, ordering, read_columns, where
+from app.core.pagination import between, count_total, eq, ordering, read_page, where
 from app.entries.schemas import EntryExport, EntryPage, EntryQuery, EntryRead
 from app.models import Template, WorkshopEntry
 
@@ -40,11 +40,9 @@ async def list_entries(session: AsyncSession, query: EntryQuery) -> EntryPage:
     stmt = select(*E.__table__.c).where(*filters)  # columns: no ORM objects to build
     if query.after_id is not None:
         stmt = stmt.where(E.id > query.after_id)
-    # One row more than asked tells whether there is a next page without counting.
-    stmt = stmt.order_by(*ordering(getattr(E, query.sort_by), E.id, query.order))
-    rows = await read_columns(session, stmt.offset(query.skip).limit(query.limit + 1))
-    has_more = len(rows) > query.limit
-    rows = rows[: query.limit]
+    rows, has_more = await read_page(
+        session, stmt, query, getattr(E, query.sort_by), E.id, columns=True
+    )
     total = None
     if query.include_total:
         total = await count_total(session, select(func.count()).select_from(E).where(*filters))
