@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 from starlette.routing import Match
 from starlette.types import Scope
 
+from app.core.config import Settings
 from app.core.schemas import ResourceRead
 
 R = TypeVar("R", bound=ResourceRead)
@@ -20,6 +21,15 @@ IfMatch = Annotated[
         "resource changed since.",
     ),
 ]
+
+
+def get_settings(request: Request) -> Settings:
+    """The settings this app was made with (`create_app(settings)`), not a fresh read of .env."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 class Router(APIRouter):
