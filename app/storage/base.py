@@ -17,6 +17,10 @@ class StorageFull(StorageError):
     """No space left for the file."""
 
 
+class StorageMissing(StorageError):
+    """No object is stored under the key."""
+
+
 def new_key(prefix: str, extension: str) -> str:
     """A generated key: never derived from anything the client sent."""
     now = datetime.now(UTC)
@@ -38,11 +42,18 @@ class Storage(Protocol):
         """Store the local file `source` under `key` (streamed, never whole in memory);
         `filename` is the name a download should get."""
 
+    async def open(self, key: str) -> AsyncIterator[bytes]:
+        """The stored bytes, in chunks. The object is found and opened before this returns,
+        so a missing one (StorageMissing) or an unreadable one (StorageError) is known before
+        a response starts. The object stays open until the chunks are read to the end or
+        closed, so iterate them once this returns."""
+
     def stream(self, key: str) -> AsyncIterator[bytes]:
-        """The stored bytes, in chunks."""
+        """`open`, deferred to the first chunk: failures surface while iterating."""
 
     async def fetch(self, key: str, dest: Path) -> None:
-        """Copy the stored file to the local path `dest` (for parsing)."""
+        """Copy the stored file to the local path `dest` (for parsing); StorageMissing when
+        there is none."""
 
     async def delete(self, key: str) -> None:
         """Remove the file; removing a missing file is not an error."""

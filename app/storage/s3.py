@@ -13,7 +13,10 @@ from boto3.exceptions import Boto3Error
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from app.storage.base import CHUNK, StorageError, content_disposition
+from app.storage.base import CHUNK, StorageError, StorageMissing, content_disposition
+
+# What S3 servers answer for a key with no object (HEAD has no body, so only its status).
+_ABSENT = frozenset({"404", "NoSuchKey", "NotFound"})
 
 
 class S3Storage:
@@ -54,6 +57,17 @@ class S3Storage:
         except (BotoCoreError, ClientError, Boto3Error) as exc:
             raise StorageError(f"S3: {exc}") from exc
 
+    async def _read(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """`_call` for a call that reads one object: its absence is StorageMissing. (Not in
+        `_call` itself: HEAD of a missing bucket answers 404 as well.)"""
+        try:
+            return await self._call(fn, *args, **kwargs)
+        except StorageError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ClientError) and cause.response["Error"]["Code"] in _ABSENT:
+                raise StorageMissing(str(exc)) from cause
+            raise
+
     async def save(self, key: str, source: Path, filename: str | None = None) -> None:
         # The download name travels with the object (presigned URLs that override response
         # headers are not supported by every S3 server).
@@ -62,33 +76,32 @@ class S3Storage:
             self.client.upload_file, str(source), self.bucket, self._key(key), ExtraArgs=extra
         )
 
-    async def stream(self, key: str) -> AsyncIterator[bytes]:
-        response = await self._call(self.client.get_object, Bucket=self.bucket, Key=self._key(key))
-        body = response["Body"]
+    async def open(self, key: str) -> AsyncIterator[bytes]:
+        response = await self._read(self.client.get_object, Bucket=self.bucket, Key=self._key(key))
+        return self._chunks(response["Body"])
+
+    async def _chunks(self, body: Any) -> AsyncIterator[bytes]:
         try:
             while chunk := await self._call(body.read, CHUNK):
                 yield chunk
         finally:
             body.close()
 
+    async def stream(self, key: str) -> AsyncIterator[bytes]:
+        async for chunk in await self.open(key):
+            yield chunk
+
     async def fetch(self, key: str, dest: Path) -> None:
-        await self._call(self.client.download_file, self.bucket, self._key(key), str(dest))
+        await self._read(self.client.download_file, self.bucket, self._key(key), str(dest))
 
     async def delete(self, key: str) -> None:
         await self._call(self.client.delete_object, Bucket=self.bucket, Key=self._key(key))
 
     async def exists(self, key: str) -> bool:
         try:
-            await self._call(self.client.head_object, Bucket=self.bucket, Key=self._key(key))
-        except StorageError as exc:
-            cause = exc.__cause__
-            if isinstance(cause, ClientError) and cause.response["Error"]["Code"] in (
-                "404",
-                "NoSuchKey",
-                "NotFound",
-            ):
-                return False
-            raise
+            await self._read(self.client.head_object, Bucket=self.bucket, Key=self._key(key))
+        except StorageMissing:
+            return False
         return True
 
     async def url(self, key: str, filename: str) -> str | None:
