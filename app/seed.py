@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
@@ -23,40 +23,14 @@ from app.inventory import service as inventory
 from app.inventory.schemas import ItemCreate
 from app.machines import service as machines
 from app.machines.schemas import MachineCreate
-from app.models import (
-    Employee,
-    EntryDayTotal,
-    Equipment,
-    Inspection,
-    InspectionDayTotal,
-    Item,
-    Machine,
-    Qualification,
-    StockMovement,
-    Template,
-    WorkOrder,
-    WorkshopEntry,
-)
+from app.models import ApiKey, Base, Employee, Item, Machine, User, WorkOrder
 from app.templates import service as templates
 from app.templates.schemas import TemplateCreate
 from app.work_orders import service as work_orders
 from app.work_orders.schemas import WorkOrderCreate
 
-# Children before parents, for --force.
-SEEDED_TABLES = (
-    EntryDayTotal,
-    InspectionDayTotal,
-    WorkshopEntry,
-    StockMovement,
-    Inspection,
-    WorkOrder,
-    Equipment,
-    Template,
-    Qualification,
-    Employee,
-    Item,
-    Machine,
-)
+# What --force keeps: the accounts, not workshop data.
+KEPT_TABLES = frozenset({User.__tablename__, ApiKey.__tablename__})
 SEEDER = Principal("api_key", 0, "seed", Role.admin)
 
 
@@ -68,8 +42,11 @@ async def is_empty(session: AsyncSession) -> bool:
 
 
 async def wipe(session: AsyncSession) -> None:
-    for model in SEEDED_TABLES:
-        await session.execute(delete(model))
+    # Children before parents, read from the metadata when called, so a table added later is
+    # wiped too instead of blocking its parent's delete.
+    for table in reversed(Base.metadata.sorted_tables):
+        if table.name not in KEPT_TABLES:
+            await session.execute(table.delete())
 
 
 def _days(n: int) -> date:

@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+import anyio
 import httpx
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import Column, ForeignKey, String, Table, func, select
+from sqlalchemy.engine import URL
+from typer.testing import CliRunner
 
 from app import seed
+from app.cli import cli
+from app.core.config import get_settings
 from app.core.db import Database
-from app.models import Inspection, Item, WorkOrder, WorkOrderStatus
+from app.models import Base, Inspection, Item, Machine, WorkOrder, WorkOrderStatus
+from app.models.base import BigId
 from tests.conftest import Headers
 
 
@@ -39,3 +46,43 @@ async def test_seed_makes_a_realistic_workshop(
 
     await db.run(seed.wipe)
     assert await db.run(seed.is_empty)
+
+
+async def test_seed_force_wipes_a_table_it_does_not_know(
+    db: Database, database_url: URL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A table added after the seed was written, pointing at a seeded one: --force must empty
+    # it before the machines it refers to.
+    notes = Table(
+        "seed_test_machine_notes",
+        Base.metadata,
+        Column("id", BigId, primary_key=True),
+        Column("machine_id", BigId, ForeignKey("machines.id"), nullable=False),
+        Column("note", String(100), nullable=False),
+    )
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(notes.create)
+        await db.run(seed.seed)
+        machine = await db.run(lambda s: s.scalar(select(Machine.id).limit(1)))
+        async with db.engine.begin() as conn:
+            await conn.execute(notes.insert().values(machine_id=machine, note="feeder rattles"))
+
+        # The command itself, on this test's database (in a thread: it runs its own loop).
+        monkeypatch.setenv("DATABASE_URL", database_url.render_as_string(hide_password=False))
+        get_settings.cache_clear()
+        result = await anyio.to_thread.run_sync(
+            lambda: CliRunner().invoke(cli, ["seed", "--force"])
+        )
+        assert result.exit_code == 0, result.output + repr(result.exception)
+        assert "seeded: 6 machines" in result.stdout
+
+        async with db.engine.connect() as conn:
+            assert await conn.scalar(select(func.count()).select_from(notes)) == 0
+        count = await db.run(lambda s: s.scalar(select(func.count()).select_from(Machine)))
+        assert count == 6
+    finally:
+        get_settings.cache_clear()
+        async with db.engine.begin() as conn:
+            await conn.run_sync(notes.drop, checkfirst=True)
+        Base.metadata.remove(notes)
