@@ -56,10 +56,6 @@ def problem(status: int, code: str, detail: str, **kwargs: Any) -> AppError:
     return error
 
 
-class BadRequest(AppError):
-    status_code, error_code, title = 400, "BAD_REQUEST", "Bad request"
-
-
 class Unauthorized(AppError):
     status_code, error_code, title = 401, "UNAUTHORIZED", "Authentication required"
 
@@ -86,10 +82,6 @@ class PreconditionFailed(AppError):
 
 class PayloadTooLarge(AppError):
     status_code, error_code, title = 413, "PAYLOAD_TOO_LARGE", "Payload too large"
-
-
-class UnsupportedMediaType(AppError):
-    status_code, error_code, title = 415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"
 
 
 class ValidationFailed(AppError):
@@ -121,10 +113,6 @@ class StorageUnavailable(ServiceUnavailable):
 
 class InsufficientStorage(AppError):
     status_code, error_code, title = 507, "INSUFFICIENT_STORAGE", "Insufficient storage"
-
-
-class DatabaseUnavailable(ServiceUnavailable):
-    error_code, title = "DATABASE_UNAVAILABLE", "Database unavailable"
 
 
 # error_code for HTTP errors raised by the framework itself (routing, body limits).
