@@ -59,12 +59,11 @@ async def get_principal(
             raise Unauthorized("A bearer token or an API key is required")
         cache = request.app.state.credentials
         principal: Principal | None = cache.get(token)
-        if principal is not None:
-            pass
-        elif api_keys.looks_like_api_key(token):
-            principal = await _principal_from_api_key(get_db(request), token)
-        elif request.app.state.firebase is not None:
-            principal = await _principal_from_firebase(request, token)
+        if principal is None:
+            if api_keys.looks_like_api_key(token):
+                principal = await _principal_from_api_key(get_db(request), token)
+            elif request.app.state.firebase is not None:
+                principal = await _principal_from_firebase(request, token)
         if principal is None:
             raise Unauthorized("The credential is invalid, expired or revoked")
         cache.put(token, principal)
