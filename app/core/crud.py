@@ -3,6 +3,10 @@
 PATCH is "PUT of (stored row + the fields sent)": the merge is validated by the same Create
 schema as POST and PUT, so a partial update can never store what a full one could not (a
 `null` in a required field, a range whose ends cross, an unknown reference).
+
+Every helper takes the session and the resource's model; the Repository it builds does the
+work and turns the database's answers into the API's (404, 409, 412, 422 for a reference).
+Routers call these for plain CRUD; a domain service calls them around its own rules.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import field_error, invalid_fields
 from app.core.repository import M, Repository
@@ -49,32 +54,55 @@ def merge(schema: type[C], obj: Any, patch: BaseModel) -> C:
         raise validation_failed(exc) from exc
 
 
-async def create(repo: Repository[M], body: InputModel) -> M:
-    return await repo.add(to_columns(type(body), body.model_dump()))
+async def get(session: AsyncSession, model: type[M], id_: int, *options: Any) -> M:
+    return await Repository(session, model).get(id_, *options)
 
 
-async def replace(repo: Repository[M], obj: M, body: InputModel) -> M:
-    return await repo.update(obj, to_columns(type(body), body.model_dump()))
+async def get_for_write(
+    session: AsyncSession, model: type[M], id_: int, if_match: str | None, *options: Any
+) -> M:
+    """The row a write will change, if `If-Match` still holds."""
+    return await Repository(session, model).get_for_write(id_, if_match, *options)
 
 
-async def replace_by_id(repo: Repository[M], id_: int, body: InputModel, if_match: str | None) -> M:
+async def create(session: AsyncSession, model: type[M], body: InputModel, **columns: Any) -> M:
+    """POST: a row as `body` says, with `columns` the schema does not hold (a parent's id)."""
+    values = to_columns(type(body), body.model_dump())
+    return await Repository(session, model).add({**values, **columns})
+
+
+async def update(session: AsyncSession, obj: M, body: InputModel, **columns: Any) -> M:
+    """The loaded row `obj` as `body` says, with `columns` the schema does not hold."""
+    values = to_columns(type(body), body.model_dump())
+    return await Repository(session, type(obj)).update(obj, {**values, **columns})
+
+
+async def replace(
+    session: AsyncSession, model: type[M], id_: int, body: InputModel, if_match: str | None
+) -> M:
     """PUT: the row as `body` says, if `If-Match` still holds."""
-    return await replace(repo, await repo.get_for_write(id_, if_match), body)
+    return await update(session, await get_for_write(session, model, id_, if_match), body)
 
 
-async def patch_by_id(
-    repo: Repository[M],
+async def patch(
+    session: AsyncSession,
+    model: type[M],
     schema: type[C],
     id_: int,
-    patch: BaseModel,
+    body: BaseModel,
     if_match: str | None,
     derive: Callable[[C], C] | None = None,
 ) -> M:
     """PATCH: merge, validate as a whole, apply `derive` (computed fields), write."""
-    obj = await repo.get_for_write(id_, if_match)
-    merged = merge(schema, obj, patch)
-    return await replace(repo, obj, derive(merged) if derive else merged)
+    obj = await get_for_write(session, model, id_, if_match)
+    merged = merge(schema, obj, body)
+    return await update(session, obj, derive(merged) if derive else merged)
 
 
-async def delete_by_id(repo: Repository[M], id_: int, if_match: str | None) -> None:
-    await repo.delete(await repo.get_for_write(id_, if_match))
+async def delete(session: AsyncSession, model: type[M], id_: int, if_match: str | None) -> None:
+    await remove(session, await get_for_write(session, model, id_, if_match))
+
+
+async def remove(session: AsyncSession, obj: M) -> None:
+    """Delete the loaded row `obj` (409 naming the rows that still refer to it)."""
+    await Repository(session, type(obj)).delete(obj)

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import Query, Request, Response, status
 
 from app.auth.deps import CanRead, CanWrite
+from app.core import crud
 from app.core.db import SessionDep
 from app.core.http import IfMatch, Router, created, with_etag
 from app.core.openapi import errors
@@ -20,6 +21,7 @@ from app.employees.schemas import (
     QualificationRead,
     QualificationUpdate,
 )
+from app.models import Employee
 
 router = Router(prefix="/employees", tags=["employees"])
 WRITE_ERRORS = errors(401, 403, 404, 409, 412, 422)
@@ -39,7 +41,7 @@ async def get_employee(
     employee_id: int, session: SessionDep, response: Response, _: CanRead
 ) -> EmployeeRead:
     """One employee, with its `ETag`."""
-    employee = await service.repo(session).get(employee_id)
+    employee = await crud.get(session, Employee, employee_id)
     return with_etag(response, EmployeeRead.model_validate(employee))
 
 
@@ -53,7 +55,7 @@ async def create_employee(
     body: EmployeeCreate, session: SessionDep, request: Request, response: Response, _: CanWrite
 ) -> EmployeeRead:
     """Add an employee. `employee_number` is unique."""
-    employee = await service.create_employee(session, body)
+    employee = await crud.create(session, Employee, body)
     read = EmployeeRead.model_validate(employee)
     return created(request, response, "get_employee", read, employee_id=employee.id)
 
@@ -68,7 +70,7 @@ async def replace_employee(
     if_match: IfMatch = None,
 ) -> EmployeeRead:
     """Replace an employee: fields left out go back to their defaults."""
-    employee = await service.replace_employee(session, employee_id, body, if_match)
+    employee = await crud.replace(session, Employee, employee_id, body, if_match)
     return with_etag(response, EmployeeRead.model_validate(employee))
 
 
@@ -82,7 +84,7 @@ async def patch_employee(
     if_match: IfMatch = None,
 ) -> EmployeeRead:
     """Change only the fields sent; `null` clears an optional field."""
-    employee = await service.patch_employee(session, employee_id, body, if_match)
+    employee = await crud.patch(session, Employee, EmployeeCreate, employee_id, body, if_match)
     return with_etag(response, EmployeeRead.model_validate(employee))
 
 
@@ -96,7 +98,7 @@ async def delete_employee(
 ) -> None:
     """Delete an employee and their qualifications; 409 while work orders or inspections
     name them."""
-    await service.delete_employee(session, employee_id, if_match)
+    await crud.delete(session, Employee, employee_id, if_match)
 
 
 @router.get(

@@ -7,7 +7,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core import crud
 from app.core.errors import NotFound
 from app.core.pagination import Page, between, contains_any, eq, page_of, paginate, where
-from app.core.repository import Repository
 from app.employees.schemas import (
     EmployeeCreate,
     EmployeeQuery,
@@ -17,10 +16,6 @@ from app.employees.schemas import (
     QualificationRead,
 )
 from app.models import Employee, Qualification
-
-
-def repo(session: AsyncSession) -> Repository[Employee]:
-    return Repository(session, Employee)
 
 
 async def list_employees(session: AsyncSession, query: EmployeeQuery) -> Page[EmployeeRead]:
@@ -48,40 +43,20 @@ async def list_employees(session: AsyncSession, query: EmployeeQuery) -> Page[Em
     return page_of([EmployeeRead.model_validate(r) for r in rows], counted, query)
 
 
+# Only app/seed.py calls this (routers call crud.create): delete it once the seed does too.
 async def create_employee(session: AsyncSession, body: EmployeeCreate) -> Employee:
-    return await crud.create(repo(session), body)
-
-
-async def replace_employee(
-    session: AsyncSession, employee_id: int, body: EmployeeCreate, if_match: str | None
-) -> Employee:
-    return await crud.replace_by_id(repo(session), employee_id, body, if_match)
-
-
-async def patch_employee(
-    session: AsyncSession, employee_id: int, patch: BaseModel, if_match: str | None
-) -> Employee:
-    return await crud.patch_by_id(repo(session), EmployeeCreate, employee_id, patch, if_match)
-
-
-async def delete_employee(session: AsyncSession, employee_id: int, if_match: str | None) -> None:
-    """Delete an employee with their qualifications; 409 while work orders or inspections
-    name them (deactivate instead: `active=false`)."""
-    await crud.delete_by_id(repo(session), employee_id, if_match)
+    return await crud.create(session, Employee, body)
 
 
 # --- qualifications: a sub-resource, always reached through its employee -------------------
 
 
-def qualifications(session: AsyncSession) -> Repository[Qualification]:
-    return Repository(session, Qualification)
-
-
 async def get_qualification(
     session: AsyncSession, employee_id: int, qualification_id: int, if_match: str | None = None
 ) -> Qualification:
-    await repo(session).get(employee_id)
-    qualification = await qualifications(session).get_for_write(qualification_id, if_match)
+    """The qualification, only through its own employee (404 for another employee's)."""
+    await crud.get(session, Employee, employee_id)
+    qualification = await crud.get_for_write(session, Qualification, qualification_id, if_match)
     if qualification.employee_id != employee_id:
         raise NotFound(
             f"Qualification {qualification_id} does not exist for employee {employee_id}"
@@ -92,7 +67,7 @@ async def get_qualification(
 async def list_qualifications(
     session: AsyncSession, employee_id: int, query: QualificationQuery
 ) -> Page[QualificationRead]:
-    await repo(session).get(employee_id)
+    await crud.get(session, Employee, employee_id)
     stmt = select(Qualification).where(
         Qualification.employee_id == employee_id,
         *where(
@@ -110,8 +85,9 @@ async def list_qualifications(
 async def create_qualification(
     session: AsyncSession, employee_id: int, body: QualificationCreate
 ) -> Qualification:
-    await repo(session).get(employee_id)
-    return await qualifications(session).add({**body.model_dump(), "employee_id": employee_id})
+    """Record a qualification of an existing employee (404 otherwise)."""
+    await crud.get(session, Employee, employee_id)
+    return await crud.create(session, Qualification, body, employee_id=employee_id)
 
 
 async def replace_qualification(
@@ -121,8 +97,9 @@ async def replace_qualification(
     body: QualificationCreate,
     if_match: str | None,
 ) -> Qualification:
+    """Replace, only through its own employee (`get_qualification`)."""
     qualification = await get_qualification(session, employee_id, qualification_id, if_match)
-    return await crud.replace(qualifications(session), qualification, body)
+    return await crud.update(session, qualification, body)
 
 
 async def patch_qualification(
@@ -132,13 +109,15 @@ async def patch_qualification(
     patch: BaseModel,
     if_match: str | None,
 ) -> Qualification:
+    """Patch, only through its own employee (`get_qualification`)."""
     qualification = await get_qualification(session, employee_id, qualification_id, if_match)
     merged = crud.merge(QualificationCreate, qualification, patch)
-    return await crud.replace(qualifications(session), qualification, merged)
+    return await crud.update(session, qualification, merged)
 
 
 async def delete_qualification(
     session: AsyncSession, employee_id: int, qualification_id: int, if_match: str | None
 ) -> None:
+    """Delete, only through its own employee (`get_qualification`)."""
     qualification = await get_qualification(session, employee_id, qualification_id, if_match)
-    await qualifications(session).delete(qualification)
+    await crud.remove(session, qualification)

@@ -5,12 +5,14 @@ from typing import Annotated
 from fastapi import Query, Request, Response, status
 
 from app.auth.deps import CanRead, CanWrite
+from app.core import crud
 from app.core.db import SessionDep
 from app.core.http import IfMatch, Router, created, with_etag
 from app.core.openapi import errors
 from app.core.pagination import Page
 from app.equipment import service
 from app.equipment.schemas import EquipmentCreate, EquipmentQuery, EquipmentRead, EquipmentUpdate
+from app.models import Equipment
 
 router = Router(prefix="/equipment", tags=["equipment"])
 
@@ -29,7 +31,7 @@ async def get_equipment(
     equipment_id: int, session: SessionDep, response: Response, _: CanRead
 ) -> EquipmentRead:
     """One piece of equipment, with its `ETag`."""
-    equipment = await service.repo(session).get(equipment_id)
+    equipment = await crud.get(session, Equipment, equipment_id)
     return with_etag(response, EquipmentRead.model_validate(equipment))
 
 
@@ -94,4 +96,4 @@ async def delete_equipment(
     equipment_id: int, session: SessionDep, _: CanWrite, if_match: IfMatch = None
 ) -> None:
     """Delete equipment."""
-    await service.delete_equipment(session, equipment_id, if_match)
+    await crud.delete(session, Equipment, equipment_id, if_match)

@@ -8,13 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import crud
 from app.core.pagination import Page, contains_any, eq, page_of, paginate, where
-from app.core.repository import Repository
 from app.equipment.schemas import EquipmentCreate, EquipmentQuery, EquipmentRead
 from app.models import Equipment
-
-
-def repo(session: AsyncSession) -> Repository[Equipment]:
-    return Repository(session, Equipment)
 
 
 def _derive_due(body: EquipmentCreate) -> EquipmentCreate:
@@ -44,22 +39,21 @@ async def list_equipment(session: AsyncSession, query: EquipmentQuery) -> Page[E
 
 
 async def create_equipment(session: AsyncSession, body: EquipmentCreate) -> Equipment:
-    return await crud.create(repo(session), _derive_due(body))
+    """Create with `next_calibration_due` derived (`_derive_due`)."""
+    return await crud.create(session, Equipment, _derive_due(body))
 
 
 async def replace_equipment(
     session: AsyncSession, equipment_id: int, body: EquipmentCreate, if_match: str | None
 ) -> Equipment:
-    return await crud.replace_by_id(repo(session), equipment_id, _derive_due(body), if_match)
+    """Replace with `next_calibration_due` derived (`_derive_due`)."""
+    return await crud.replace(session, Equipment, equipment_id, _derive_due(body), if_match)
 
 
 async def patch_equipment(
     session: AsyncSession, equipment_id: int, patch: BaseModel, if_match: str | None
 ) -> Equipment:
-    return await crud.patch_by_id(
-        repo(session), EquipmentCreate, equipment_id, patch, if_match, _derive_due
+    """Patch, deriving `next_calibration_due` from the merged row (`_derive_due`)."""
+    return await crud.patch(
+        session, Equipment, EquipmentCreate, equipment_id, patch, if_match, _derive_due
     )
-
-
-async def delete_equipment(session: AsyncSession, equipment_id: int, if_match: str | None) -> None:
-    await crud.delete_by_id(repo(session), equipment_id, if_match)

@@ -6,6 +6,7 @@ from fastapi import Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from app.auth.deps import CanRead, CanWrite, CanWriteInspections
+from app.core import crud
 from app.core.db import DatabaseDep, SessionDep
 from app.core.export import XLSX, download, stream_select
 from app.core.http import IfMatch, Router, created, with_etag
@@ -19,6 +20,7 @@ from app.inspections.schemas import (
     InspectionRead,
     InspectionUpdate,
 )
+from app.models import Inspection
 
 router = Router(prefix="/inspections", tags=["inspections"])
 
@@ -56,7 +58,7 @@ async def get_inspection(
     inspection_id: int, session: SessionDep, response: Response, _: CanRead
 ) -> InspectionRead:
     """One inspection with its defects, and its `ETag`."""
-    inspection = await service.repo(session).get(inspection_id)
+    inspection = await crud.get(session, Inspection, inspection_id)
     return with_etag(response, InspectionRead.model_validate(inspection))
 
 

@@ -16,7 +16,6 @@ from app.core.pagination import (
     paginate,
     where,
 )
-from app.core.repository import Repository
 from app.inspections import totals
 from app.inspections.schemas import (
     InspectionCreate,
@@ -25,10 +24,6 @@ from app.inspections.schemas import (
     InspectionRead,
 )
 from app.models import Inspection, InspectionResult
-
-
-def repo(session: AsyncSession) -> Repository[Inspection]:
-    return Repository(session, Inspection)
 
 
 def _filters(query: InspectionQuery) -> list[Any]:
@@ -150,17 +145,16 @@ async def _written(
 
 
 async def create_inspection(session: AsyncSession, body: InspectionCreate) -> Inspection:
+    """Create; refresh the weld it joins and the day totals (`_written`)."""
     ledger = await totals.Ledger.open(
         session,
         same_weld(body.work_order_id, body.weld_reference, None),
         work_orders=[body.work_order_id],
     )
-    return await _written(session, await crud.create(repo(session), body), None, ledger)
+    return await _written(session, await crud.create(session, Inspection, body), None, ledger)
 
 
-async def _replace(
-    session: AsyncSession, inspections: Repository[Inspection], inspection: Inspection, new: Any
-) -> Inspection:
+async def _replace(session: AsyncSession, inspection: Inspection, new: Any) -> Inspection:
     """Write `new` over the stored inspection; refresh welds and day totals."""
     before = _weld(inspection)
     ledger = await totals.Ledger.open(
@@ -170,33 +164,33 @@ async def _replace(
         Inspection.id == inspection.id,
         work_orders=[before[0], new.work_order_id],
     )
-    return await _written(session, await crud.replace(inspections, inspection, new), before, ledger)
+    return await _written(session, await crud.update(session, inspection, new), before, ledger)
 
 
 async def replace_inspection(
     session: AsyncSession, inspection_id: int, body: InspectionCreate, if_match: str | None
 ) -> Inspection:
-    inspections = repo(session)
-    inspection = await inspections.get_for_write(inspection_id, if_match)
-    return await _replace(session, inspections, inspection, body)
+    """Replace; refresh the welds it left and joined and the day totals (`_replace`)."""
+    inspection = await crud.get_for_write(session, Inspection, inspection_id, if_match)
+    return await _replace(session, inspection, body)
 
 
 async def patch_inspection(
     session: AsyncSession, inspection_id: int, patch: BaseModel, if_match: str | None
 ) -> Inspection:
-    inspections = repo(session)
-    inspection = await inspections.get_for_write(inspection_id, if_match)
+    """Patch; refresh the welds it left and joined and the day totals (`_replace`)."""
+    inspection = await crud.get_for_write(session, Inspection, inspection_id, if_match)
     merged = crud.merge(InspectionCreate, inspection, patch)
-    return await _replace(session, inspections, inspection, merged)
+    return await _replace(session, inspection, merged)
 
 
 async def delete_inspection(
     session: AsyncSession, inspection_id: int, if_match: str | None
 ) -> None:
-    inspections = repo(session)
-    inspection = await inspections.get_for_write(inspection_id, if_match)
+    """Delete; refresh the weld it leaves and the day totals."""
+    inspection = await crud.get_for_write(session, Inspection, inspection_id, if_match)
     work_order_id, weld_reference, _ = weld = _weld(inspection)
     ledger = await totals.Ledger.open(session, same_weld(*weld), work_orders=[work_order_id])
-    await inspections.delete(inspection)
+    await crud.remove(session, inspection)
     await refresh_weld(session, work_order_id, weld_reference, None)
     await ledger.close(session)

@@ -6,6 +6,7 @@ from fastapi import Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from app.auth.deps import CanAdjustStock, CanRead, CanWrite
+from app.core import crud
 from app.core.db import DatabaseDep, SessionDep
 from app.core.export import XLSX, download, stream_select
 from app.core.http import IfMatch, Router, created, with_etag
@@ -22,6 +23,7 @@ from app.inventory.schemas import (
     MovementRead,
     StockAdjust,
 )
+from app.models import Item
 
 router = Router(prefix="/items", tags=["inventory"])
 
@@ -56,7 +58,7 @@ async def export_items(
 @router.get("/{item_id:int}", response_model=ItemRead, responses=errors(401, 403, 404))
 async def get_item(item_id: int, session: SessionDep, response: Response, _: CanRead) -> ItemRead:
     """One item with its stock and its `ETag`."""
-    item = await service.repo(session).get(item_id)
+    item = await crud.get(session, Item, item_id)
     return with_etag(response, ItemRead.model_validate(item))
 
 
@@ -121,7 +123,7 @@ async def delete_item(
     item_id: int, session: SessionDep, _: CanWrite, if_match: IfMatch = None
 ) -> None:
     """Delete an item and its movement history."""
-    await service.delete_item(session, item_id, if_match)
+    await crud.delete(session, Item, item_id, if_match)
 
 
 @router.post(

@@ -28,7 +28,6 @@ from app.core.pagination import (
     paginate,
     where,
 )
-from app.core.repository import Repository
 from app.inventory.schemas import (
     ItemCreate,
     ItemExport,
@@ -40,10 +39,6 @@ from app.inventory.schemas import (
 )
 from app.models import Item, StockMovement
 from app.models.base import utcnow
-
-
-def repo(session: AsyncSession) -> Repository[Item]:
-    return Repository(session, Item)
 
 
 def _filters(query: ItemQuery) -> list[Any]:
@@ -100,7 +95,8 @@ def _movement(item: Item, delta: Decimal, reason: str, by: Principal | None) -> 
 
 
 async def create_item(session: AsyncSession, body: ItemCreate, by: Principal) -> Item:
-    item = await crud.create(repo(session), body)
+    """Create; an initial quantity is recorded as a movement."""
+    item = await crud.create(session, Item, body)
     if item.quantity:
         session.add(_movement(item, item.quantity, "initial stock", by))
         await session.flush()
@@ -109,7 +105,7 @@ async def create_item(session: AsyncSession, body: ItemCreate, by: Principal) ->
 
 async def _write(session: AsyncSession, item: Item, body: ItemCreate, by: Principal) -> Item:
     before = item.quantity
-    await crud.replace(repo(session), item, body)
+    await crud.update(session, item, body)
     if item.quantity != before:
         session.add(_movement(item, item.quantity - before, "stock count correction", by))
         await session.flush()
@@ -119,21 +115,17 @@ async def _write(session: AsyncSession, item: Item, body: ItemCreate, by: Princi
 async def replace_item(
     session: AsyncSession, item_id: int, body: ItemCreate, if_match: str | None, by: Principal
 ) -> Item:
-    item = await repo(session).get_for_write(item_id, if_match)
+    """Replace; a changed quantity is recorded as a stock-count correction."""
+    item = await crud.get_for_write(session, Item, item_id, if_match)
     return await _write(session, item, body, by)
 
 
 async def patch_item(
     session: AsyncSession, item_id: int, patch: BaseModel, if_match: str | None, by: Principal
 ) -> Item:
-    item = await repo(session).get_for_write(item_id, if_match)
+    """Patch; a changed quantity is recorded as a stock-count correction."""
+    item = await crud.get_for_write(session, Item, item_id, if_match)
     return await _write(session, item, crud.merge(ItemCreate, item, patch), by)
-
-
-async def delete_item(session: AsyncSession, item_id: int, if_match: str | None) -> None:
-    """Delete an item with its movement history."""
-    items = repo(session)
-    await items.delete(await items.get_for_write(item_id, if_match))
 
 
 async def adjust_stock(
@@ -164,7 +156,7 @@ async def adjust_stock(
 async def list_movements(
     session: AsyncSession, item_id: int, query: MovementQuery
 ) -> Page[MovementRead]:
-    await repo(session).get(item_id)
+    await crud.get(session, Item, item_id)
     stmt = select(StockMovement).where(
         StockMovement.item_id == item_id,
         *where(between(StockMovement.created_at, query.created_from, query.created_to)),

@@ -5,12 +5,14 @@ from typing import Annotated
 from fastapi import Query, Request, Response, status
 
 from app.auth.deps import CanRead, CanWrite
+from app.core import crud
 from app.core.db import SessionDep
 from app.core.http import IfMatch, Router, created, with_etag
 from app.core.openapi import errors
 from app.core.pagination import Page
 from app.machines import service
 from app.machines.schemas import MachineCreate, MachineQuery, MachineRead, MachineUpdate
+from app.models import Machine
 
 router = Router(prefix="/machines", tags=["machines"])
 
@@ -28,7 +30,7 @@ async def get_machine(
     machine_id: int, session: SessionDep, response: Response, _: CanRead
 ) -> MachineRead:
     """One machine, with its `ETag`."""
-    machine = await service.repo(session).get(machine_id)
+    machine = await crud.get(session, Machine, machine_id)
     return with_etag(response, MachineRead.model_validate(machine))
 
 
@@ -42,7 +44,7 @@ async def create_machine(
     body: MachineCreate, session: SessionDep, request: Request, response: Response, _: CanWrite
 ) -> MachineRead:
     """Register a machine. `code` is unique (409 if taken)."""
-    machine = await service.create_machine(session, body)
+    machine = await crud.create(session, Machine, body)
     read = MachineRead.model_validate(machine)
     return created(request, response, "get_machine", read, machine_id=machine.id)
 
@@ -59,7 +61,7 @@ async def replace_machine(
     if_match: IfMatch = None,
 ) -> MachineRead:
     """Replace a machine: fields left out go back to their defaults."""
-    machine = await service.replace_machine(session, machine_id, body, if_match)
+    machine = await crud.replace(session, Machine, machine_id, body, if_match)
     return with_etag(response, MachineRead.model_validate(machine))
 
 
@@ -75,7 +77,7 @@ async def patch_machine(
     if_match: IfMatch = None,
 ) -> MachineRead:
     """Change only the fields sent; `null` clears an optional field."""
-    machine = await service.patch_machine(session, machine_id, body, if_match)
+    machine = await crud.patch(session, Machine, MachineCreate, machine_id, body, if_match)
     return with_etag(response, MachineRead.model_validate(machine))
 
 
@@ -88,4 +90,4 @@ async def delete_machine(
     machine_id: int, session: SessionDep, _: CanWrite, if_match: IfMatch = None
 ) -> None:
     """Delete a machine; 409 naming what still refers to it."""
-    await service.delete_machine(session, machine_id, if_match)
+    await crud.delete(session, Machine, machine_id, if_match)

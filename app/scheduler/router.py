@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy import select
 
 from app.auth.deps import CanManageImports, CanRead, CanWrite
+from app.core import crud
 from app.core.config import Settings
 from app.core.db import DatabaseDep, SessionDep
 from app.core.http import IfMatch, created, with_etag
@@ -57,9 +58,8 @@ async def get_schedule(
     schedule_id: int, session: SessionDep, response: Response, _: CanRead
 ) -> ScheduleRead:
     """One schedule with its last run and next run."""
-    return with_etag(
-        response, ScheduleRead.model_validate(await schedules.repo(session).get(schedule_id))
-    )
+    schedule = await crud.get(session, ImportSchedule, schedule_id)
+    return with_etag(response, ScheduleRead.model_validate(schedule))
 
 
 @router.post(
@@ -130,7 +130,7 @@ async def delete_schedule(
     schedule_id: int, session: SessionDep, request: Request, _: CanWrite, if_match: IfMatch = None
 ) -> None:
     """Stop watching; the imports it made stay."""
-    await schedules.delete_schedule(session, schedule_id, if_match)
+    await crud.delete(session, ImportSchedule, schedule_id, if_match)
     await session.commit()
     await _resync(request)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -12,15 +12,10 @@ from app.core import crud
 from app.core.config import Settings
 from app.core.errors import field_error, invalid_fields
 from app.core.pagination import Page, eq, page_of, paginate, where
-from app.core.repository import Repository
 from app.models import ImportSchedule
 from app.scheduler.runner import next_fire
 from app.scheduler.schemas import ScheduleCreate, ScheduleQuery, ScheduleRead
 from app.scheduler.sources import SourceError, local_folder
-
-
-def repo(session: AsyncSession) -> Repository[ImportSchedule]:
-    return Repository(session, ImportSchedule)
 
 
 def _checked(body: ScheduleCreate, settings: Settings) -> ScheduleCreate:
@@ -33,9 +28,8 @@ def _checked(body: ScheduleCreate, settings: Settings) -> ScheduleCreate:
     return body
 
 
-def _with_next_run(values: dict[str, Any]) -> dict[str, Any]:
-    values["next_run_at"] = next_fire(values["cron"]) if values.get("enabled") else None
-    return values
+def _next_run(body: ScheduleCreate) -> datetime | None:
+    return next_fire(body.cron) if body.enabled else None
 
 
 async def list_schedules(session: AsyncSession, query: ScheduleQuery) -> Page[ScheduleRead]:
@@ -58,7 +52,9 @@ async def list_schedules(session: AsyncSession, query: ScheduleQuery) -> Page[Sc
 async def create_schedule(
     session: AsyncSession, body: ScheduleCreate, settings: Settings
 ) -> ImportSchedule:
-    return await repo(session).add(_with_next_run(_checked(body, settings).model_dump()))
+    """Create with the source checked (`_checked`) and the next run computed."""
+    checked = _checked(body, settings)
+    return await crud.create(session, ImportSchedule, checked, next_run_at=_next_run(checked))
 
 
 async def replace_schedule(
@@ -68,9 +64,10 @@ async def replace_schedule(
     if_match: str | None,
     settings: Settings,
 ) -> ImportSchedule:
-    schedules = repo(session)
-    schedule = await schedules.get_for_write(schedule_id, if_match)
-    return await schedules.update(schedule, _with_next_run(_checked(body, settings).model_dump()))
+    """Replace with the source checked (`_checked`) and the next run computed."""
+    schedule = await crud.get_for_write(session, ImportSchedule, schedule_id, if_match)
+    checked = _checked(body, settings)
+    return await crud.update(session, schedule, checked, next_run_at=_next_run(checked))
 
 
 async def patch_schedule(
@@ -80,12 +77,7 @@ async def patch_schedule(
     if_match: str | None,
     settings: Settings,
 ) -> ImportSchedule:
-    schedules = repo(session)
-    schedule = await schedules.get_for_write(schedule_id, if_match)
+    """Patch with the merged source checked (`_checked`) and the next run computed."""
+    schedule = await crud.get_for_write(session, ImportSchedule, schedule_id, if_match)
     merged = _checked(crud.merge(ScheduleCreate, schedule, patch), settings)
-    return await schedules.update(schedule, _with_next_run(merged.model_dump()))
-
-
-async def delete_schedule(session: AsyncSession, schedule_id: int, if_match: str | None) -> None:
-    """Delete a schedule; its imports stay (they forget which schedule made them)."""
-    await crud.delete_by_id(repo(session), schedule_id, if_match)
+    return await crud.update(session, schedule, merged, next_run_at=_next_run(merged))

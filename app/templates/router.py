@@ -5,10 +5,12 @@ from typing import Annotated
 from fastapi import Query, Request, Response, status
 
 from app.auth.deps import CanRead, CanWrite
+from app.core import crud
 from app.core.db import SessionDep
 from app.core.http import IfMatch, Router, created, with_etag
 from app.core.openapi import errors
 from app.core.pagination import Page
+from app.models import Template
 from app.templates import service
 from app.templates.schemas import TemplateCreate, TemplateQuery, TemplateRead, TemplateUpdate
 
@@ -28,7 +30,7 @@ async def get_template(
     template_id: int, session: SessionDep, response: Response, _: CanRead
 ) -> TemplateRead:
     """One template, with its column mapping and its `ETag`."""
-    template = await service.repo(session).get(template_id)
+    template = await crud.get(session, Template, template_id)
     return with_etag(response, TemplateRead.model_validate(template))
 
 
@@ -42,7 +44,7 @@ async def create_template(
     body: TemplateCreate, session: SessionDep, request: Request, response: Response, _: CanWrite
 ) -> TemplateRead:
     """Describe how a machine's Excel export maps to entry fields. `name` is unique."""
-    template = await service.create_template(session, body)
+    template = await crud.create(session, Template, body)
     read = TemplateRead.model_validate(template)
     return created(request, response, "get_template", read, template_id=template.id)
 
@@ -61,7 +63,7 @@ async def replace_template(
     if_match: IfMatch = None,
 ) -> TemplateRead:
     """Replace a template: fields left out go back to their defaults."""
-    template = await service.replace_template(session, template_id, body, if_match)
+    template = await crud.replace(session, Template, template_id, body, if_match)
     return with_etag(response, TemplateRead.model_validate(template))
 
 
@@ -79,7 +81,7 @@ async def patch_template(
     if_match: IfMatch = None,
 ) -> TemplateRead:
     """Change only the fields sent; `null` clears an optional field."""
-    template = await service.patch_template(session, template_id, body, if_match)
+    template = await crud.patch(session, Template, TemplateCreate, template_id, body, if_match)
     return with_etag(response, TemplateRead.model_validate(template))
 
 
@@ -92,4 +94,4 @@ async def delete_template(
     template_id: int, session: SessionDep, _: CanWrite, if_match: IfMatch = None
 ) -> None:
     """Delete a template; 409 naming what still refers to it (imports, entries)."""
-    await service.delete_template(session, template_id, if_match)
+    await crud.delete(session, Template, template_id, if_match)

@@ -5,12 +5,14 @@ from typing import Annotated
 from fastapi import Query, Request, Response
 
 from app.auth.deps import CanManageUsers
+from app.core import crud
 from app.core.db import SessionDep
 from app.core.http import IfMatch, Router, with_etag
 from app.core.openapi import errors
 from app.core.pagination import Page
+from app.models import User
 from app.users import service
-from app.users.schemas import UserPatch, UserQuery, UserRead
+from app.users.schemas import UserPatch, UserQuery, UserRead, UserUpdate
 
 router = Router(prefix="/users", tags=["users"])
 
@@ -28,7 +30,7 @@ async def get_user(
     user_id: int, session: SessionDep, response: Response, _: CanManageUsers
 ) -> UserRead:
     """One user (admins)."""
-    return with_etag(response, UserRead.model_validate(await service.repo(session).get(user_id)))
+    return with_etag(response, UserRead.model_validate(await crud.get(session, User, user_id)))
 
 
 @router.patch("/{user_id:int}", response_model=UserRead, responses=errors(401, 403, 404, 412, 422))
@@ -44,6 +46,6 @@ async def update_user(
     """Set a user's `role` or `active` (admins). Applies on the user's next request (within
     `AUTH_CACHE_SECONDS` on other workers); a role claim in the user's Firebase token takes
     precedence over the stored role."""
-    user = await service.update_user(session, user_id, body, if_match)
+    user = await crud.patch(session, User, UserUpdate, user_id, body, if_match)
     request.app.state.credentials.clear()
     return with_etag(response, UserRead.model_validate(user))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,21 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.firebase import FirebaseIdentity
 from app.auth.principal import Principal
 from app.auth.roles import Role
-from app.core import crud
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.errors import Unauthorized
 from app.core.pagination import Page, contains_any, eq, page_of, paginate, where
-from app.core.repository import Repository
 from app.models import User
 from app.models.base import utcnow
-from app.users.schemas import UserQuery, UserRead, UserUpdate
+from app.users.schemas import UserQuery, UserRead
 
 LOGIN_RESOLUTION = timedelta(minutes=5)
-
-
-def repo(session: AsyncSession) -> Repository[User]:
-    return Repository(session, User)
 
 
 def role_in_force(identity: FirebaseIdentity, stored: Role | None, settings: Settings) -> Role:
@@ -93,10 +86,3 @@ async def list_users(session: AsyncSession, query: UserQuery) -> Page[UserRead]:
         session, stmt, query, sort=getattr(User, query.sort_by), tiebreak=User.id
     )
     return page_of([UserRead.model_validate(r) for r in rows], counted, query)
-
-
-async def update_user(
-    session: AsyncSession, user_id: int, patch: BaseModel, if_match: str | None
-) -> User:
-    """Set a user's stored role or deactivate them (a token's role claim still wins)."""
-    return await crud.patch_by_id(repo(session), UserUpdate, user_id, patch, if_match)

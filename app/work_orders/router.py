@@ -6,11 +6,13 @@ from fastapi import Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from app.auth.deps import CanProgressWorkOrders, CanRead, CanWrite
+from app.core import crud
 from app.core.db import DatabaseDep, SessionDep
 from app.core.export import XLSX, download, stream_select
 from app.core.http import IfMatch, Router, created, with_etag
 from app.core.openapi import errors
 from app.core.pagination import Page
+from app.models import WorkOrder
 from app.work_orders import service
 from app.work_orders.schemas import (
     WorkOrderCreate,
@@ -115,4 +117,4 @@ async def delete_work_order(
     work_order_id: int, session: SessionDep, _: CanWrite, if_match: IfMatch = None
 ) -> None:
     """Delete a work order; 409 while inspections refer to it."""
-    await service.delete_work_order(session, work_order_id, if_match)
+    await crud.delete(session, WorkOrder, work_order_id, if_match)

@@ -31,7 +31,6 @@ from app.core.pagination import (
     paginate,
     where,
 )
-from app.core.repository import Repository
 from app.inspections import totals as inspection_totals
 from app.models import Employee, Inspection, WorkOrder, WorkOrderStatus
 from app.work_orders.schemas import WorkOrderCreate, WorkOrderExport, WorkOrderQuery, WorkOrderRead
@@ -50,12 +49,9 @@ _WELDER = selectinload(WorkOrder.assigned_welder)
 _READ = TypeAdapter(list[WorkOrderRead])
 
 
-def repo(session: AsyncSession) -> Repository[WorkOrder]:
-    return Repository(session, WorkOrder)
-
-
 async def get_work_order(session: AsyncSession, work_order_id: int) -> WorkOrder:
-    return await repo(session).get(work_order_id, _WELDER)
+    """With the assigned welder loaded, for `assigned_welder_name`."""
+    return await crud.get(session, WorkOrder, work_order_id, _WELDER)
 
 
 def _filters(query: WorkOrderQuery) -> list[Any]:
@@ -157,25 +153,26 @@ async def _loaded(session: AsyncSession, work_order: WorkOrder) -> WorkOrder:
 async def _replace(session: AsyncSession, work_order: WorkOrder, body: WorkOrderCreate) -> None:
     """Replace; a new client moves the order's inspections in the quality dashboard's totals."""
     if body.client == work_order.client:
-        await crud.replace(repo(session), work_order, body)
+        await crud.update(session, work_order, body)
         return
     ledger = await inspection_totals.Ledger.open(
         session, Inspection.work_order_id == work_order.id, work_orders=[work_order.id]
     )
-    await crud.replace(repo(session), work_order, body)
+    await crud.update(session, work_order, body)
     await ledger.close(session)
 
 
 async def create_work_order(session: AsyncSession, body: WorkOrderCreate) -> WorkOrder:
-    work_order = await crud.create(repo(session), _stamp_times(None, body))
+    """Create with the status's times stamped (`_stamp_times`)."""
+    work_order = await crud.create(session, WorkOrder, _stamp_times(None, body))
     return await _loaded(session, work_order)
 
 
 async def replace_work_order(
     session: AsyncSession, work_order_id: int, body: WorkOrderCreate, if_match: str | None
 ) -> WorkOrder:
-    work_orders = repo(session)
-    work_order = await work_orders.get_for_write(work_order_id, if_match)
+    """Replace along `TRANSITIONS`, stamping the status's times (`_stamp_times`)."""
+    work_order = await crud.get_for_write(session, WorkOrder, work_order_id, if_match)
     await _replace(session, work_order, _stamp_times(work_order.status, body))
     return await _loaded(session, work_order)
 
@@ -196,16 +193,7 @@ async def patch_work_order(
                 f"({', '.join(sorted(PROGRESS_FIELDS))}), not {', '.join(planning)}",
                 extra={"required_permission": Permission.resource_write.value},
             )
-    work_orders = repo(session)
-    work_order = await work_orders.get_for_write(work_order_id, if_match)
+    work_order = await crud.get_for_write(session, WorkOrder, work_order_id, if_match)
     merged = _stamp_times(work_order.status, crud.merge(WorkOrderCreate, work_order, patch))
     await _replace(session, work_order, merged)
     return await _loaded(session, work_order)
-
-
-async def delete_work_order(
-    session: AsyncSession, work_order_id: int, if_match: str | None
-) -> None:
-    """Delete a work order no inspection refers to."""
-    work_orders = repo(session)
-    await work_orders.delete(await work_orders.get_for_write(work_order_id, if_match))
