@@ -251,8 +251,8 @@ def import_file(
     """Import an Excel file with a template, through the same pipeline as uploads."""
     from app.core.db import Database
     from app.core.errors import AppError
-    from app.imports import service
-    from app.imports.records import template_for_upload
+    from app.imports.service import Importer, template_for_upload
+    from app.imports.upload import local_upload
     from app.models import ImportSource
     from app.storage import create_storage
 
@@ -263,10 +263,10 @@ def import_file(
 
     async def main() -> dict[str, object]:
         db = Database(settings)
-        importer = service.Importer(db, create_storage(settings), settings)
+        importer = Importer(db, create_storage(settings), settings)
         try:
             tpl = await db.run(lambda s: template_for_upload(s, template), write=False)
-            upload = await service.local_upload(path, settings)
+            upload = await local_upload(path, settings)
             with typer.progressbar(length=1, label=f"importing {path.name}") as bar:
                 task = asyncio.create_task(
                     importer.start(
@@ -313,7 +313,8 @@ def scheduler() -> None:
 
     from app.core.db import Database
     from app.core.logger import configure_logging
-    from app.imports.service import Importer, recover_interrupted
+    from app.imports.recovery import recover_interrupted
+    from app.imports.service import Importer
     from app.scheduler.service import Scheduler
     from app.storage import create_storage
 

@@ -33,8 +33,9 @@ from app.core.openapi import finish_schema
 from app.core.pagination import TotalsCache
 from app.core.ratelimit import RateLimiter, RateLimitHeaders
 from app.health.router import router as health_router
+from app.imports.recovery import recover_interrupted
 from app.imports.router import alias as upload_alias
-from app.imports.service import Importer, recover_interrupted
+from app.imports.service import Importer
 from app.scheduler.service import Scheduler
 from app.storage import create_storage
 

@@ -18,7 +18,7 @@ from app.auth.principal import Principal
 from app.auth.roles import Permission
 from app.core.db import Database, get_db
 from app.core.errors import Forbidden, Unauthorized
-from app.core.ratelimit import category_of
+from app.core.http import transport
 from app.models.base import utcnow
 from app.users.schemas import VerifyRequest
 
@@ -81,7 +81,7 @@ def client_ip(request: Request) -> str:
 
 
 async def spend(request: Request, principal: Principal) -> None:
-    category = category_of(request.method, request.url.path)
+    category = transport(request.scope)
     request.state.rate_limit = await request.app.state.rate_limiter.hit(category, principal.label)
 
 

@@ -8,12 +8,12 @@ from pydantic import BaseModel
 from app.auth.deps import firebase_user, require
 from app.auth.principal import Principal
 from app.auth.roles import ROLE_PERMISSIONS, Permission, Role
-from app.core.http import Router
+from app.core.http import AUTH, Router
 from app.core.openapi import errors
 from app.models import User
 from app.users.schemas import UserRead
 
-router = Router(prefix="/auth", tags=["auth"])
+router = Router(prefix="/auth", tags=["auth"], dependencies=[AUTH])
 
 
 class Me(BaseModel):

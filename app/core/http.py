@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from starlette.routing import Match
@@ -46,9 +46,32 @@ class Router(APIRouter):
         return super().matches(scope)
 
 
-def is_upload(path: str) -> bool:
-    """The routes that take a file (their bodies are limited by MAX_FILE_SIZE)."""
-    return path.endswith("/imports") or path.startswith("/upload/")
+Transport = Literal["read", "write", "upload", "auth"]
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def takes_file() -> None:
+    """Marks a route that receives a file: its body may be as large as MAX_FILE_SIZE, and
+    its calls count against the upload rate limit."""
+
+
+def signs_in() -> None:
+    """Marks a sign-in route: its calls count against the auth rate limit."""
+
+
+UPLOAD = Depends(takes_file)
+AUTH = Depends(signs_in)
+_MARKS: dict[Any, Transport] = {takes_file: "upload", signs_in: "auth"}
+
+
+def transport(scope: Scope) -> Transport:
+    """How a request is limited (body size, rate-limit budget), from the route it matched:
+    what the route declares (`dependencies=[UPLOAD]` or `[AUTH]`), else read or write by
+    method. Known once routing has matched, which is before the body is read."""
+    for dependency in getattr(scope.get("route"), "dependencies", ()):
+        if (kind := _MARKS.get(dependency.dependency)) is not None:
+            return kind
+    return "read" if scope["method"] in _SAFE_METHODS else "write"
 
 
 def with_etag(response: Response, body: R) -> R:
@@ -56,7 +79,24 @@ def with_etag(response: Response, body: R) -> R:
     return body
 
 
-def created(request: Request, response: Response, route: str, body: R, **params: Any) -> R:
+def path_for(request: Request, route: str, **params: int) -> str:
+    """`app.url_path_for`, looked up once per route: this FastAPI rebuilds every route's
+    dependants on each call, far too slow per request. Path parameters here are integer ids."""
+    templates: dict[str, str] = request.app.state.__dict__.setdefault("path_templates", {})
+    template = templates.get(route)
+    if template is None:
+        marks = {name: _MARK + i for i, name in enumerate(sorted(params))}
+        template = str(request.app.url_path_for(route, **marks))
+        for name, mark in marks.items():
+            template = template.replace(str(mark), "{" + name + "}")
+        templates[route] = template
+    return template.format(**params)
+
+
+_MARK = 7_919_000_000_000_000_001  # a number no real path contains
+
+
+def created(request: Request, response: Response, route: str, body: R, **params: int) -> R:
     """201 body with `Location` of the new resource and its `ETag`."""
-    response.headers["Location"] = str(request.app.url_path_for(route, **params))
+    response.headers["Location"] = path_for(request, route, **params)
     return with_etag(response, body)

@@ -8,11 +8,10 @@ import time
 from urllib.parse import parse_qsl
 
 from starlette.exceptions import HTTPException
-from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import field_error, internal_error_response, problem_response
-from app.core.http import is_upload
+from app.core.http import transport
 from app.core.logger import get_logger
 from app.core.metrics import observe_request
 
@@ -123,40 +122,35 @@ class RetryTransientReads:
 
 
 class BodySizeLimit:
-    """413 for any request body over the limit, by Content-Length up front or while reading
-    (chunked bodies carry no length). Uploads have their own, larger, streamed limit."""
+    """413 for any request body over the limit, by Content-Length or while reading (chunked
+    bodies carry no length). Routes that take a file (`dependencies=[UPLOAD]`) have their own,
+    larger limit; the route is known at the first read, as routing comes before the body."""
 
     def __init__(self, app: ASGIApp, max_bytes: int, upload_max_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.upload_max_bytes = upload_max_bytes or max_bytes
 
-    def _limit(self, scope: Scope) -> int:
-        path: str = scope.get("path", "")
-        if is_upload(path):
-            return self.upload_max_bytes
-        return self.max_bytes
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self._limit(scope)
-        for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > limit:
-                await _too_large(limit)(scope, receive, send)
-                return
+        limit: int | None = None
         received = 0
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal limit, received
+            if limit is None:
+                upload = transport(scope) == "upload"
+                limit = self.upload_max_bytes if upload else self.max_bytes
+                for name, value in scope.get("headers", []):
+                    if name == b"content-length" and value.isdigit() and int(value) > limit:
+                        raise _too_large(limit)
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    # An HTTPException, because FastAPI re-raises those from body parsing
-                    # (anything else becomes its generic 400).
-                    raise HTTPException(413, f"The request body exceeds {limit} bytes")
+                    raise _too_large(limit)
             return message
 
         await self.app(scope, limited_receive, send)
@@ -193,13 +187,10 @@ class SingleQueryValues:
         await self.app(scope, receive, send)
 
 
-def _too_large(limit: int) -> Response:
-    return problem_response(
-        413,
-        "PAYLOAD_TOO_LARGE",
-        f"The request body exceeds {limit} bytes",
-        title="Payload too large",
-    )
+def _too_large(limit: int) -> HTTPException:
+    # An HTTPException, because FastAPI re-raises those from body parsing (anything else
+    # becomes its generic 400); the handler renders it as PAYLOAD_TOO_LARGE.
+    return HTTPException(413, f"The request body exceeds {limit} bytes")
 
 
 # The API answers JSON only: nothing may run, frame or be sniffed. The docs pages need the

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Literal
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -20,11 +19,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.config import Settings
 from app.core.errors import AppError
-from app.core.http import is_upload
+from app.core.http import Transport
 from app.core.logger import get_logger
 
 log = get_logger(__name__)
-Category = Literal["read", "write", "upload", "auth"]
+Category = Transport
 
 
 class RateLimited(AppError):
@@ -100,14 +99,6 @@ def headers(decision: Decision) -> dict[str, str]:
         "X-RateLimit-Remaining": str(max(decision.remaining, 0)),
         "X-RateLimit-Reset": str(int(decision.reset_at)),
     }
-
-
-def category_of(method: str, path: str) -> Category:
-    if path.startswith("/api/v1/auth/"):
-        return "auth"
-    if method == "POST" and is_upload(path):
-        return "upload"
-    return "read" if method in ("GET", "HEAD", "OPTIONS") else "write"
 
 
 class RateLimitHeaders:

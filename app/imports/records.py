@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,15 +12,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
-from app.core.errors import Conflict, Gone, NotFound, StorageUnavailable, problem
+from app.core.errors import Conflict, Gone, NotFound, StorageUnavailable
 from app.core.pagination import Page, between, eq, page_of, paginate, where
 from app.core.repository import Repository
 from app.entries import totals
-from app.imports.parser import parse
+from app.imports.parsing import run_parser
+from app.imports.protocol import ParserJob, Rows
 from app.imports.schemas import ImportQuery, ImportRead, import_read
 from app.imports.service import Importer
 from app.models import ImportRecord, ImportStatus, Template
-from app.storage import Storage, StorageError
+from app.storage import Storage, StorageError, StorageMissing
+from app.storage.base import content_disposition
 
 
 def repo(session: AsyncSession) -> Repository[ImportRecord]:
@@ -101,20 +104,18 @@ async def failed_rows(
             await storage.fetch(key, local)
         except StorageError as exc:
             raise StorageUnavailable("The file storage is unavailable") from exc
-        job = {
-            "mode": "rows",
-            "path": str(local),
-            "sheet": template.sheet,
-            "header_row": template.header_row,
-            "rows": sorted(messages),
-        }
-        headers: list[str] = []
+        job = ParserJob(
+            mode="rows",
+            path=str(local),
+            sheet=template.sheet,
+            header_row=template.header_row,
+            rows=sorted(messages),
+        )
+        headers: list[Any] = []
         found: list[list[Any]] = []
-        async for message in parse(settings, job):
-            if message["type"] == "rows":
-                headers, found = message["headers"], message["rows"]
-            elif message["type"] == "error":
-                raise problem(422, message["code"], message["message"])
+        async for message in run_parser(settings, job):
+            if isinstance(message, Rows):
+                headers, found = message.headers, message.rows
 
     async def rows() -> AsyncIterator[Sequence[Any]]:
         for number, cells in found:
@@ -123,10 +124,26 @@ async def failed_rows(
     return ["Row", *[str(h) for h in headers], "Error"], rows()
 
 
-async def template_for_upload(session: AsyncSession, template_id: int) -> Template:
-    template = await session.get(Template, template_id)
-    if template is None:
-        raise NotFound(f"Template {template_id} does not exist")
-    if not template.active:
-        raise Conflict(f"Template {template_id} is not active; activate it to import with it")
-    return template
+@dataclass
+class StoredFile:
+    """Where to get an import's file: a time-limited URL (S3), or its bytes, already opened."""
+
+    url: str | None
+    chunks: AsyncIterator[bytes] | None
+    headers: dict[str, str]
+
+
+async def open_file(session: AsyncSession, storage: Storage, import_id: int) -> StoredFile:
+    """The stored file of an import, found before anything is answered: a file gone from
+    storage is 410, never a 200 whose body breaks off."""
+    record = await repo(session).get(import_id)
+    key = stored_key(record)
+    try:
+        url = await storage.url(key, record.original_filename)
+        chunks = None if url else await storage.open(key)
+    except StorageMissing:
+        raise Gone(f"The file of import {import_id} is missing from the file storage") from None
+    except StorageError as exc:
+        raise StorageUnavailable("The file storage is unavailable") from exc
+    disposition = {"Content-Disposition": content_disposition(record.original_filename)}
+    return StoredFile(url, chunks, disposition)

@@ -1,3 +1,6 @@
+"""Uploads and import records. The same upload is served at its alias `/upload/{template_id}`
+(kept from the first version): one endpoint, two routes."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -6,61 +9,19 @@ from fastapi import APIRouter, Query, Request, Response, UploadFile, status
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 
 from app.auth.deps import CanManageImports, CanRead, CanUpload
-from app.core.config import Settings
-from app.core.db import DatabaseDep, SessionDep
+from app.core.db import SessionDep
 from app.core.export import download
-from app.core.http import IfMatch, with_etag
+from app.core.http import UPLOAD, IfMatch, SettingsDep, path_for, with_etag
 from app.core.openapi import errors
 from app.core.pagination import Page
 from app.imports import records
 from app.imports.deps import ImporterDep, StorageDep
 from app.imports.schemas import DryRunReport, ImportOptions, ImportQuery, ImportRead, import_read
-from app.imports.service import receive_upload
-from app.models import ImportSource
 
 router = APIRouter(tags=["imports"])
 alias = APIRouter(tags=["imports"])
-UPLOAD_ERRORS = errors(401, 403, 404, 409, 413, 415, 422, 503, 507)
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-async def _upload(
-    template_id: int,
-    file: UploadFile,
-    options: ImportOptions,
-    request: Request,
-    db: DatabaseDep,
-    importer: ImporterDep,
-    created_by: str,
-) -> Response:
-    template = await db.run(lambda s: records.template_for_upload(s, template_id), write=False)
-    upload = await receive_upload(file, _settings(request))
-    if options.dry_run:
-        report = await importer.dry_run(template, upload)
-        return JSONResponse(DryRunReport.model_validate(report).model_dump(mode="json"))
-    record, background = await importer.start(
-        template,
-        upload,
-        source=ImportSource.upload,
-        on_error=options.on_error,
-        force=options.force,
-        created_by=created_by,
-    )
-    body = import_read(record, importer.progress.get(record.id)).model_dump(mode="json")
-    headers = {
-        "Location": str(request.app.url_path_for("get_import", import_id=record.id)),
-        "ETag": f'"{record.version}"',
-    }
-    code = status.HTTP_202_ACCEPTED if background else status.HTTP_201_CREATED
-    return JSONResponse(body, status_code=code, headers=headers)
-
-
 UPLOAD_RESPONSES = {
-    **UPLOAD_ERRORS,
+    **errors(401, 403, 404, 409, 413, 415, 422, 503, 507),
     200: {"model": DryRunReport, "description": "dry_run=true: what the import would do"},
     201: {"model": ImportRead, "description": "Imported"},
     202: {"model": ImportRead, "description": "Large file: importing in the background"},
@@ -72,13 +33,13 @@ UPLOAD_RESPONSES = {
     status_code=status.HTTP_201_CREATED,
     response_model=ImportRead,
     responses=UPLOAD_RESPONSES,
+    dependencies=[UPLOAD],
 )
 async def upload_import(
     template_id: int,
     file: UploadFile,
     options: Annotated[ImportOptions, Query()],
     request: Request,
-    db: DatabaseDep,
     importer: ImporterDep,
     principal: CanUpload,
 ) -> Response:
@@ -86,30 +47,29 @@ async def upload_import(
     template. 201 when done; 202 with `Location` when a large file continues in the
     background; 409 when the same file was imported before (`force=true` to repeat);
     422 with `row_errors` when rows are invalid and `on_error=abort`."""
-    return await _upload(
-        template_id, file, options, request, db, importer, created_by=principal.label
-    )
+    outcome = await importer.submit(template_id, file, options, created_by=principal.label)
+    if isinstance(outcome, DryRunReport):
+        return JSONResponse(outcome.model_dump(mode="json"))
+    record, background = outcome
+    body = import_read(record, importer.progress.get(record.id)).model_dump(mode="json")
+    headers = {
+        "Location": path_for(request, "get_import", import_id=record.id),
+        "ETag": f'"{record.version}"',
+    }
+    code = status.HTTP_202_ACCEPTED if background else status.HTTP_201_CREATED
+    return JSONResponse(body, status_code=code, headers=headers)
 
 
-@alias.post(
+alias.post(
     "/upload/{template_id:int}",
     status_code=status.HTTP_201_CREATED,
     response_model=ImportRead,
     responses=UPLOAD_RESPONSES,
-)
-async def upload_alias(
-    template_id: int,
-    file: UploadFile,
-    options: Annotated[ImportOptions, Query()],
-    request: Request,
-    db: DatabaseDep,
-    importer: ImporterDep,
-    principal: CanUpload,
-) -> Response:
-    """Alias of `POST /api/v1/templates/{template_id}/imports`, kept from the first version."""
-    return await _upload(
-        template_id, file, options, request, db, importer, created_by=principal.label
-    )
+    dependencies=[UPLOAD],
+    name="upload_alias",
+    description="Alias of `POST /api/v1/templates/{template_id}/imports`, kept from the first "
+    "version.",
+)(upload_import)
 
 
 @router.get("/imports", response_model=Page[ImportRead], responses=errors(401, 403, 422))
@@ -141,16 +101,12 @@ async def download_file(
     import_id: int, session: SessionDep, storage: StorageDep, _: CanRead
 ) -> Response:
     """The file as uploaded (from S3: a redirect to a time-limited URL)."""
-    record = await records.repo(session).get(import_id)
-    key = records.stored_key(record)
-    url = await storage.url(key, record.original_filename)
-    if url is not None:
-        return RedirectResponse(url, status_code=status.HTTP_307_TEMPORARY_REDIRECT)
-    name = record.original_filename.replace('"', "")
+    stored = await records.open_file(session, storage, import_id)
+    if stored.url is not None:
+        return RedirectResponse(stored.url, status_code=status.HTTP_307_TEMPORARY_REDIRECT)
+    assert stored.chunks is not None
     return StreamingResponse(
-        storage.stream(key),
-        media_type="application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        stored.chunks, media_type="application/octet-stream", headers=stored.headers
     )
 
 
@@ -166,10 +122,10 @@ async def download_file(
     response_class=StreamingResponse,
 )
 async def errors_workbook(
-    import_id: int, session: SessionDep, storage: StorageDep, request: Request, _: CanRead
+    import_id: int, session: SessionDep, storage: StorageDep, settings: SettingsDep, _: CanRead
 ) -> Response:
     """The rows that failed, as uploaded, with an `Error` column: fix them and upload again."""
-    header, rows = await records.failed_rows(session, storage, _settings(request), import_id)
+    header, rows = await records.failed_rows(session, storage, settings, import_id)
     return await download("xlsx", f"import-{import_id}-errors", header, rows)
 
 

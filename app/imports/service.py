@@ -20,12 +20,8 @@ errors) and its file, and releases its claim so the file can be imported again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import hashlib
 import os
-import shutil
 import socket
-import tempfile
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Table, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
@@ -45,16 +41,18 @@ from app.core.errors import (
     Conflict,
     InsufficientStorage,
     NotFound,
-    PayloadTooLarge,
     StorageUnavailable,
     problem,
 )
 from app.core.logger import get_logger
 from app.core.metrics import IMPORT_ROWS, IMPORTS
 from app.entries import totals
-from app.imports.parser import parse
-from app.imports.sniff import Limits, Rejected, inspect_file
-from app.models import ImportRecord, ImportSource, ImportStatus, Template, WorkshopEntry
+from app.imports import lifecycle
+from app.imports.parsing import run_parser
+from app.imports.protocol import Chunk, End, ParserJob, Start
+from app.imports.schemas import DryRunReport, ImportOptions
+from app.imports.upload import Upload, receive_upload
+from app.models import ImportRecord, ImportSource, Template, WorkshopEntry
 from app.models.base import utcnow
 from app.storage import Storage, StorageError, new_key
 from app.storage.base import StorageFull
@@ -63,113 +61,6 @@ ENTRIES: Table = WorkshopEntry.__table__  # type: ignore[assignment]
 log = get_logger(__name__)
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 FAIL_PATIENCE_S = 300.0  # how long a failed import waits for its database to mark it failed
-COPY_CHUNK = 1024 * 1024
-
-
-@dataclass
-class Upload:
-    """A received file in a private temp folder, with what we know about it."""
-
-    path: Path
-    filename: str
-    size: int
-    sha256: str
-    file_format: str
-
-    def discard(self) -> None:
-        self.path.unlink(missing_ok=True)
-        with contextlib.suppress(OSError):
-            self.path.parent.rmdir()
-
-
-def safe_filename(name: str | None) -> str:
-    """For display only: the last path part, without control characters, at most 255 chars."""
-    base = (name or "upload").replace("\\", "/").rsplit("/", 1)[-1]
-    cleaned = "".join(ch for ch in base if ch.isprintable() and ch not in '<>:"|?*').strip(". ")
-    return (cleaned or "upload")[:255]
-
-
-def _limits(settings: Settings) -> Limits:
-    return Limits(
-        max_uncompressed=settings.import_max_uncompressed_bytes,
-        max_ratio=settings.import_max_compression_ratio,
-        max_entries=settings.import_max_zip_entries,
-    )
-
-
-async def receive_upload(upload: UploadFile, settings: Settings) -> Upload:
-    """Copy the upload to a private temp file, counting and hashing; check what it is."""
-    folder = Path(tempfile.mkdtemp(prefix="workshop-upload-"))
-    path = folder / "file"
-    digest = hashlib.sha256()
-    size = 0
-    received = Upload(path, safe_filename(upload.filename), 0, "", "")
-    try:
-        with path.open("wb") as out:
-            while chunk := await upload.read(COPY_CHUNK):
-                size += len(chunk)
-                if size > settings.max_file_size:
-                    raise PayloadTooLarge(
-                        f"The file is larger than MAX_FILE_SIZE ({settings.max_file_size} bytes)"
-                    )
-                digest.update(chunk)
-                out.write(chunk)
-        return await check_file(received, settings, size=size, sha256=digest.hexdigest())
-    except BaseException:
-        received.discard()
-        raise
-
-
-async def local_upload(path: Path, settings: Settings) -> Upload:
-    """A file on this machine (the CLI), copied to a private temp file."""
-    if (await asyncio.to_thread(path.stat)).st_size > settings.max_file_size:
-        raise PayloadTooLarge(
-            f"The file is larger than MAX_FILE_SIZE ({settings.max_file_size} bytes)"
-        )
-    folder = Path(tempfile.mkdtemp(prefix="workshop-upload-"))
-    try:
-        await asyncio.to_thread(shutil.copyfile, path, folder / "file")
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    return await adopt_file(folder / "file", path.name, settings)
-
-
-async def adopt_file(path: Path, name: str, settings: Settings) -> Upload:
-    """A private temp file (alone in its folder) becomes an Upload: size, hash, checks.
-    The file belongs to the Upload from here on, also when a check refuses it."""
-    upload = Upload(path, safe_filename(name), 0, "", "")
-    try:
-        size, sha256 = await asyncio.to_thread(hash_file, path)
-        if size > settings.max_file_size:
-            raise PayloadTooLarge(
-                f"The file is larger than MAX_FILE_SIZE ({settings.max_file_size} bytes)"
-            )
-        return await check_file(upload, settings, size=size, sha256=sha256)
-    except BaseException:
-        upload.discard()
-        raise
-
-
-async def check_file(upload: Upload, settings: Settings, *, size: int, sha256: str) -> Upload:
-    try:
-        file_format = await asyncio.to_thread(
-            inspect_file, upload.path, settings.import_allowed_formats, _limits(settings)
-        )
-    except Rejected as exc:
-        raise problem(exc.status, exc.code, exc.message) from None
-    upload.size, upload.sha256, upload.file_format = size, sha256, file_format
-    return upload
-
-
-def hash_file(path: Path) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(COPY_CHUNK):
-            size += len(chunk)
-            digest.update(chunk)
-    return size, digest.hexdigest()
 
 
 @dataclass
@@ -197,7 +88,7 @@ class Job:
     on_error: str
     upload: Upload
     storage_key: str
-    parser_job: dict[str, Any]
+    parser_job: ParserJob
     keep_failed: bool = False
     source: str = "upload"
     background: asyncio.Event = field(default_factory=asyncio.Event)
@@ -260,18 +151,38 @@ class Importer:
                 return await self.get(job.record_id), True
         return await task, False
 
+    async def submit(
+        self,
+        template_id: int,
+        file: UploadFile,
+        options: ImportOptions,
+        created_by: str,
+    ) -> DryRunReport | tuple[ImportRecord, bool]:
+        """An upload through the API: a dry run's report, or the import's record and whether
+        it went to the background."""
+        template = await self.db.run(lambda s: template_for_upload(s, template_id), write=False)
+        upload = await receive_upload(file, self.settings)
+        if options.dry_run:
+            return DryRunReport.model_validate(await self.dry_run(template, upload))
+        return await self.start(
+            template,
+            upload,
+            source=ImportSource.upload,
+            on_error=options.on_error,
+            force=options.force,
+            created_by=created_by,
+        )
+
     async def dry_run(self, template: Template, upload: Upload) -> dict[str, Any]:
         """Parse and validate, write nothing: what an import would do."""
         try:
             total = failed = 0
             errors: list[dict[str, Any]] = []
-            async for message in parse(self.settings, parser_job(template, upload.path)):
-                if message["type"] == "error":
-                    raise problem(422, message["code"], message["message"])
-                if message["type"] == "chunk":
-                    errors.extend(message["errors"])
-                if message["type"] == "end":
-                    total, failed = message["rows_total"], message["rows_failed"]
+            async for message in run_parser(self.settings, parser_job(template, upload.path)):
+                if isinstance(message, Chunk):
+                    errors.extend(message.errors)
+                elif isinstance(message, End):
+                    total, failed = message.rows_total, message.rows_failed
             return {
                 "rows_total": total,
                 "rows_valid": total - failed,
@@ -316,33 +227,25 @@ class Importer:
         source_path: str | None = None,
     ) -> Job:
         key = new_key("imports", upload.file_format)
-        record = ImportRecord(
-            template_id=template.id,
-            source=source,
-            original_filename=upload.filename,
-            storage_key=key,
-            file_format=upload.file_format,
-            sha256=upload.sha256,
-            dedupe_key=None if force else upload.sha256,
-            size_bytes=upload.size,
-            status=ImportStatus.running,
-            on_error=on_error,
-            errors=[],
-            attempts=1,
-            worker=WORKER_ID,
-            started_at=utcnow(),
-            created_by=created_by,
-            schedule_id=schedule_id,
-            source_path=source_path,
-        )
-
-        async def claim(session: AsyncSession) -> int:
-            session.add(record)
-            await session.flush()
-            return record.id
-
         try:
-            record_id = await self.db.run(claim)
+            record_id = await self.db.run(
+                lambda session: lifecycle.claim(
+                    session,
+                    worker=WORKER_ID,
+                    template_id=template.id,
+                    source=source,
+                    original_filename=upload.filename,
+                    storage_key=key,
+                    file_format=upload.file_format,
+                    sha256=upload.sha256,
+                    size_bytes=upload.size,
+                    on_error=on_error,
+                    force=force,
+                    created_by=created_by,
+                    schedule_id=schedule_id,
+                    source_path=source_path,
+                )
+            )
         except IntegrityError:
             earlier = await self._imported_as(template.id, upload.sha256)
             raise Conflict(
@@ -371,42 +274,14 @@ class Importer:
     async def _reclaim(
         self, template: Template, upload: Upload, record_id: int, on_error: str
     ) -> Job:
-        """Take a failed import up again: failed -> running in one conditional UPDATE, which
-        only one process can win; the file is the same (same sha256), so it stays stored."""
-
-        async def claim(session: AsyncSession) -> str | None:
-            result = await session.execute(
-                update(ImportRecord)
-                .where(
-                    ImportRecord.id == record_id,
-                    ImportRecord.status == ImportStatus.failed,
-                    ImportRecord.sha256 == upload.sha256,
-                )
-                .values(
-                    status=ImportStatus.running,
-                    dedupe_key=upload.sha256,
-                    attempts=ImportRecord.attempts + 1,
-                    worker=WORKER_ID,
-                    started_at=utcnow(),
-                    finished_at=None,
-                    message=None,
-                    errors=[],
-                    version=ImportRecord.version + 1,
-                )
-            )
-            if result.rowcount == 0:  # type: ignore[attr-defined]
-                return None
-            key: str | None = await session.scalar(
-                select(ImportRecord.storage_key).where(ImportRecord.id == record_id)
-            )
-            return key
-
+        """Take a failed import up again; the file is the same (same sha256), so it stays
+        stored. Only one process can win the move."""
         try:
-            key = await self.db.run(claim)
-        except IntegrityError:
-            key = None
-        if key is None:
-            raise Conflict(f"Import {record_id} was taken up by another process")
+            key = await self.db.run(
+                lambda s: lifecycle.reclaim(s, record_id, worker=WORKER_ID, sha256=upload.sha256)
+            )
+        except (lifecycle.MoveRefused, IntegrityError):
+            raise Conflict(f"Import {record_id} was taken up by another process") from None
         return Job(
             record_id=record_id,
             template_id=template.id,
@@ -460,26 +335,23 @@ class Importer:
         day_totals: list[list[Any]] = []
         async with self.db.session() as session, session.begin():
             connection = await session.connection()
-            async for message in parse(settings, job.parser_job):
-                kind = message["type"]
-                if kind == "error":
-                    raise problem(422, message["code"], message["message"])
-                if kind == "start" and message["rows"] > settings.import_sync_max_rows:
-                    job.background.set()
-                elif kind == "chunk":
-                    progress.rows_failed = message["failed"]
-                    row_errors.extend(message["errors"])
-                    entries = message["entries"]
-                    progress.rows_total += len(entries)
+            async for message in run_parser(settings, job.parser_job):
+                if isinstance(message, Start):
+                    if message.rows > settings.import_sync_max_rows:
+                        job.background.set()
+                elif isinstance(message, Chunk):
+                    progress.rows_failed = message.failed
+                    row_errors.extend(message.errors)
+                    progress.rows_total += len(message.entries)
                     if job.on_error == "abort" and progress.rows_failed:
                         continue  # keep reading to report every bad row; insert nothing
-                    if entries:  # Core executemany: the ORM's bulk path costs a third more
-                        await connection.execute(ENTRIES.insert(), self._rows(job, entries))
-                        progress.rows_imported += len(entries)
-                elif kind == "end":
-                    progress.rows_total = message["rows_total"]
-                    progress.rows_failed = message["rows_failed"]
-                    day_totals = message["totals"]
+                    if message.entries:  # Core executemany: the ORM's bulk path costs a third more
+                        await connection.execute(ENTRIES.insert(), self._rows(job, message.entries))
+                        progress.rows_imported += len(message.entries)
+                elif isinstance(message, End):
+                    progress.rows_total = message.rows_total
+                    progress.rows_failed = message.rows_failed
+                    day_totals = message.totals
             total, failed = progress.rows_total, progress.rows_failed
             errors = row_errors[: settings.import_max_errors]
             if total == 0:
@@ -492,18 +364,8 @@ class Importer:
                     errors,
                 )
             await totals.add(session, job.template_id, job.machine_id, day_totals)
-            await session.execute(
-                update(ImportRecord)
-                .where(ImportRecord.id == job.record_id)
-                .values(
-                    status=ImportStatus.completed,
-                    rows_total=total,
-                    rows_imported=total - failed,
-                    rows_failed=failed,
-                    errors=errors,
-                    finished_at=utcnow(),
-                    version=ImportRecord.version + 1,
-                )
+            await lifecycle.complete(
+                session, job.record_id, rows_total=total, rows_failed=failed, errors=errors
             )
         log.info("import_completed", import_id=job.record_id, rows=total - failed, failed=failed)
         IMPORTS.labels(job.source, "completed").inc()
@@ -541,24 +403,20 @@ class Importer:
         log.error("import_failed", import_id=record_id, reason=message, exc_info=exc)
         # The database may be why the import failed: keep trying until it is back, so the
         # record does not stay `running` until the next start (ADR 0012).
-        await self.db.run(
-            lambda s: s.execute(
-                update(ImportRecord)
-                .where(ImportRecord.id == record_id)
-                .values(
-                    status=ImportStatus.failed,
-                    dedupe_key=None,
-                    message=message[:1000],
+        try:
+            await self.db.run(
+                lambda s: lifecycle.fail(
+                    s,
+                    record_id,
+                    message=message,
                     errors=errors,
                     rows_total=progress.rows_total,
-                    rows_imported=0,
                     rows_failed=progress.rows_failed,
-                    finished_at=utcnow(),
-                    version=ImportRecord.version + 1,
-                )
-            ),
-            patience=FAIL_PATIENCE_S,
-        )
+                ),
+                patience=FAIL_PATIENCE_S,
+            )
+        except lifecycle.MoveRefused as refused:  # failed already, by the stuck-import sweep
+            log.warning("import_fail_refused", import_id=record_id, error=str(refused))
 
     async def _forget(self, record_id: int, storage_key: str | None) -> None:
         """Undo a synchronous import that failed: no record, no file."""
@@ -567,72 +425,27 @@ class Importer:
                 await self.storage.delete(storage_key)
         except StorageError as exc:
             log.error("orphan_file", storage_key=storage_key, error=str(exc))
-        await self.db.run(
-            lambda s: s.execute(delete(ImportRecord).where(ImportRecord.id == record_id))
-        )
+        try:
+            await self.db.run(lambda s: lifecycle.forget(s, record_id))
+        except lifecycle.MoveRefused as refused:
+            log.warning("import_forget_refused", import_id=record_id, error=str(refused))
 
 
-def parser_job(template: Template, path: Path) -> dict[str, Any]:
-    return {
-        "path": str(path),
-        "sheet": template.sheet,
-        "header_row": template.header_row,
-        "mapping": template.mapping,
-        "timestamp_field": template.timestamp_field,
-        "timezone": template.timezone,
-    }
+async def template_for_upload(session: AsyncSession, template_id: int) -> Template:
+    template = await session.get(Template, template_id)
+    if template is None:
+        raise NotFound(f"Template {template_id} does not exist")
+    if not template.active:
+        raise Conflict(f"Template {template_id} is not active; activate it to import with it")
+    return template
 
 
-async def recover_interrupted(db: Database) -> int:
-    """Mark imports left `running` by a dead process on this host as failed (at start-up)."""
-    host = socket.gethostname()
-    me = os.getpid()
-
-    async def work(session: AsyncSession) -> int:
-        rows = (
-            await session.execute(
-                select(ImportRecord.id, ImportRecord.worker).where(
-                    ImportRecord.status == ImportStatus.running
-                )
-            )
-        ).all()
-        dead = [
-            import_id
-            for import_id, worker in rows
-            if worker and worker != WORKER_ID and _process_gone(worker, host, me)
-        ]
-        if dead:
-            await session.execute(
-                update(ImportRecord)
-                .where(ImportRecord.id.in_(dead), ImportRecord.status == ImportStatus.running)
-                .values(
-                    status=ImportStatus.failed,
-                    dedupe_key=None,
-                    message="Interrupted: the process running the import stopped",
-                    finished_at=utcnow(),
-                    version=ImportRecord.version + 1,
-                )
-            )
-        return len(dead)
-
-    count = await db.run(work)
-    if count:
-        log.warning("imports_recovered", count=count)
-    return count
-
-
-def _process_gone(worker: str, host: str, me: int) -> bool:
-    worker_host, _, rest = worker.partition(":")
-    pid_text = rest.partition(":")[0]
-    if worker_host != host or not pid_text.isdigit():
-        return False
-    pid = int(pid_text)
-    if pid == me:
-        return True  # an earlier process that had our pid
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+def parser_job(template: Template, path: Path) -> ParserJob:
+    return ParserJob(
+        path=str(path),
+        sheet=template.sheet,
+        header_row=template.header_row,
+        mapping=template.mapping,
+        timestamp_field=template.timestamp_field,
+        timezone=template.timezone,
+    )

@@ -14,18 +14,20 @@ import asyncio
 import shutil
 import tempfile
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.errors import AppError, Conflict, NotFound
 from app.core.logger import get_logger
-from app.imports.service import Importer, Upload, adopt_file
+from app.imports import lifecycle
+from app.imports.service import Importer
+from app.imports.upload import Upload, adopt_file
 from app.models import ImportRecord, ImportSchedule, ImportSource, ImportStatus, Template
 from app.models.base import utcnow
 from app.scheduler.schemas import FileOutcome, RunReport, cron_trigger
@@ -270,15 +272,7 @@ async def expire_files(db: Database, storage: Storage, settings: Settings) -> in
         except StorageError as exc:
             log.error("file_expiry_failed", import_id=import_id, error=str(exc))
             continue
-
-        async def mark(session: AsyncSession, import_id: int = import_id) -> None:
-            await session.execute(
-                update(ImportRecord)
-                .where(ImportRecord.id == import_id)
-                .values(file_deleted_at=utcnow())
-            )
-
-        await db.run(mark)
+        await db.run(partial(lifecycle.file_deleted, record_id=import_id))
         expired += 1
     if expired:
         log.info("files_expired", count=expired)
@@ -289,21 +283,7 @@ async def fail_stuck_imports(db: Database, settings: Settings) -> int:
     """Imports `running` for longer than IMPORT_RUNNING_TIMEOUT_SECONDS are marked failed."""
     cutoff = utcnow() - timedelta(seconds=settings.import_running_timeout_seconds)
 
-    async def work(session: AsyncSession) -> int:
-        result = await session.execute(
-            update(ImportRecord)
-            .where(ImportRecord.status == ImportStatus.running, ImportRecord.started_at < cutoff)
-            .values(
-                status=ImportStatus.failed,
-                dedupe_key=None,
-                finished_at=utcnow(),
-                message="Stuck: running longer than IMPORT_RUNNING_TIMEOUT_SECONDS",
-                version=ImportRecord.version + 1,
-            )
-        )
-        return int(result.rowcount)  # type: ignore[attr-defined]
-
-    count = await db.run(work)
+    count = await db.run(lambda s: lifecycle.unstick(s, cutoff))
     if count:
         log.error("stuck_imports_failed", count=count)
     return count

@@ -9,7 +9,8 @@ import subprocess
 from sqlalchemy import select
 
 from app.core.db import Database
-from app.imports.service import WORKER_ID, recover_interrupted
+from app.imports.recovery import recover_interrupted
+from app.imports.service import WORKER_ID
 from app.models import ImportRecord, ImportStatus
 from app.models.base import utcnow
 from tests import factories as f

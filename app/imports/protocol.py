@@ -1,0 +1,102 @@
+"""What the API and the parser process say to each other: one JSON job on the parser's stdin,
+then newline-delimited JSON messages on its stdout.
+
+    map job:  Start, Chunk..., End     (or one Failure: the whole file is unusable)
+    rows job: Rows, End                (the original cells of some rows, for the errors workbook)
+
+Both sides encode and decode here, so a field renamed on one side cannot be missed on the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+import orjson
+
+
+@dataclass
+class ParserJob:
+    """What to read. `mode="map"` maps and types every row by the template; `mode="rows"`
+    returns the original cells of `rows` (Excel row numbers)."""
+
+    path: str
+    sheet: str | None
+    header_row: int
+    mode: Literal["map", "rows"] = "map"
+    mapping: list[dict[str, Any]] = field(default_factory=list)
+    timestamp_field: str | None = None
+    timezone: str = "UTC"
+    rows: list[int] = field(default_factory=list)
+    # Set by the API from its settings, obeyed by the parser process.
+    max_memory: int = 0
+    cpu_seconds: int = 0
+    chunk_rows: int = 0
+    max_errors: int = 0
+
+    def encode(self) -> bytes:
+        return orjson.dumps(vars(self))
+
+    @classmethod
+    def decode(cls, data: bytes) -> ParserJob:
+        return cls(**orjson.loads(data))
+
+
+@dataclass
+class Start:
+    kind: ClassVar[str] = "start"
+    sheet: str
+    rows: int  # data rows below the header, by the sheet's dimensions (an upper bound)
+
+
+@dataclass
+class Chunk:
+    kind: ClassVar[str] = "chunk"
+    entries: list[list[Any]]  # [row_number, recorded_at (ISO 8601, UTC) or None, data]
+    errors: list[dict[str, Any]]  # row errors of this chunk, within the run's max_errors
+    failed: int  # rows failed so far
+
+
+@dataclass
+class End:
+    kind: ClassVar[str] = "end"
+    rows_total: int
+    rows_failed: int
+    totals: list[list[Any]] = field(default_factory=list)  # day totals of the good rows
+
+
+@dataclass
+class Failure:
+    """The file as a whole cannot be imported; `code` is the API's error code."""
+
+    kind: ClassVar[str] = "error"
+    code: str
+    message: str
+
+
+@dataclass
+class Rows:
+    kind: ClassVar[str] = "rows"
+    headers: list[Any]
+    rows: list[list[Any]]  # [row_number, cells]
+
+
+Message = Start | Chunk | End | Failure | Rows
+KINDS: dict[str, type[Message]] = {m.kind: m for m in (Start, Chunk, End, Failure, Rows)}
+
+
+class ProtocolError(Exception):
+    """A line that is not a message of this protocol."""
+
+
+def encode(message: Message) -> bytes:
+    return orjson.dumps({"type": message.kind, **vars(message)}) + b"\n"
+
+
+def decode(line: bytes) -> Message:
+    try:
+        payload = orjson.loads(line)
+        cls = KINDS[payload.pop("type")]
+        return cls(**payload)
+    except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+        raise ProtocolError(f"not a parser message: {line[:200]!r}") from exc

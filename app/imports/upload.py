@@ -1,0 +1,130 @@
+"""Receiving a file to import: an upload, a file on this machine (the CLI) or a file fetched
+from a schedule's source becomes an `Upload`: a private temp copy, counted and hashed (413 past
+MAX_FILE_SIZE), its real format and zip structure checked (415/422) before anything else sees it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.datastructures import UploadFile
+
+from app.core.config import Settings
+from app.core.errors import PayloadTooLarge, problem
+from app.imports.sniff import Limits, Rejected, inspect_file
+
+COPY_CHUNK = 1024 * 1024
+
+
+@dataclass
+class Upload:
+    """A received file in a private temp folder, with what we know about it."""
+
+    path: Path
+    filename: str
+    size: int
+    sha256: str
+    file_format: str
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self.path.parent.rmdir()
+
+
+def too_large(settings: Settings) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"The file is larger than MAX_FILE_SIZE ({settings.max_file_size} bytes)"
+    )
+
+
+def safe_filename(name: str | None) -> str:
+    """For display only: the last path part, without control characters, at most 255 chars."""
+    base = (name or "upload").replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = "".join(ch for ch in base if ch.isprintable() and ch not in '<>:"|?*').strip(". ")
+    return (cleaned or "upload")[:255]
+
+
+def _limits(settings: Settings) -> Limits:
+    return Limits(
+        max_uncompressed=settings.import_max_uncompressed_bytes,
+        max_ratio=settings.import_max_compression_ratio,
+        max_entries=settings.import_max_zip_entries,
+    )
+
+
+async def receive_upload(upload: UploadFile, settings: Settings) -> Upload:
+    """Copy the upload to a private temp file, counting and hashing; check what it is."""
+    folder = Path(tempfile.mkdtemp(prefix="workshop-upload-"))
+    path = folder / "file"
+    digest = hashlib.sha256()
+    size = 0
+    received = Upload(path, safe_filename(upload.filename), 0, "", "")
+    try:
+        with path.open("wb") as out:
+            while chunk := await upload.read(COPY_CHUNK):
+                size += len(chunk)
+                if size > settings.max_file_size:
+                    raise too_large(settings)
+                digest.update(chunk)
+                out.write(chunk)
+        return await check_file(received, settings, size=size, sha256=digest.hexdigest())
+    except BaseException:
+        received.discard()
+        raise
+
+
+async def local_upload(path: Path, settings: Settings) -> Upload:
+    """A file on this machine (the CLI), copied to a private temp file."""
+    if (await asyncio.to_thread(path.stat)).st_size > settings.max_file_size:
+        raise too_large(settings)
+    folder = Path(tempfile.mkdtemp(prefix="workshop-upload-"))
+    try:
+        await asyncio.to_thread(shutil.copyfile, path, folder / "file")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return await adopt_file(folder / "file", path.name, settings)
+
+
+async def adopt_file(path: Path, name: str, settings: Settings) -> Upload:
+    """A private temp file (alone in its folder) becomes an Upload: size, hash, checks.
+    The file belongs to the Upload from here on, also when a check refuses it."""
+    upload = Upload(path, safe_filename(name), 0, "", "")
+    try:
+        size, sha256 = await asyncio.to_thread(hash_file, path)
+        if size > settings.max_file_size:
+            raise PayloadTooLarge(
+                f"The file is larger than MAX_FILE_SIZE ({settings.max_file_size} bytes)"
+            )
+        return await check_file(upload, settings, size=size, sha256=sha256)
+    except BaseException:
+        upload.discard()
+        raise
+
+
+async def check_file(upload: Upload, settings: Settings, *, size: int, sha256: str) -> Upload:
+    try:
+        file_format = await asyncio.to_thread(
+            inspect_file, upload.path, settings.import_allowed_formats, _limits(settings)
+        )
+    except Rejected as exc:
+        raise problem(exc.status, exc.code, exc.message) from None
+    upload.size, upload.sha256, upload.file_format = size, sha256, file_format
+    return upload
+
+
+def hash_file(path: Path) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(COPY_CHUNK):
+            size += len(chunk)
+            digest.update(chunk)
+    return size, digest.hexdigest()
