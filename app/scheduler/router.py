@@ -2,19 +2,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
-from sqlalchemy import select
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response, status
 
 from app.auth.deps import CanManageImports, CanRead, CanWrite
 from app.core import crud
-from app.core.config import Settings
 from app.core.db import DatabaseDep, SessionDep
-from app.core.http import IfMatch, created, with_etag
+from app.core.http import IfMatch, SettingsDep, created, with_etag
 from app.core.openapi import errors
 from app.core.pagination import Page
 from app.imports.deps import ImporterDep
 from app.models import ImportSchedule
-from app.scheduler import runner, schedules
+from app.scheduler import runner, schedules, service
 from app.scheduler.schemas import (
     JobRead,
     RunReport,
@@ -28,17 +26,16 @@ router = APIRouter(tags=["scheduled imports"])
 WRITE_ERRORS = errors(401, 403, 404, 409, 412, 422)
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-async def _resync(request: Request) -> None:
+def _resync(request: Request, tasks: BackgroundTasks) -> None:
     """Edits take effect at once in this process (others pick them up within
-    SCHEDULER_SYNC_SECONDS)."""
+    SCHEDULER_SYNC_SECONDS). A background task runs after the response, so after the request's
+    session has committed: the sync reads the edit, and the router needs no commit of its own."""
     scheduler = request.app.state.scheduler
     if scheduler is not None:
-        await scheduler.sync()
+        tasks.add_task(scheduler.sync)
+
+
+RESYNC = [Depends(_resync)]
 
 
 @router.get("/import-schedules", response_model=Page[ScheduleRead], responses=errors(401, 403, 422))
@@ -67,57 +64,59 @@ async def get_schedule(
     response_model=ScheduleRead,
     status_code=status.HTTP_201_CREATED,
     responses=errors(401, 403, 409, 422),
+    dependencies=RESYNC,
 )
 async def create_schedule(
-    body: ScheduleCreate, session: SessionDep, request: Request, response: Response, _: CanWrite
+    body: ScheduleCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    request: Request,
+    response: Response,
+    _: CanWrite,
 ) -> ScheduleRead:
     """Watch a folder (under IMPORT_SOURCE_ROOTS) or an S3 prefix on a cron."""
-    schedule = await schedules.create_schedule(session, body, _settings(request))
-    await session.commit()
-    await _resync(request)
+    schedule = await schedules.create_schedule(session, body, settings)
     read = ScheduleRead.model_validate(schedule)
     return created(request, response, "get_schedule", read, schedule_id=schedule.id)
 
 
 @router.put(
-    "/import-schedules/{schedule_id:int}", response_model=ScheduleRead, responses=WRITE_ERRORS
+    "/import-schedules/{schedule_id:int}",
+    response_model=ScheduleRead,
+    responses=WRITE_ERRORS,
+    dependencies=RESYNC,
 )
 async def replace_schedule(
     schedule_id: int,
     body: ScheduleCreate,
     session: SessionDep,
-    request: Request,
+    settings: SettingsDep,
     response: Response,
     _: CanWrite,
     if_match: IfMatch = None,
 ) -> ScheduleRead:
     """Replace a schedule; the scheduler follows without a restart."""
-    schedule = await schedules.replace_schedule(
-        session, schedule_id, body, if_match, _settings(request)
-    )
-    await session.commit()
-    await _resync(request)
+    schedule = await schedules.replace_schedule(session, schedule_id, body, if_match, settings)
     return with_etag(response, ScheduleRead.model_validate(schedule))
 
 
 @router.patch(
-    "/import-schedules/{schedule_id:int}", response_model=ScheduleRead, responses=WRITE_ERRORS
+    "/import-schedules/{schedule_id:int}",
+    response_model=ScheduleRead,
+    responses=WRITE_ERRORS,
+    dependencies=RESYNC,
 )
 async def patch_schedule(
     schedule_id: int,
     body: ScheduleUpdate,  # type: ignore[valid-type]
     session: SessionDep,
-    request: Request,
+    settings: SettingsDep,
     response: Response,
     _: CanWrite,
     if_match: IfMatch = None,
 ) -> ScheduleRead:
     """Change the fields sent (e.g. `enabled`, `cron`); the scheduler follows at once."""
-    schedule = await schedules.patch_schedule(
-        session, schedule_id, body, if_match, _settings(request)
-    )
-    await session.commit()
-    await _resync(request)
+    schedule = await schedules.patch_schedule(session, schedule_id, body, if_match, settings)
     return with_etag(response, ScheduleRead.model_validate(schedule))
 
 
@@ -125,14 +124,13 @@ async def patch_schedule(
     "/import-schedules/{schedule_id:int}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=errors(401, 403, 404, 412),
+    dependencies=RESYNC,
 )
 async def delete_schedule(
-    schedule_id: int, session: SessionDep, request: Request, _: CanWrite, if_match: IfMatch = None
+    schedule_id: int, session: SessionDep, _: CanWrite, if_match: IfMatch = None
 ) -> None:
     """Stop watching; the imports it made stay."""
     await crud.delete(session, ImportSchedule, schedule_id, if_match)
-    await session.commit()
-    await _resync(request)
 
 
 @router.post(
@@ -141,30 +139,18 @@ async def delete_schedule(
     responses=errors(401, 403, 404),
 )
 async def run_schedule(
-    schedule_id: int, request: Request, db: DatabaseDep, importer: ImporterDep, _: CanManageImports
+    schedule_id: int,
+    db: DatabaseDep,
+    importer: ImporterDep,
+    settings: SettingsDep,
+    _: CanManageImports,
 ) -> RunReport:
     """Run a schedule now and report what happened to each file."""
-    return await runner.run_schedule(db, importer, _settings(request), schedule_id)
+    return await runner.run_schedule(db, importer, settings, schedule_id)
 
 
 @router.get("/scheduler/jobs", response_model=list[JobRead], responses=errors(401, 403))
 async def list_jobs(request: Request, db: DatabaseDep, _: CanRead) -> list[JobRead]:
     """Every job: one per schedule (next and last run, last outcome, from the database, so any
     replica answers), and this process's housekeeping jobs when it runs the scheduler."""
-    rows = await db.run(
-        lambda s: s.scalars(select(ImportSchedule).order_by(ImportSchedule.id)), write=False
-    )
-    jobs = [
-        JobRead(
-            id=f"schedule:{s.id}",
-            name=s.name,
-            kind="schedule",
-            enabled=s.enabled,
-            next_run_at=s.next_run_at,
-            last_run_at=s.last_run_at,
-            last_status=s.last_status,
-        )
-        for s in rows
-    ]
-    scheduler = request.app.state.scheduler
-    return jobs + (scheduler.housekeeping_jobs() if scheduler is not None else [])
+    return await service.list_jobs(db, request.app.state.scheduler)

@@ -157,3 +157,24 @@ class Scheduler:
                 )
             )
         return jobs
+
+
+async def list_jobs(db: Database, scheduler: Scheduler | None) -> list[JobRead]:
+    """One job per schedule, read from the database so any replica answers, then the
+    housekeeping jobs of `scheduler` (this process's, when it runs one)."""
+    rows = await db.run(
+        lambda s: s.scalars(select(ImportSchedule).order_by(ImportSchedule.id)), write=False
+    )
+    jobs = [
+        JobRead(
+            id=f"schedule:{s.id}",
+            name=s.name,
+            kind="schedule",
+            enabled=s.enabled,
+            next_run_at=s.next_run_at,
+            last_run_at=s.last_run_at,
+            last_status=s.last_status,
+        )
+        for s in rows
+    ]
+    return jobs + (scheduler.housekeeping_jobs() if scheduler is not None else [])
