@@ -2,15 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from pydantic import BaseModel
 
 from app.auth.deps import firebase_user, require
 from app.auth.principal import Principal
 from app.auth.roles import ROLE_PERMISSIONS, Permission, Role
+from app.core.db import DatabaseDep
 from app.core.http import AUTH, Router
 from app.core.openapi import errors
-from app.models import User
+from app.users import service as users
 from app.users.schemas import UserRead
 
 router = Router(prefix="/auth", tags=["auth"], dependencies=[AUTH])
@@ -38,9 +39,8 @@ async def me(principal: Principal = require(Permission.read)) -> Me:
 
 @router.post("/verify", response_model=UserRead, responses=errors(401, 422, 503))
 async def verify(
-    request: Request, principal: Annotated[Principal, Depends(firebase_user)]
+    db: DatabaseDep, principal: Annotated[Principal, Depends(firebase_user)]
 ) -> UserRead:
     """Exchange a Firebase ID token (`{"id_token": ...}` or the bearer credential) for the user
     it belongs to: created on first sign-in, with the role in force."""
-    async with request.app.state.db.session(write=False) as session:
-        return UserRead.model_validate(await session.get(User, principal.id))
+    return UserRead.model_validate(await users.signed_in_user(db, principal.id))

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.firebase import FirebaseIdentity
 from app.auth.principal import Principal
 from app.auth.roles import Role
+from app.core import crud
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.errors import Unauthorized
@@ -86,3 +87,10 @@ async def list_users(session: AsyncSession, query: UserQuery) -> Page[UserRead]:
         session, stmt, query, sort=getattr(User, query.sort_by), tiebreak=User.id
     )
     return page_of([UserRead.model_validate(r) for r in rows], counted, query)
+
+
+async def signed_in_user(db: Database, user_id: int) -> User:
+    """Read on a read-only session: the caller (POST /auth/verify) writes nothing, and a
+    writing session would take SQLite's write lock for this read."""
+    async with db.session(write=False) as session:
+        return await crud.get(session, User, user_id)
