@@ -78,3 +78,32 @@ def test_the_spec_states_the_limits_the_models_enforce() -> None:
     assert due == {"type": "string", "format": "date", "pattern": "^(19|2[0-9])[0-9]{2}-"}
     assert "400" in spec["paths"]["/api/v1/machines"]["post"]["responses"]
     assert "400" not in spec["paths"]["/api/v1/machines"]["get"]["responses"]
+
+
+def test_routes_that_take_files_declare_it() -> None:
+    """A route that receives a file carries the UPLOAD marker (its body limit and rate-limit
+    budget come from it); no other route does, and the sign-in routes carry AUTH."""
+    from typing import get_type_hints
+
+    from fastapi.routing import APIRoute, iter_route_contexts
+    from starlette.datastructures import UploadFile
+
+    from app.core.http import AUTH, UPLOAD, transport
+
+    seen = 0
+    for context in iter_route_contexts(create_app(make_settings()).routes):
+        route, path = context.original_route, str(context.path)
+        if not isinstance(route, APIRoute):
+            continue
+        hints = get_type_hints(route.endpoint).values()
+        takes_file = any(isinstance(h, type) and issubclass(h, UploadFile) for h in hints)
+        marks = {d.dependency for d in route.dependencies}
+        assert takes_file == (UPLOAD.dependency in marks), path
+        signs_in = path.startswith("/api/v1/auth/")
+        assert signs_in == (AUTH.dependency in marks), path
+        for method in route.methods:
+            by_method = "read" if method in ("GET", "HEAD") else "write"
+            expected = "upload" if takes_file else "auth" if signs_in else by_method
+            assert transport({"route": route, "method": method}) == expected, path
+        seen += takes_file
+    assert seen == 2  # the upload and its alias

@@ -5,6 +5,7 @@
                      running --forget----> (deleted: a synchronous import that failed)
                      running --recover---> failed  (its process died; at start-up)
                      running --unstick---> failed  (running past IMPORT_RUNNING_TIMEOUT_SECONDS)
+    completed or failed --undo--> (deleted, with its entries: DELETE /imports/{id})
 
 Each move is one conditional UPDATE (or DELETE) whose WHERE names the states it may start
 from, so two processes racing for one record cannot both win: the loser's statement matches no
@@ -41,7 +42,8 @@ FAIL = Move("fail", RUNNING, ImportStatus.failed)
 FORGET = Move("forget", RUNNING, None)
 RECOVER = Move("recover", RUNNING, ImportStatus.failed)
 UNSTICK = Move("unstick", RUNNING, ImportStatus.failed)
-MOVES = (CLAIM, RECLAIM, COMPLETE, FAIL, FORGET, RECOVER, UNSTICK)
+UNDO = Move("undo", frozenset({ImportStatus.completed, ImportStatus.failed}), None)
+MOVES = (CLAIM, RECLAIM, COMPLETE, FAIL, FORGET, RECOVER, UNSTICK, UNDO)
 
 
 class MoveRefused(Exception):
@@ -177,13 +179,23 @@ async def fail(
 
 async def forget(session: AsyncSession, record_id: int) -> None:
     """A synchronous import that failed leaves no record."""
+    await _delete(session, FORGET, record_id)
+
+
+async def undo(session: AsyncSession, record_id: int) -> None:
+    """An import that has ended is deleted, its entries with it (the foreign key cascades).
+    A running one is refused: its transaction is still inserting."""
+    await _delete(session, UNDO, record_id)
+
+
+async def _delete(session: AsyncSession, move: Move, record_id: int) -> None:
     result = await session.execute(
         delete(ImportRecord).where(
-            ImportRecord.id == record_id, ImportRecord.status.in_(FORGET.start)
+            ImportRecord.id == record_id, ImportRecord.status.in_(move.start)
         )
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise MoveRefused(FORGET, record_id)
+        raise MoveRefused(move, record_id)
 
 
 async def running_workers(session: AsyncSession) -> list[tuple[int, str | None]]:

@@ -16,11 +16,12 @@ from app.core.errors import Conflict, Gone, NotFound, StorageUnavailable
 from app.core.pagination import Page, between, eq, page_of, paginate, where
 from app.core.repository import Repository
 from app.entries import totals
+from app.imports import lifecycle
 from app.imports.parsing import run_parser
 from app.imports.protocol import ParserJob, Rows
 from app.imports.schemas import ImportQuery, ImportRead, import_read
 from app.imports.service import Importer
-from app.models import ImportRecord, ImportStatus, Template
+from app.models import ImportRecord, Template
 from app.storage import Storage, StorageError, StorageMissing
 from app.storage.base import content_disposition
 
@@ -69,12 +70,14 @@ async def delete_import(
     a storage failure leaves everything as it was (503).
     """
     record = await repo(session).get_for_write(import_id, if_match)
-    if record.status == ImportStatus.running:
-        raise Conflict(f"Import {import_id} is still running; delete it when it has finished")
     await totals.forget_import(session, import_id)
     key = record.storage_key if record.file_deleted_at is None else None
-    await session.delete(record)
-    await session.flush()
+    try:
+        await lifecycle.undo(session, import_id)
+    except lifecycle.MoveRefused:
+        raise Conflict(
+            f"Import {import_id} is still running; delete it when it has finished"
+        ) from None
     if key:
         try:
             await storage.delete(key)

@@ -426,3 +426,45 @@ async def test_oversize_is_413_with_or_without_content_length(
     assert_problem(response, 413, "PAYLOAD_TOO_LARGE")
     assert await counts(db) == (0, 0)
     assert (await client.get("/health")).status_code == 200
+
+
+async def test_a_stored_file_gone_missing_is_410_before_any_byte(
+    upload: Upload, client: httpx.AsyncClient, admin: Headers, settings: Settings
+) -> None:
+    content = files.xlsx(files.rows(3))
+    record = (await upload(content)).json()
+    before = set(stored_files(storage_root(settings)))
+    kept = (await upload(files.xlsx(files.rows(4)))).json()
+    (path,) = set(stored_files(storage_root(settings))) - before
+    path.unlink()
+    body = assert_problem(
+        await client.get(f"/api/v1/imports/{kept['id']}/file", headers=admin), 410, "GONE"
+    )
+    assert "missing from the file storage" in str(body["detail"])
+    served = await client.get(f"/api/v1/imports/{record['id']}/file", headers=admin)
+    assert served.status_code == 200 and served.content == content
+
+
+async def test_uploads_are_limited_by_their_route_not_their_path(
+    client_with: Any, admin: Headers, template: dict[str, Any]
+) -> None:
+    """A file route takes MAX_FILE_SIZE; every other body, MAX_REQUEST_BODY, whatever its path
+    says (a query string naming /imports changes nothing)."""
+    client = client_with(max_request_body=10_000, max_file_size=100_000)
+    content = files.xlsx(files.rows(300))
+    assert 10_000 < len(content) < 100_000
+    for url in (f"/api/v1/templates/{template['id']}/imports", f"/upload/{template['id']}"):
+        response = await client.post(url, files={"file": ("a.xlsx", content)}, headers=admin)
+        assert response.status_code == 201, response.text
+        content = files.xlsx(files.rows(301))
+    big_json = {"name": "x" * 20_000, "code": "M-1"}
+    assert_problem(
+        await client.post("/api/v1/machines", json=big_json, headers=admin),
+        413,
+        "PAYLOAD_TOO_LARGE",
+    )
+    assert_problem(
+        await client.post("/api/v1/machines?next=/imports", json=big_json, headers=admin),
+        413,
+        "PAYLOAD_TOO_LARGE",
+    )
