@@ -129,15 +129,25 @@ class Importer:
         """
         try:
             if retry_of is not None:
-                job = await self._reclaim(template, upload, retry_of, on_error)
+                record_id, key = await self._reclaim(upload, retry_of)
             else:
-                job = await self._claim_and_store(
+                record_id, key = await self._claim_and_store(
                     template, upload, source, on_error, force, created_by, schedule_id, source_path
                 )
         except BaseException:
             upload.discard()
             raise
-        job.keep_failed, job.source = keep_failed, source.value
+        job = Job(
+            record_id=record_id,
+            template_id=template.id,
+            machine_id=template.machine_id,
+            on_error=on_error,
+            upload=upload,
+            storage_key=key,
+            parser_job=parser_job(template, upload.path),
+            keep_failed=keep_failed,
+            source=source.value,
+        )
         if upload.size > self.settings.import_sync_max_bytes and not wait:
             job.background.set()
         task = asyncio.create_task(self._run(job), name=f"import-{job.record_id}")
@@ -225,7 +235,7 @@ class Importer:
         created_by: str | None,
         schedule_id: int | None = None,
         source_path: str | None = None,
-    ) -> Job:
+    ) -> tuple[int, str]:
         key = new_key("imports", upload.file_format)
         try:
             record_id = await self.db.run(
@@ -261,19 +271,9 @@ class Importer:
                 raise InsufficientStorage(str(exc)) from exc
             log.error("storage_failed", import_id=record_id, error=str(exc))
             raise StorageUnavailable("The file storage is unavailable; try again later") from exc
-        return Job(
-            record_id=record_id,
-            template_id=template.id,
-            machine_id=template.machine_id,
-            on_error=on_error,
-            upload=upload,
-            storage_key=key,
-            parser_job=parser_job(template, upload.path),
-        )
+        return record_id, key
 
-    async def _reclaim(
-        self, template: Template, upload: Upload, record_id: int, on_error: str
-    ) -> Job:
+    async def _reclaim(self, upload: Upload, record_id: int) -> tuple[int, str]:
         """Take a failed import up again; the file is the same (same sha256), so it stays
         stored. Only one process can win the move."""
         try:
@@ -282,15 +282,7 @@ class Importer:
             )
         except (lifecycle.MoveRefused, IntegrityError):
             raise Conflict(f"Import {record_id} was taken up by another process") from None
-        return Job(
-            record_id=record_id,
-            template_id=template.id,
-            machine_id=template.machine_id,
-            on_error=on_error,
-            upload=upload,
-            storage_key=key,
-            parser_job=parser_job(template, upload.path),
-        )
+        return record_id, key
 
     async def _imported_as(self, template_id: int, sha256: str) -> int | None:
         stmt = select(ImportRecord.id).where(
