@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.auth.roles import Role
+from app.core import crud
 from app.employees import service as employees
 from app.employees.schemas import EmployeeCreate, QualificationCreate
 from app.equipment import service as equipment
@@ -21,10 +22,8 @@ from app.inspections import service as inspections
 from app.inspections.schemas import InspectionCreate
 from app.inventory import service as inventory
 from app.inventory.schemas import ItemCreate
-from app.machines import service as machines
 from app.machines.schemas import MachineCreate
-from app.models import ApiKey, Base, Employee, Item, Machine, User, WorkOrder
-from app.templates import service as templates
+from app.models import ApiKey, Base, Employee, Item, Machine, Template, User, WorkOrder
 from app.templates.schemas import TemplateCreate
 from app.work_orders import service as work_orders
 from app.work_orders.schemas import WorkOrderCreate
@@ -116,7 +115,7 @@ async def seed(session: AsyncSession) -> dict[str, int]:
     ]
     machine_ids = {}
     for row in machine_rows:
-        machine = await machines.create_machine(session, MachineCreate.model_validate(row))
+        machine = await crud.create(session, Machine, MachineCreate.model_validate(row))
         machine_ids[row["code"]] = machine.id
     made["machines"] = len(machine_ids)
 
@@ -131,8 +130,9 @@ async def seed(session: AsyncSession) -> dict[str, int]:
         {"column": "Gas [l]", "field": "gas_l", "type": "number"},
     ]
     for name, code in (("Fronius WeldCube export", "MIG-01"), ("Yaskawa cell log", "ROB-01")):
-        await templates.create_template(
+        await crud.create(
             session,
+            Template,
             TemplateCreate.model_validate(
                 {
                     "name": name,
@@ -159,8 +159,9 @@ async def seed(session: AsyncSession) -> dict[str, int]:
     ]
     staff = {}
     for number, first, surname, role, department, year in people:
-        person = await employees.create_employee(
+        person = await crud.create(
             session,
+            Employee,
             EmployeeCreate(
                 employee_number=number,
                 first_name=first,

@@ -8,7 +8,6 @@ from app.core import crud
 from app.core.errors import NotFound
 from app.core.pagination import Page, between, contains_any, eq, page_of, paginate, where
 from app.employees.schemas import (
-    EmployeeCreate,
     EmployeeQuery,
     EmployeeRead,
     QualificationCreate,
@@ -41,11 +40,6 @@ async def list_employees(session: AsyncSession, query: EmployeeQuery) -> Page[Em
         session, stmt, query, sort=getattr(Employee, query.sort_by), tiebreak=Employee.id
     )
     return page_of([EmployeeRead.model_validate(r) for r in rows], counted, query)
-
-
-# Only app/seed.py calls this (routers call crud.create): delete it once the seed does too.
-async def create_employee(session: AsyncSession, body: EmployeeCreate) -> Employee:
-    return await crud.create(session, Employee, body)
 
 
 # --- qualifications: a sub-resource, always reached through its employee -------------------

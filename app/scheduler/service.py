@@ -4,7 +4,7 @@
 Schedules live in the database; every SCHEDULER_SYNC_SECONDS (and at once after an edit made
 through this process) the jobs are brought in step with them, so an edit needs no restart.
 APScheduler's job store is per process and never shared: what makes several schedulers safe is
-the claim each import makes in the database (see app.imports.service), not the job store.
+the claim each import makes in the database (app/imports/lifecycle.py), not the job store.
 """
 
 from __future__ import annotations

@@ -3,10 +3,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import crud
 from app.core.pagination import Page, contains_any, eq, page_of, paginate, where
 from app.models import Template
-from app.templates.schemas import TemplateCreate, TemplateQuery, TemplateRead
+from app.templates.schemas import TemplateQuery, TemplateRead
 
 
 async def list_templates(session: AsyncSession, query: TemplateQuery) -> Page[TemplateRead]:
@@ -21,8 +20,3 @@ async def list_templates(session: AsyncSession, query: TemplateQuery) -> Page[Te
         session, stmt, query, sort=getattr(Template, query.sort_by), tiebreak=Template.id
     )
     return page_of([TemplateRead.model_validate(r) for r in rows], counted, query)
-
-
-# Only app/seed.py calls this (routers call crud.create): delete it once the seed does too.
-async def create_template(session: AsyncSession, body: TemplateCreate) -> Template:
-    return await crud.create(session, Template, body)
