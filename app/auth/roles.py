@@ -1,4 +1,4 @@
-"""Roles and what each may do: the one place DESIGN.md's role table lives in code."""
+"""Roles and what each may do: the one place the role table of docs/Product.md lives in code."""
 
 from __future__ import annotations
 

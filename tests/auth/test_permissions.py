@@ -1,4 +1,4 @@
-"""Every route declares its permission; the role table grants what DESIGN.md says."""
+"""Every route declares its permission; the role table grants what docs/Product.md says."""
 
 from __future__ import annotations
 

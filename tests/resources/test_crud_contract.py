@@ -1,4 +1,4 @@
-"""The contract every resource keeps (DESIGN.md § Resources), run over each of them on every
+"""The contract every resource keeps (docs/Product.md), run over each of them on every
 backend: create/read/list/replace/patch/delete, each error they can return, and permissions."""
 
 from __future__ import annotations
