@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     import_sync_max_rows: int = Field(default=20_000, ge=0)
     import_max_errors: int = Field(default=1000, ge=1)
     import_chunk_rows: int = Field(default=5000, ge=100)
+    import_max_cell_chars: int = Field(default=2000, ge=1, le=32767)
+    import_message_max_bytes: int = Field(default=8 * 1024 * 1024, ge=64 * 1024)
+    import_max_parsers: int = Field(default=2, ge=1)
+    import_parser_wait_seconds: float = Field(default=30.0, ge=0)
 
     firebase_project_id: str | None = None
     firebase_service_account_path: Path | None = None
@@ -92,6 +96,8 @@ class Settings(BaseSettings):
     firebase_timeout_seconds: float = Field(default=5.0, gt=0)
     firebase_certs_url: str | None = None
     admin_emails: CommaList = Field(default_factory=list)
+    firebase_allowed_domains: CommaList = Field(default_factory=list)
+    firebase_default_role: Literal["viewer", "operator", "manager", "admin"] = "viewer"
 
     auth_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     list_total_cache_seconds: float = Field(default=2.0, ge=0, le=300)
@@ -106,6 +112,7 @@ class Settings(BaseSettings):
     scheduler_enabled: bool = True
     scheduler_sync_seconds: float = Field(default=30.0, gt=0)
     import_source_roots: CommaList = Field(default_factory=lambda: ["./data/inbox"])
+    import_source_buckets: CommaList = Field(default_factory=list)
     import_settle_seconds: float = Field(default=10.0, ge=0)
     import_retry_base_seconds: float = Field(default=30.0, ge=0)
     import_running_timeout_seconds: float = Field(default=2 * 3600.0, gt=0)
@@ -127,6 +134,8 @@ class Settings(BaseSettings):
         "admin_emails",
         "allowed_hosts",
         "import_source_roots",
+        "import_source_buckets",
+        "firebase_allowed_domains",
         mode="before",
     )
     @classmethod
