@@ -468,3 +468,17 @@ async def test_uploads_are_limited_by_their_route_not_their_path(
         413,
         "PAYLOAD_TOO_LARGE",
     )
+
+
+async def test_a_download_name_outside_latin_1_is_sent_as_rfc_5987(
+    upload: Upload, client: httpx.AsyncClient, admin: Headers
+) -> None:
+    """A name HTTP headers cannot carry as Latin-1 once made the download a 500."""
+    record = (await upload(files.xlsx(files.rows(2)), filename="Schweiß€.xlsx")).json()
+    assert record["original_filename"] == "Schweiß€.xlsx"
+    download = await client.get(f"/api/v1/imports/{record['id']}/file", headers=admin)
+    assert download.status_code == 200, download.text
+    disposition = download.headers["content-disposition"]
+    assert disposition.isascii()
+    assert 'filename="Schwei.xlsx"' in disposition  # the fallback for old clients
+    assert "filename*=UTF-8''Schwei%C3%9F%E2%82%AC.xlsx" in disposition
