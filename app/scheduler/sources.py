@@ -41,7 +41,13 @@ def local_folder(uri: str, settings: Settings) -> Path:
     parsed = urlparse(uri)
     if parsed.netloc not in ("", "localhost"):
         raise SourceError("file:// URIs name a folder on this machine (file:///path)")
-    folder = Path(unquote(parsed.path)).resolve()
+    path = unquote(parsed.path)
+    if "\x00" in path:  # no file system takes it: resolving would raise ValueError (a 500)
+        raise SourceError("a folder name cannot contain a NUL byte")
+    try:
+        folder = Path(path).resolve()
+    except (OSError, ValueError) as exc:
+        raise SourceError(f"not a usable folder: {exc}") from None
     roots = [Path(root).resolve() for root in settings.import_source_roots]
     if not any(folder == root or folder.is_relative_to(root) for root in roots):
         raise SourceError(
