@@ -199,6 +199,8 @@ async def run_schedule(
                 )
             except AppError as exc:  # the file itself could not be read (too big, gone)
                 outcomes.append(FileOutcome(name=file.name, outcome="failed", message=exc.detail))
+            except SourceError as exc:  # refused at the fetch (a link swapped in for it)
+                outcomes.append(FileOutcome(name=file.name, outcome="failed", message=str(exc)))
         failed = sum(o.outcome == "failed" for o in outcomes)
         if failed:
             status = "partial" if failed < len(outcomes) else "failed"

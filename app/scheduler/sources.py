@@ -6,6 +6,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import shutil
+import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,8 +37,8 @@ class SourceError(ValueError):
     pass
 
 
-def local_folder(uri: str, settings: Settings) -> Path:
-    """The folder of a file:// URI, if it lies inside one of IMPORT_SOURCE_ROOTS."""
+def local_folder(uri: str, settings: Settings) -> tuple[Path, Path]:
+    """The folder of a file:// URI and the root of IMPORT_SOURCE_ROOTS it lies in."""
     parsed = urlparse(uri)
     if parsed.netloc not in ("", "localhost"):
         raise SourceError("file:// URIs name a folder on this machine (file:///path)")
@@ -49,43 +50,96 @@ def local_folder(uri: str, settings: Settings) -> Path:
     except (OSError, ValueError) as exc:
         raise SourceError(f"not a usable folder: {exc}") from None
     roots = [Path(root).resolve() for root in settings.import_source_roots]
-    if not any(folder == root or folder.is_relative_to(root) for root in roots):
-        raise SourceError(
-            f"{folder} is outside the allowed roots (IMPORT_SOURCE_ROOTS: "
-            f"{', '.join(str(r) for r in roots)})"
-        )
-    return folder
+    for root in roots:
+        if folder == root or folder.is_relative_to(root):
+            return root, folder
+    raise SourceError(
+        f"{folder} is outside the allowed roots (IMPORT_SOURCE_ROOTS: "
+        f"{', '.join(str(r) for r in roots)})"
+    )
+
+
+_NO_LINKS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 class LocalSource:
-    def __init__(self, folder: Path) -> None:
+    """A folder under a root. Listing and fetching walk from the root one folder at a time
+    without following a symbolic link (the folder was resolved when the schedule was saved):
+    a link swapped in later, for the folder or for a listed file, is refused, not read."""
+
+    def __init__(self, root: Path, folder: Path) -> None:
+        self.root = root
         self.folder = folder
+
+    def _open_folder(self) -> int:
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            for part in self.folder.relative_to(self.root).parts:
+                inner = os.open(part, _NO_LINKS | os.O_DIRECTORY, dir_fd=fd)
+                os.close(fd)
+                fd = inner
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    def _open_file(self, name: str) -> int:
+        if name in ("", ".", "..") or "/" in name:
+            raise SourceError(f"{name!r} is not a file name")
+        try:
+            folder = self._open_folder()
+            try:
+                # O_NONBLOCK: a FIFO swapped in would otherwise hang the open until a writer came
+                fd = os.open(name, _NO_LINKS | os.O_NONBLOCK, dir_fd=folder)
+            finally:
+                os.close(folder)
+        except OSError as exc:
+            raise SourceError(
+                f"cannot open {name} in {self.folder} ({exc.strerror}; symbolic links are "
+                "not followed)"
+            ) from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise SourceError(f"{name} in {self.folder} is not a regular file")
+        return fd
 
     async def list(self, pattern: str) -> list[SourceFile]:
         def scan() -> list[SourceFile]:
-            if not self.folder.is_dir():
-                raise SourceError(f"{self.folder} is not a folder")
+            try:
+                folder = self._open_folder()
+            except OSError as exc:
+                raise SourceError(
+                    f"{self.folder} is not a folder ({exc.strerror}; symbolic links are not "
+                    "followed)"
+                ) from None
             found = []
-            with os.scandir(self.folder) as entries:
-                for entry in entries:
-                    if entry.is_file(follow_symlinks=False) and fnmatch.fnmatch(
-                        entry.name, pattern
-                    ):
-                        stat = entry.stat(follow_symlinks=False)
-                        found.append(
-                            SourceFile(
-                                entry.name,
-                                entry.path,
-                                stat.st_size,
-                                datetime.fromtimestamp(stat.st_mtime, UTC),
+            try:
+                with os.scandir(folder) as entries:
+                    for entry in entries:
+                        if entry.is_file(follow_symlinks=False) and fnmatch.fnmatch(
+                            entry.name, pattern
+                        ):
+                            info = entry.stat(follow_symlinks=False)
+                            found.append(
+                                SourceFile(
+                                    entry.name,
+                                    str(self.folder / entry.name),
+                                    info.st_size,
+                                    datetime.fromtimestamp(info.st_mtime, UTC),
+                                )
                             )
-                        )
+            finally:
+                os.close(folder)
             return sorted(found, key=lambda f: f.name)
 
         return await anyio.to_thread.run_sync(scan)
 
     async def fetch(self, file: SourceFile, dest: Path) -> None:
-        await anyio.to_thread.run_sync(shutil.copyfile, file.ref, dest)
+        def copy() -> None:
+            with os.fdopen(self._open_file(file.name), "rb") as source, dest.open("wb") as out:
+                shutil.copyfileobj(source, out, 1024 * 1024)
+
+        await anyio.to_thread.run_sync(copy)
 
 
 class S3Source:
@@ -122,4 +176,4 @@ def open_source(uri: str, settings: Settings) -> Source:
         if not parsed.netloc:
             raise SourceError("s3://bucket/prefix needs a bucket")
         return S3Source(parsed.netloc, parsed.path.lstrip("/"), settings)
-    return LocalSource(local_folder(uri, settings))
+    return LocalSource(*local_folder(uri, settings))
