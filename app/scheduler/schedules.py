@@ -15,16 +15,16 @@ from app.core.pagination import Page, eq, page_of, paginate, where
 from app.models import ImportSchedule
 from app.scheduler.runner import next_fire
 from app.scheduler.schemas import ScheduleCreate, ScheduleQuery, ScheduleRead
-from app.scheduler.sources import SourceError, local_folder
+from app.scheduler.sources import SourceError, check_source
 
 
 def _checked(body: ScheduleCreate, settings: Settings) -> ScheduleCreate:
-    """Local folders must lie under IMPORT_SOURCE_ROOTS (422 otherwise)."""
-    if body.source_uri.startswith("file://"):
-        try:
-            local_folder(body.source_uri, settings)
-        except SourceError as exc:
-            raise invalid_fields([field_error("source_uri", str(exc), "value_error")]) from None
+    """Folders must lie under IMPORT_SOURCE_ROOTS, S3 prefixes inside IMPORT_SOURCE_BUCKETS
+    (422 otherwise)."""
+    try:
+        check_source(body.source_uri, settings)
+    except SourceError as exc:
+        raise invalid_fields([field_error("source_uri", str(exc), "value_error")]) from None
     return body
 
 

@@ -33,7 +33,8 @@ class ScheduleCreate(InputModel):
     source_uri: str = Field(
         min_length=1,
         max_length=500,
-        description="file:///absolute/folder (under IMPORT_SOURCE_ROOTS) or s3://bucket/prefix",
+        description="file:///absolute/folder (under IMPORT_SOURCE_ROOTS) or s3://bucket/prefix "
+        "(inside IMPORT_SOURCE_BUCKETS)",
         examples=["file:///srv/inbox/cell1", "s3://workshop-drops/cell1/"],
     )
     pattern: str = Field(default="*.xlsx", min_length=1, max_length=200, description="Glob")

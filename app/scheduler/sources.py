@@ -142,9 +142,49 @@ class LocalSource:
         await anyio.to_thread.run_sync(copy)
 
 
+def _segments(path: str) -> list[str]:
+    parts = path.strip("/").split("/") if path.strip("/") else []
+    if any(part in ("", ".", "..") for part in parts):
+        raise SourceError(f"{path!r}: a prefix of plain folder names (no empty, . or ..)")
+    return parts
+
+
+def s3_location(uri: str, settings: Settings) -> tuple[str, str]:
+    """The bucket and key prefix of an s3:// URI, if inside one of IMPORT_SOURCE_BUCKETS
+    (`bucket` or `bucket/prefix`). Prefixes match whole folder names: `bucket/ab` allows
+    `bucket/ab/x`, never `bucket/abc`."""
+    parsed = urlparse(uri)
+    if not parsed.netloc:
+        raise SourceError("s3://bucket/prefix needs a bucket")
+    if parsed.query or parsed.fragment or "\x00" in uri:
+        raise SourceError("an s3:// source is s3://bucket/prefix, without ?, # or NUL")
+    segments = _segments(parsed.path)
+    for entry in settings.import_source_buckets:
+        bucket, _, prefix = entry.removeprefix("s3://").strip("/").partition("/")
+        allowed = _segments(prefix)
+        if parsed.netloc == bucket and segments[: len(allowed)] == allowed:
+            return bucket, "/".join(segments)
+    allowed_list = ", ".join(settings.import_source_buckets) or "none"
+    raise SourceError(
+        f"s3://{parsed.netloc}/{'/'.join(segments)} is outside the allowed buckets "
+        f"(IMPORT_SOURCE_BUCKETS: {allowed_list})"
+    )
+
+
+def check_source(uri: str, settings: Settings) -> None:
+    """SourceError unless the URI lies inside IMPORT_SOURCE_ROOTS or IMPORT_SOURCE_BUCKETS."""
+    if uri.startswith("s3://"):
+        s3_location(uri, settings)
+    else:
+        local_folder(uri, settings)
+
+
 class S3Source:
+    """The objects under a prefix, taken as a folder: `cell1` lists `cell1/...`, not
+    `cell10/...`."""
+
     def __init__(self, bucket: str, prefix: str, settings: Settings) -> None:
-        self.prefix = prefix
+        self.prefix = f"{prefix}/" if prefix else ""
         self.s3 = S3Storage(
             bucket, endpoint_url=settings.s3_endpoint_url, region=settings.aws_region
         )
@@ -167,13 +207,14 @@ class S3Source:
         return await self.s3._call(scan)  # type: ignore[no-any-return]
 
     async def fetch(self, file: SourceFile, dest: Path) -> None:
+        if not file.ref.startswith(self.prefix):
+            raise SourceError(f"{file.ref} is not under {self.prefix}")
         await self.s3._call(self.s3.client.download_file, self.s3.bucket, file.ref, str(dest))
 
 
 def open_source(uri: str, settings: Settings) -> Source:
+    """The source of a URI, confined as `check_source` says (a schedule saved before a
+    narrower IMPORT_SOURCE_BUCKETS or IMPORT_SOURCE_ROOTS fails its run without reading)."""
     if uri.startswith("s3://"):
-        parsed = urlparse(uri)
-        if not parsed.netloc:
-            raise SourceError("s3://bucket/prefix needs a bucket")
-        return S3Source(parsed.netloc, parsed.path.lstrip("/"), settings)
+        return S3Source(*s3_location(uri, settings), settings)
     return LocalSource(*local_folder(uri, settings))
