@@ -6,7 +6,7 @@ from fastapi import Query, Request, Response, status
 
 from app.api_keys import service
 from app.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
-from app.auth.deps import require
+from app.auth.deps import FORGET_CREDENTIALS, require
 from app.auth.principal import Principal
 from app.auth.roles import Permission
 from app.core.db import SessionDep
@@ -58,10 +58,12 @@ async def get_api_key(key_id: int, session: SessionDep, _: Admin) -> ApiKeyRead:
 
 
 @router.delete(
-    "/{key_id:int}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401, 403, 404, 409)
+    "/{key_id:int}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(401, 403, 404, 409),
+    dependencies=[FORGET_CREDENTIALS],
 )
-async def revoke_api_key(key_id: int, session: SessionDep, _: Admin, request: Request) -> None:
+async def revoke_api_key(key_id: int, session: SessionDep, _: Admin) -> None:
     """Revoke an API key: it stops working at once on this worker and within
     `AUTH_CACHE_SECONDS` (5 s by default) on the others; the record stays for the audit trail."""
     await service.revoke_api_key(session, key_id)
-    request.app.state.credentials.clear()

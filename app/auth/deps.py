@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Body, Depends, Request
+from fastapi import BackgroundTasks, Body, Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api_keys import service as api_keys
+from app.auth.cache import CredentialCache
 from app.auth.principal import Principal
 from app.auth.roles import Permission
 from app.core.db import Database, get_db
@@ -57,16 +58,17 @@ async def get_principal(
     try:
         if not token:
             raise Unauthorized("A bearer token or an API key is required")
-        cache = request.app.state.credentials
+        cache: CredentialCache = request.app.state.credentials
         principal: Principal | None = cache.get(token)
         if principal is None:
+            generation = cache.generation
             if api_keys.looks_like_api_key(token):
                 principal = await _principal_from_api_key(get_db(request), token)
             elif request.app.state.firebase is not None:
                 principal = await _principal_from_firebase(request, token)
-        if principal is None:
-            raise Unauthorized("The credential is invalid, expired or revoked")
-        cache.put(token, principal)
+            if principal is None:
+                raise Unauthorized("The credential is invalid, expired or revoked")
+            cache.put(token, principal, generation)
     except Unauthorized:
         # Failed authentications spend the caller's IP budget: guessing keys stays slow.
         await request.app.state.rate_limiter.hit("auth", f"ip:{client_ip(request)}")
@@ -86,6 +88,17 @@ async def spend(request: Request, principal: Principal) -> None:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def _forget_credentials(request: Request, tasks: BackgroundTasks) -> None:
+    """Routes that change who may do what (a user's role or state, a key's revocation) drop
+    this worker's verified credentials. A background task runs after the response, so after
+    the request's session has committed: clearing before the commit would let a request under
+    way read the old rows and put them back for AUTH_CACHE_SECONDS."""
+    tasks.add_task(request.app.state.credentials.clear)
+
+
+FORGET_CREDENTIALS = Depends(_forget_credentials)
 
 
 def require(permission: Permission) -> Any:

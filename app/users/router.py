@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query, Request, Response
+from fastapi import Query, Response
 
-from app.auth.deps import CanManageUsers
+from app.auth.deps import FORGET_CREDENTIALS, CanManageUsers
 from app.core import crud
 from app.core.db import SessionDep
 from app.core.http import IfMatch, Router, with_etag
@@ -33,19 +33,22 @@ async def get_user(
     return with_etag(response, UserRead.model_validate(await crud.get(session, User, user_id)))
 
 
-@router.patch("/{user_id:int}", response_model=UserRead, responses=errors(401, 403, 404, 412, 422))
+@router.patch(
+    "/{user_id:int}",
+    response_model=UserRead,
+    responses=errors(401, 403, 404, 412, 422),
+    dependencies=[FORGET_CREDENTIALS],
+)
 async def update_user(
     user_id: int,
     body: UserPatch,  # type: ignore[valid-type]
     session: SessionDep,
     response: Response,
     _: CanManageUsers,
-    request: Request,
     if_match: IfMatch = None,
 ) -> UserRead:
     """Set a user's `role` or `active` (admins). Applies on the user's next request (within
     `AUTH_CACHE_SECONDS` on other workers); a role claim in the user's Firebase token takes
     precedence over the stored role."""
     user = await crud.patch(session, User, UserUpdate, user_id, body, if_match)
-    request.app.state.credentials.clear()
     return with_etag(response, UserRead.model_validate(user))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -120,3 +122,30 @@ def test_import_a_file_from_the_command_line(
     assert "29 rows imported, 1 skipped" in skipped.stdout
     workshop("import", str(bad), "--template", "1", "--on-error", "maybe", code=2)
     assert "does not exist" in workshop("import", str(good), "--template", "99", code=1).stderr
+
+
+async def test_a_key_revoked_from_the_cli_stops_a_polling_client(workshop) -> None:  # type: ignore[no-untyped-def]
+    """`workshop api-key revoke` reaches a running server within AUTH_CACHE_SECONDS, even
+    while the key keeps calling it."""
+    from app.core.db import Database
+    from tests.auth.workers import poll, seconds_until, worker
+    from tests.conftest import make_settings
+
+    # The command runs its own event loop: in a thread, beside this test's.
+    created = await asyncio.to_thread(
+        workshop, "api-key", "create", "--name", "poller", "--role", "viewer"
+    )
+    key = created.stdout.strip().splitlines()[-1]
+    key_id = (await asyncio.to_thread(workshop, "api-key", "list")).stdout.split("\t")[0]
+    headers = {"X-API-Key": key}
+    cache = 1.0  # /auth/me counts against the sign-in budget: one large enough to poll
+    polling = {"auth_cache_seconds": cache, "rate_limit_auth": "600/minute"}
+    db = Database(make_settings(database_url=os.environ["DATABASE_URL"]))
+    try:
+        async with worker(db, **polling) as (client, _):
+            me = lambda: client.get("/api/v1/auth/me", headers=headers)  # noqa: E731
+            assert set(await poll(me, 2 * cache)) == {200}
+            await asyncio.to_thread(workshop, "api-key", "revoke", key_id)
+            assert await seconds_until(401, me, limit=4 * cache) <= cache + 1
+    finally:
+        await db.dispose()
