@@ -6,7 +6,10 @@ revocation check (a call to Firebase per user) is cached for FIREBASE_REVOCATION
 so revoking a user or disabling them takes effect within that time.
 
 FIREBASE_AUTH_EMULATOR_HOST (the SDK's own variable, read from the environment) points it at
-the Auth emulator, which issues unsigned tokens: Settings refuses it in production.
+the Auth emulator, which issues unsigned tokens: the SDK then checks neither the signature nor
+any time claim, so anyone can forge any user and role. Settings allow it only in development
+and on loopback; the expiry is checked here again, which stops replayed and careless forged
+tokens but not a forger who sets a future `exp`.
 """
 
 from __future__ import annotations
@@ -92,6 +95,11 @@ class FirebaseVerifier:
                 check_revoked=False,
                 clock_skew_seconds=self.settings.firebase_clock_skew_seconds,
             )
+            # The SDK checks no time claim of an emulator token; Google's check covers the rest.
+            expires = claims.get("exp")
+            skew = self.settings.firebase_clock_skew_seconds
+            if not isinstance(expires, int | float) or expires + skew < time.time():
+                raise auth.ExpiredIdTokenError("Token expired", None)
             if self.settings.firebase_check_revoked:
                 self._check_revoked(claims)
         except auth.ExpiredIdTokenError:
