@@ -53,6 +53,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             app.state.db = Database(settings)
             app.state.importer = Importer(app.state.db, app.state.storage, settings)
         log.info("startup", environment=settings.environment, database=app.state.db.dialect)
+        if settings.firebase_auth_emulator_host:
+            # Settings allow it only in development, on loopback; still say so at every start.
+            log.warning(
+                "firebase_emulator_in_use",
+                host=settings.firebase_auth_emulator_host,
+                risk="ID tokens are not signature-checked: anyone who reaches this API can "
+                "forge any user or role",
+            )
         try:
             await recover_interrupted(app.state.db)
         except Exception as exc:  # the database may be down at start: serve 503s, recover later

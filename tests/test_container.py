@@ -60,3 +60,19 @@ def test_image_runs_migrations_then_serves_as_a_non_root_user() -> None:
     assert re.search(r"^USER [1-9][0-9]*$", text, re.M), "run as a numeric, non-root user"
     assert "workshop db upgrade && exec workshop serve" in text
     assert "HEALTHCHECK" in text and "/health" in text
+
+
+def test_compose_publishes_on_loopback_only() -> None:
+    """The stack runs in development with the Auth emulator, whose unsigned tokens anyone could
+    forge: neither the API nor the emulator may be reachable from other machines."""
+    for name, service in compose()["services"].items():
+        for port in service.get("ports", []):
+            assert str(port).startswith(("127.0.0.1:", "[::1]:")), f"{name} publishes {port}"
+
+
+def test_compose_reaches_the_emulator_on_loopback() -> None:
+    services = compose()["services"]
+    app = services["app"]["environment"]
+    assert app["ENVIRONMENT"] == "development"
+    assert app["FIREBASE_AUTH_EMULATOR_HOST"].startswith("127.0.0.1:")
+    assert services["firebase"]["network_mode"] == "service:app"

@@ -6,10 +6,14 @@ names the variable (see `describe_settings_error`), never a traceback.
 
 from __future__ import annotations
 
+import ipaddress
+import re
+import typing
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -125,7 +129,9 @@ class Settings(BaseSettings):
     trusted_proxies: CommaList = Field(default_factory=lambda: ["127.0.0.1"])
     max_request_body: int = Field(default=1024 * 1024, gt=0)
     docs_enabled: bool | None = None
-    metrics_enabled: bool = True
+    metrics_enabled: bool | None = None
+    metrics_token: SecretStr | None = None
+    health_status_cache_seconds: float = Field(default=5.0, ge=0, le=300)
 
     @field_validator(
         "frontend_url",
@@ -142,6 +148,32 @@ class Settings(BaseSettings):
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("docs_enabled", "metrics_enabled", "metrics_token", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `.env.example` leaves these empty to mean "the default for the environment".
+        return None if value == "" else value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("use at least 16 random characters (e.g. `openssl rand -hex 32`)")
+        return value
+
+    @field_validator("firebase_auth_emulator_host")
+    @classmethod
+    def _loopback_emulator(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        # The SDK trusts whatever answers there and skips every signature and time check, so
+        # it must be this machine, never a name another host could answer for.
+        if not _is_loopback(value):
+            raise ValueError(
+                "the emulator must be on this machine: 127.0.0.1:PORT, [::1]:PORT or localhost:PORT"
+            )
         return value
 
     @field_validator("log_level", mode="before")
@@ -189,24 +221,47 @@ class Settings(BaseSettings):
         return [v.lower().lstrip(".") for v in value]
 
     @model_validator(mode="after")
-    def _production_rules(self) -> Settings:
+    def _environment_rules(self) -> Settings:
+        problems = []
         if self.storage_backend == "s3" and not self.s3_bucket:
-            raise ValueError("S3_BUCKET: required when STORAGE_BACKEND=s3")
+            problems.append("S3_BUCKET: required when STORAGE_BACKEND=s3")
+        if self.firebase_auth_emulator_host and self.environment != "development":
+            problems.append(
+                "FIREBASE_AUTH_EMULATOR_HOST: the emulator's tokens are unsigned (anyone can "
+                f"forge an admin); only ENVIRONMENT=development may use it, not {self.environment}"
+            )
         if self.environment == "production":
-            if self.sqlalchemy_url.get_backend_name() == "sqlite":
-                raise ValueError(
-                    "DATABASE_URL: production needs MySQL/MariaDB or PostgreSQL, not SQLite"
-                )
-            if any(origin == "*" for origin in self.frontend_url):
-                raise ValueError("FRONTEND_URL: production refuses the wildcard origin '*'")
-            if not self.firebase_project_id:
-                raise ValueError("FIREBASE_PROJECT_ID: production needs Firebase sign-in")
-            if self.firebase_auth_emulator_host:
-                raise ValueError(
-                    "FIREBASE_AUTH_EMULATOR_HOST: the emulator accepts unsigned tokens; "
-                    "never in production"
-                )
+            problems += self._production_problems()
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
+
+    def _production_problems(self) -> list[str]:
+        problems = []
+        if self.sqlalchemy_url.get_backend_name() == "sqlite":
+            problems.append(
+                "DATABASE_URL: production needs MySQL/MariaDB or PostgreSQL, not SQLite"
+            )
+        if not self.firebase_project_id:
+            problems.append("FIREBASE_PROJECT_ID: production needs Firebase sign-in")
+        if not self.firebase_check_revoked:
+            problems.append(
+                "FIREBASE_CHECK_REVOKED: production cannot turn it off (a revoked sign-in or a "
+                "disabled user would keep working until the token expires)"
+            )
+        if "*" in self.frontend_url:
+            problems.append("FRONTEND_URL: production refuses the wildcard origin '*'")
+        elif plain := [o for o in self.frontend_url if not o.lower().startswith("https://")]:
+            problems.append(f"FRONTEND_URL: production allows https:// origins only (got {plain})")
+        if "*" in self.allowed_hosts:
+            # Any Host header would pass and come back in the HTTPS redirect's Location.
+            problems.append(
+                "ALLOWED_HOSTS: production needs the host names it answers for, not '*'"
+            )
+        if "*" in self.trusted_proxies:
+            # Anyone could then choose their client IP (rate limits) and the scheme (redirect).
+            problems.append("TRUSTED_PROXIES: production needs its proxies' addresses, not '*'")
+        return problems
 
     @property
     def sqlalchemy_url(self) -> URL:
@@ -241,15 +296,83 @@ class Settings(BaseSettings):
     def show_docs(self) -> bool:
         return self.docs_enabled if self.docs_enabled is not None else not self.is_production
 
+    @property
+    def serve_metrics(self) -> bool:
+        return self.metrics_enabled if self.metrics_enabled is not None else not self.is_production
+
+
+def _is_loopback(host_port: str) -> bool:
+    try:
+        host = urlsplit(f"//{host_port}").hostname
+    except ValueError:
+        return False
+    if host is None:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def redact_url(value: str) -> str:
+    """`value` with a URL's password and query string replaced by `***`; works on text that
+    does not parse, which is when a configuration error shows it."""
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        scheme, rest = "", value
+    userinfo, at, host = rest.rpartition("@")
+    if at and ":" in userinfo:
+        rest = userinfo.split(":", 1)[0] + ":***@" + host
+    head, query, _ = rest.partition("?")
+    return f"{scheme}{sep}{head}" + ("?***" if query else "")
+
+
+def url_origin(url: str) -> str:
+    """scheme://host[:port] of a URL: what may be logged of one whose userinfo, path or query
+    can hold a token (webhooks)."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return "(not a URL)"
+    if not parts.scheme or not host:
+        return "(not a URL)"
+    shown = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{shown}" + (f":{port}" if port else "")
+
+
+def redact_urls(text: str) -> str:
+    """Every URL in free text (an exception's message) cut down to its origin."""
+    return re.sub(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+", lambda m: url_origin(m[0]), text)
+
+
+def _secret_fields() -> set[str]:
+    return {
+        name
+        for name, field in Settings.model_fields.items()
+        if SecretStr in (field.annotation, *typing.get_args(field.annotation))
+    }
+
 
 def describe_settings_error(exc: ValidationError) -> str:
-    """One line naming each bad variable, for the console: `LOG_LEVEL: Input should be ...`."""
+    """One line naming each bad variable, for the console: `LOG_LEVEL: Input should be ...`.
+    The bad value is shown, except a secret's, and with a URL's password masked: the line ends
+    up in terminals, CI logs and container logs."""
+    secret = _secret_fields()
     parts = []
     for error in exc.errors():
         name = "_".join(str(p) for p in error["loc"]).upper()
         message = str(error["msg"]).removeprefix("Value error, ")
         value = error.get("input")
-        shown = f" (got {value!r})" if name and isinstance(value, str | int | float) else ""
+        if isinstance(value, str):
+            value = redact_url(value)
+        shown = (
+            f" (got {value!r})"
+            if name and name.lower() not in secret and isinstance(value, str | int | float)
+            else ""
+        )
         parts.append(f"{name}: {message}{shown}" if name else message)
     return "configuration error: " + "; ".join(parts)
 

@@ -1,5 +1,6 @@
 """Prometheus metrics: requests and latency by route template, imports and rows by outcome,
-scheduler runs by outcome, database pool use. Served on GET /metrics (METRICS_ENABLED)."""
+scheduler runs by outcome, database pool use. Served on GET /metrics (METRICS_ENABLED, off by
+default in production; METRICS_TOKEN makes it ask for that bearer token)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,17 @@
-"""Liveness and readiness probes: unauthenticated, cheap, never cached."""
+"""Liveness and readiness probes, unauthenticated, and the Prometheus metrics.
+
+`/health` and `/health/db` are never cached: a load balancer must see the database go away at
+once. `/health/status` pings every dependency, so its answer is kept for
+HEALTH_STATUS_CACHE_SECONDS per worker and a flood of calls pings each of them once per period.
+`/metrics` is off by default in production and, with METRICS_TOKEN, needs that bearer token.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import hmac
 import time
+from collections.abc import Awaitable, Callable
 from typing import Literal
 
 from fastapi import APIRouter, Request
@@ -13,7 +22,7 @@ from pydantic import BaseModel
 from app.auth.deps import public
 from app.core.config import app_version
 from app.core.db import get_db
-from app.core.errors import NotFound
+from app.core.errors import NotFound, Unauthorized
 from app.core.logger import get_logger
 from app.core.metrics import DB_POOL_IN_USE, DB_POOL_SIZE, REGISTRY
 
@@ -40,6 +49,34 @@ class Component(BaseModel):
 
 class StatusReport(Health):
     components: dict[str, Component]
+
+
+Components = dict[str, Component]
+
+
+class StatusCache:
+    """The last components' state, kept `seconds`; callers that arrive while it is being
+    refreshed wait for that one refresh instead of pinging again."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._lock = asyncio.Lock()
+        self._value: Components | None = None
+        self._at = 0.0
+
+    def _fresh(self) -> bool:
+        return self._value is not None and time.monotonic() - self._at < self.seconds
+
+    async def get(self, probe: Callable[[], Awaitable[Components]]) -> Components:
+        if self.seconds <= 0:
+            return await probe()
+        if not self._fresh():
+            async with self._lock:
+                if not self._fresh():
+                    self._value = await probe()
+                    self._at = time.monotonic()
+        assert self._value is not None
+        return self._value
 
 
 def _uptime(request: Request) -> float:
@@ -87,15 +124,23 @@ async def health_db(request: Request) -> JSONResponse:
 @public
 async def health_status(request: Request) -> StatusReport:
     """Every component's state: database, file storage, rate-limit store."""
-    limiter = request.app.state.rate_limiter
-    rate_store = Component(
-        status="ok" if await limiter.ping() else "down", detail=type(limiter.storage).__name__
-    )
-    components = {
-        "database": await _database(request),
-        "storage": await _storage(request),
-        "rate_limit_store": rate_store,
-    }
+
+    async def probe() -> Components:
+        limiter = request.app.state.rate_limiter
+        rate_store = Component(
+            status="ok" if await limiter.ping() else "down", detail=type(limiter.storage).__name__
+        )
+        return {
+            "database": await _database(request),
+            "storage": await _storage(request),
+            "rate_limit_store": rate_store,
+        }
+
+    state = request.app.state
+    cache: StatusCache | None = getattr(state, "health_status", None)
+    if cache is None:  # made on first use, in the running event loop its lock belongs to
+        cache = state.health_status = StatusCache(state.settings.health_status_cache_seconds)
+    components = await cache.get(probe)
     overall: Status = "ok" if all(c.status == "ok" for c in components.values()) else "degraded"
     return StatusReport(
         status=overall, version=app_version(), uptime_s=_uptime(request), components=components
@@ -111,8 +156,15 @@ async def health_status(request: Request) -> StatusReport:
 async def metrics(request: Request) -> PlainTextResponse:
     """Prometheus metrics (METRICS_ENABLED): requests and latency by route, imports and rows
     by outcome, scheduler runs by outcome, database pool use."""
-    if not request.app.state.settings.metrics_enabled:
-        raise NotFound("Metrics are disabled (METRICS_ENABLED=false)")
+    settings = request.app.state.settings
+    if not settings.serve_metrics:
+        raise NotFound("Metrics are off (METRICS_ENABLED; off by default in production)")
+    if settings.metrics_token is not None:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        expected = settings.metrics_token.get_secret_value().encode()
+        # compare_digest: the time taken must not tell how much of a guess was right.
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+            raise Unauthorized("Metrics need `Authorization: Bearer <METRICS_TOKEN>`")
     pool = get_db(request).engine.pool
     DB_POOL_IN_USE.set(getattr(pool, "checkedout", lambda: 0)())
     DB_POOL_SIZE.set(getattr(pool, "size", lambda: 0)())

@@ -1,9 +1,15 @@
-"""Start the parser process (app/imports/parser.py) for a job and read its messages as they come."""
+"""Start the parser process (app/imports/parser.py) for a job and read its messages as they come.
+
+The process gets a small environment of its own (`parser_environment`), not the API's: it
+parses untrusted files, so it is never handed the credentials the API runs with.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -14,6 +20,17 @@ from app.imports.protocol import End, Failure, Message, ParserJob, ProtocolError
 
 log = get_logger(__name__)
 _LINE_LIMIT = 256 * 1024 * 1024  # one chunk of entries is one line
+PARSER = ("-m", "app.imports.parser")  # what the interpreter runs (tests swap in a probe)
+# All the parser process sees of the API's environment: enough to start Python and read text.
+# Never the database URL, cloud keys or Firebase credentials, which a file that subverts the
+# spreadsheet library could otherwise read from its own environment.
+_PASSED_ON = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "PYTHONPATH")
+
+
+def parser_environment() -> dict[str, str]:
+    env = {name: os.environ[name] for name in _PASSED_ON if name in os.environ}
+    env["TMPDIR"] = tempfile.gettempdir()
+    return env
 
 
 async def run_parser(settings: Settings, job: ParserJob) -> AsyncIterator[Message]:
@@ -34,8 +51,8 @@ async def run_parser(settings: Settings, job: ParserJob) -> AsyncIterator[Messag
     )
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
-        "-m",
-        "app.imports.parser",
+        *PARSER,
+        env=parser_environment(),
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

@@ -1,12 +1,15 @@
-"""The Firebase Auth emulator: its tokens' expiry is checked even though the SDK skips it for
-them."""
+"""The Firebase Auth emulator: allowed in development on loopback only (tests/core/test_config.py
+has the refusals), said loudly at every start, and its tokens' expiry checked even though the SDK
+skips it for them."""
 
 from __future__ import annotations
 
 import base64
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,6 +19,24 @@ from app.main import create_app
 from tests.conftest import make_settings
 from tests.core.test_errors import assert_problem
 from tests.firebase_emulator import PROJECT, Emulator
+
+
+async def test_every_start_with_the_emulator_logs_a_warning(tmp_path: Path, db: Database) -> None:
+    log_file = tmp_path / "app.log"
+    settings = make_settings(
+        firebase_auth_emulator_host="127.0.0.1:9099", log_file=log_file, log_level="INFO"
+    )
+    try:
+        for _ in range(2):
+            app = create_app(settings, database=db)
+            async with app.router.lifespan_context(app):
+                pass
+        lines = [json.loads(line) for line in log_file.read_text().splitlines()]
+    finally:
+        logging.getLogger().handlers.clear()  # the next app configures its own
+    warnings = [line for line in lines if line["event"] == "firebase_emulator_in_use"]
+    assert len(warnings) == 2
+    assert all(w["level"] == "warning" and w["host"] == "127.0.0.1:9099" for w in warnings)
 
 
 def _segment(data: dict[str, object]) -> str:

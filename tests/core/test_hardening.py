@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import httpx
+import pytest
+from pydantic import ValidationError
 
 from app.core.db import Database
 from app.main import create_app
@@ -12,7 +14,23 @@ PROD = {
     "environment": "production",
     "database_url": "postgresql://a@b/c",
     "firebase_project_id": "workshop-prod",
+    "frontend_url": "https://workshop.example",
 }
+
+
+@pytest.mark.parametrize(
+    ("values", "variable"),
+    [
+        ({}, "ALLOWED_HOSTS"),
+        ({"allowed_hosts": "*"}, "ALLOWED_HOSTS"),
+        ({"allowed_hosts": "api.workshop.example", "trusted_proxies": "*"}, "TRUSTED_PROXIES"),
+    ],
+)
+def test_production_will_not_redirect_to_any_host(values: dict[str, str], variable: str) -> None:
+    """With ALLOWED_HOSTS=*, `Host: evil.example` comes back as `Location: https://evil.example/`;
+    with TRUSTED_PROXIES=*, anyone chooses the scheme and the client address they appear with."""
+    with pytest.raises(ValidationError, match=variable):
+        make_settings(**PROD, **values)
 
 
 async def test_security_headers_on_every_answer(client: httpx.AsyncClient, admin: Headers) -> None:
