@@ -21,6 +21,7 @@ from app.imports.parsing import run_parser
 from app.imports.protocol import ParserJob, Rows
 from app.imports.schemas import ImportQuery, ImportRead, import_read
 from app.imports.service import Importer
+from app.imports.upload import download_name
 from app.models import ImportRecord, Template
 from app.storage import Storage, StorageError, StorageMissing
 from app.storage.base import content_disposition
@@ -141,12 +142,13 @@ async def open_file(session: AsyncSession, storage: Storage, import_id: int) -> 
     storage is 410, never a 200 whose body breaks off."""
     record = await repo(session).get(import_id)
     key = stored_key(record)
+    name = download_name(record.original_filename, record.file_format)
     try:
-        url = await storage.url(key, record.original_filename)
+        url = await storage.url(key, name)
         chunks = None if url else await storage.open(key)
     except StorageMissing:
         raise Gone(f"The file of import {import_id} is missing from the file storage") from None
     except StorageError as exc:
         raise StorageUnavailable("The file storage is unavailable") from exc
-    disposition = {"Content-Disposition": content_disposition(record.original_filename)}
+    disposition = {"Content-Disposition": content_disposition(name)}
     return StoredFile(url, chunks, disposition)

@@ -51,7 +51,7 @@ from app.imports import lifecycle
 from app.imports.parsing import run_parser
 from app.imports.protocol import Chunk, End, ParserJob, Start
 from app.imports.schemas import DryRunReport, ImportOptions
-from app.imports.upload import Upload, receive_upload
+from app.imports.upload import Upload, download_name, receive_upload
 from app.models import ImportRecord, ImportSource, Template, WorkshopEntry
 from app.models.base import utcnow
 from app.storage import Storage, StorageError, new_key
@@ -264,7 +264,9 @@ class Importer:
                 extra={"import_id": earlier},
             ) from None
         try:
-            await self.storage.save(key, upload.path, upload.filename)
+            await self.storage.save(
+                key, upload.path, download_name(upload.filename, upload.file_format)
+            )
         except StorageError as exc:
             await self._forget(record_id, None)
             if isinstance(exc, StorageFull):

@@ -51,6 +51,16 @@ def safe_filename(name: str | None) -> str:
     return (cleaned or "upload")[:255]
 
 
+def download_name(filename: str, file_format: str) -> str:
+    """The name a stored file is downloaded under: its display name with the extension of what
+    its bytes are (`report.bin` that is xls downloads as `report.xls`), so the program that
+    opens it is chosen by its content, not by what the uploader called it."""
+    stem, dot, extension = filename.rpartition(".")
+    if dot and extension.lower() == file_format:
+        return filename
+    return f"{stem if dot and stem else filename}.{file_format}"
+
+
 def _limits(settings: Settings) -> Limits:
     return Limits(
         max_uncompressed=settings.import_max_uncompressed_bytes,

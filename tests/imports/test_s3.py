@@ -72,3 +72,23 @@ async def test_s3_unreachable_during_upload_is_503_and_leaves_nothing(
     assert_problem(response, 503, "STORAGE_UNAVAILABLE")
     assert await counts(db) == (0, 0)
     assert (await client.get("/health")).status_code == 200
+
+
+async def test_a_presigned_download_has_the_extension_of_the_format(
+    s3_env: S3Server, client_with: Any, admin: Headers, template: dict[str, Any]
+) -> None:
+    client = client_with(
+        storage_backend="s3",
+        s3_bucket=s3_env.bucket,
+        s3_endpoint_url=s3_env.endpoint,
+        s3_prefix=f"t{template['id']}-{id(client_with)}",
+    )
+    response = await client.post(
+        f"/api/v1/templates/{template['id']}/imports",
+        files={"file": ("report.bin", files.xls(files.rows(2)))},
+        headers=admin,
+    )
+    assert response.status_code == 201, response.text
+    download = await client.get(f"{response.headers['location']}/file", headers=admin)
+    fetched = httpx.get(download.headers["location"])
+    assert 'filename="report.xls"' in fetched.headers["content-disposition"]

@@ -482,3 +482,29 @@ async def test_a_download_name_outside_latin_1_is_sent_as_rfc_5987(
     assert disposition.isascii()
     assert 'filename="Schwei.xlsx"' in disposition  # the fallback for old clients
     assert "filename*=UTF-8''Schwei%C3%9F%E2%82%AC.xlsx" in disposition
+
+
+@pytest.mark.parametrize(
+    ("make", "sent", "served"),
+    [
+        (files.xls, "report.bin", "report.xls"),
+        (files.xlsx, "report.xls", "report.xlsx"),
+        (files.xls, "report", "report.xls"),
+        (files.xlsx, "Report.XLSX", "Report.XLSX"),
+    ],
+)
+async def test_a_stored_file_is_served_with_the_extension_of_its_format(
+    make: Any,
+    sent: str,
+    served: str,
+    upload: Upload,
+    client: httpx.AsyncClient,
+    admin: Headers,
+) -> None:
+    record = (await upload(make(files.rows(2)), filename=sent)).json()
+    assert record["original_filename"] == sent  # shown as sent
+    download = await client.get(f"/api/v1/imports/{record['id']}/file", headers=admin)
+    assert download.status_code == 200
+    disposition = download.headers["content-disposition"]
+    assert f'filename="{served}"' in disposition
+    assert f"filename*=UTF-8''{served}" in disposition
