@@ -8,6 +8,8 @@ without the permission is 403.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import BackgroundTasks, Body, Depends, Request
@@ -17,7 +19,7 @@ from app.api_keys import service as api_keys
 from app.auth.cache import CredentialCache
 from app.auth.principal import Principal
 from app.auth.roles import Permission
-from app.core.db import Database, get_db
+from app.core.db import get_db
 from app.core.errors import Forbidden, Unauthorized
 from app.core.http import transport
 from app.models.base import utcnow
@@ -30,7 +32,8 @@ _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="
 PERMISSION_ATTR = "__workshop_permission__"
 
 
-async def _principal_from_api_key(db: Database, key: str) -> Principal | None:
+async def _principal_from_api_key(request: Request, key: str) -> Principal | None:
+    db = get_db(request)
     async with db.session(write=False) as session:
         api_key = await api_keys.find_active_key(session, key)
         if api_key is None:
@@ -55,7 +58,7 @@ async def get_principal(
     header_key: Annotated[str | None, Depends(_api_key_header)],
 ) -> Principal:
     token = bearer.credentials if bearer is not None else header_key
-    try:
+    async with failures_counted(request):
         if not token:
             raise Unauthorized("A bearer token or an API key is required")
         cache: CredentialCache = request.app.state.credentials
@@ -63,18 +66,34 @@ async def get_principal(
         if principal is None:
             generation = cache.generation
             if api_keys.looks_like_api_key(token):
-                principal = await _principal_from_api_key(get_db(request), token)
+                principal = await _principal_from_api_key(request, token)
             elif request.app.state.firebase is not None:
                 principal = await _principal_from_firebase(request, token)
             if principal is None:
                 raise Unauthorized("The credential is invalid, expired or revoked")
             cache.put(token, principal, generation)
-    except Unauthorized:
-        # Failed authentications spend the caller's IP budget: guessing keys stays slow.
-        await request.app.state.rate_limiter.hit("auth", f"ip:{client_ip(request)}")
-        raise
     request.state.principal = principal.label
     return principal
+
+
+FAILED_SIGN_INS = "failed sign-ins from this address"
+
+
+@asynccontextmanager
+async def failures_counted(request: Request) -> AsyncIterator[None]:
+    """Verify a credential within the client IP's budget of failures (RATE_LIMIT_AUTH).
+
+    The budget is looked at before anything is verified, a cached credential included: once it
+    is spent the answer is 429 even for a valid key, so a key found by guessing is no use from
+    that address until the window ends. Every failed verification spends one."""
+    limiter = request.app.state.rate_limiter
+    address = f"ip:{client_ip(request)}"
+    await limiter.check("auth", address, FAILED_SIGN_INS)
+    try:
+        yield
+    except Unauthorized:
+        await limiter.hit("auth", address, FAILED_SIGN_INS)
+        raise
 
 
 def client_ip(request: Request) -> str:
@@ -141,15 +160,16 @@ async def firebase_user(
 ) -> Principal:
     """The Firebase user of the ID token in the body, or else of the bearer credential."""
     token = (body.id_token if body else None) or (bearer.credentials if bearer else None)
-    if not token:
-        raise Unauthorized("A Firebase ID token is required")
-    if api_keys.looks_like_api_key(token):
-        raise Unauthorized("An API key is not a Firebase sign-in; send a Firebase ID token")
-    if request.app.state.firebase is None:
-        raise Unauthorized(
-            "Firebase sign-in is not configured on this server (FIREBASE_PROJECT_ID)"
-        )
-    principal = await _principal_from_firebase(request, token)
+    async with failures_counted(request):
+        if not token:
+            raise Unauthorized("A Firebase ID token is required")
+        if api_keys.looks_like_api_key(token):
+            raise Unauthorized("An API key is not a Firebase sign-in; send a Firebase ID token")
+        if request.app.state.firebase is None:
+            raise Unauthorized(
+                "Firebase sign-in is not configured on this server (FIREBASE_PROJECT_ID)"
+            )
+        principal = await _principal_from_firebase(request, token)
     request.state.principal = principal.label
     await spend(request, principal)
     return principal

@@ -1,10 +1,12 @@
 """Rate limits per caller: per credential when there is one, else per client IP.
 
 Reads, writes, uploads and authentication each have their own budget (`RATE_LIMIT_*`, in the
-`limits` notation: `300/minute`). Failed authentications count against the caller's IP, so
-guessing keys is slow. The counters live in memory (one process) or Redis (shared by every
-replica). If Redis is unreachable the limiter fails open: requests pass, and the outage is
-logged (at most once a minute) and shown on /health/status; it never turns into a 500.
+`limits` notation: `300/minute`). Failed authentications count against the caller's IP, and a
+credential from an IP whose budget is spent is refused before it is verified (`check`, which
+spends nothing), so guessing keys is slow and a valid key found by guessing does not help. The
+counters live in memory (one process) or Redis (shared by every replica). If Redis is
+unreachable the limiter fails open: requests pass, and the outage is logged (at most once a
+minute) and shown on /health/status; it never turns into a 500.
 """
 
 from __future__ import annotations
@@ -62,13 +64,22 @@ class RateLimiter:
         }
         self._last_outage_log = 0.0
 
-    async def hit(self, category: Category, key: str) -> Decision | None:
+    async def hit(self, category: Category, key: str, what: str = "") -> Decision | None:
         """Count one request; raise RateLimited past the budget. None when not limited."""
+        return await self._count(category, key, what, spend=True)
+
+    async def check(self, category: Category, key: str, what: str = "") -> Decision | None:
+        """Raise RateLimited if the budget is spent already, without spending any of it."""
+        return await self._count(category, key, what, spend=False)
+
+    async def _count(
+        self, category: Category, key: str, what: str, *, spend: bool
+    ) -> Decision | None:
         if not self.enabled:
             return None
         item = self.limits[category]
         try:
-            allowed = await self.limiter.hit(item, category, key)
+            allowed = await self.limiter.hit(item, category, key) if spend else True
             stats = await self.limiter.get_window_stats(item, category, key)
         except Exception as exc:  # the store is down: fail open, loudly
             now = time.monotonic()
@@ -77,10 +88,11 @@ class RateLimiter:
                 log.error("rate_limit_store_unavailable", error=str(exc))
             return None
         decision = Decision(item.amount, stats.remaining, stats.reset_time)
-        if not allowed:
+        if not allowed or (not spend and stats.remaining <= 0):
             retry = max(1, int(decision.reset_at - time.time()) + 1)
             raise RateLimited(
-                f"Too many {category} requests: {item.amount} per {item.get_expiry()} s. "
+                f"Too many {what or category + ' requests'}: {item.amount} per "
+                f"{item.get_expiry()} s. "
                 f"Try again in {retry} s.",
                 headers={"Retry-After": str(retry), **headers(decision)},
             )

@@ -10,9 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from app.api_keys.service import hash_key
+from app.auth.roles import Role
 from app.core.db import Database
 from app.main import create_app
+from app.models import ApiKey
 from tests.conftest import Headers, MakeKey, make_settings
 from tests.core.test_errors import assert_problem
 
@@ -100,6 +104,39 @@ async def test_failed_sign_ins_spend_the_ip_budget(make_client: Any, admin: Head
     assert_problem(spoofed, 429, "RATE_LIMITED")
     # Health probes are never limited.
     assert (await client.get("/health")).status_code == 200
+
+
+async def test_a_spent_ip_budget_refuses_even_a_valid_key_without_verifying_it(
+    make_client: Any, make_key: MakeKey, db: Database
+) -> None:
+    client = make_client(rate_limit_auth="2/minute", trusted_proxies="10.0.0.1")
+    known, fresh = await make_key(Role.viewer), await make_key(Role.viewer)
+    assert (await client.get("/api/v1/machines", headers=known)).status_code == 200  # cached
+    for _ in range(2):
+        guess = await client.get("/api/v1/machines", headers={"X-API-Key": "wk_guess"})
+        assert_problem(guess, 401, "UNAUTHORIZED")
+    for headers in (known, fresh):
+        refused = await client.get("/api/v1/machines", headers=headers)
+        problem = assert_problem(refused, 429, "RATE_LIMITED")
+        assert 0 < int(refused.headers["retry-after"]) <= 61
+        assert "failed sign-ins" in str(problem["detail"])
+    key_hash = hash_key(fresh["Authorization"].removeprefix("Bearer "))
+    row = await db.run(lambda s: s.scalar(select(ApiKey).where(ApiKey.key_hash == key_hash)))
+    assert row is not None and row.last_used_at is None, "the key was never looked up"
+    # Another address has a budget of its own.
+    other = make_client(rate_limit_auth="2/minute", trusted_proxies="127.0.0.1")
+    elsewhere = {"X-Forwarded-For": "203.0.113.7", **fresh}
+    assert (await other.get("/api/v1/machines", headers=elsewhere)).status_code == 200
+
+
+async def test_failed_verify_calls_spend_the_ip_budget(make_client: Any, admin: Headers) -> None:
+    client = make_client(rate_limit_auth="2/minute", trusted_proxies="10.0.0.1")
+    bad = await client.post("/api/v1/auth/verify", json={"id_token": "x.y.z"})
+    assert_problem(bad, 401, "UNAUTHORIZED")
+    assert_problem(await client.post("/api/v1/auth/verify", headers=admin), 401, "UNAUTHORIZED")
+    assert_problem(await client.get("/api/v1/machines", headers=admin), 429, "RATE_LIMITED")
+    refused = await client.post("/api/v1/auth/verify", json={"id_token": "x.y.z"})
+    assert_problem(refused, 429, "RATE_LIMITED")
 
 
 async def test_forwarded_addresses_from_trusted_proxies_count_separately(make_client: Any) -> None:
