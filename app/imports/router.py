@@ -100,8 +100,7 @@ async def get_import(
 async def download_file(
     import_id: int, session: SessionDep, storage: StorageDep, _: CanRead
 ) -> Response:
-    """The file as uploaded, named with the extension of its real format (from S3: a redirect
-    to a time-limited URL)."""
+    """The file as uploaded (from S3: a redirect to a time-limited URL)."""
     stored = await records.open_file(session, storage, import_id)
     if stored.url is not None:
         return RedirectResponse(stored.url, status_code=status.HTTP_307_TEMPORARY_REDIRECT)
