@@ -3,8 +3,10 @@
 xlsx is a zip container with a workbook part; xls is an OLE2 compound file. Anything else is
 refused, whatever its name or declared type. Before any parser sees a zip, its central
 directory is checked against bombs (entry count, each entry's and the total uncompressed
-size, the compression ratio), and its XML parts against DTDs: a spreadsheet never needs one,
-and refusing them closes entity expansion and XXE whatever the parser does.
+size, the compression ratio), its parts against macros (a VBA project, Excel 4 macro sheets,
+a macro-enabled content type: machine exports never carry code, and a stored file is
+downloaded and opened again by people), and its XML parts against DTDs: a spreadsheet never
+needs one, and refusing them closes entity expansion and XXE whatever the parser does.
 """
 
 from __future__ import annotations
@@ -17,6 +19,11 @@ ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
 _XML_HEAD_BYTES = 4096
+# Parts and content types (lower case) that carry code: VBA projects (.xlsm, .xltm, .xlam)
+# and Excel 4 macro sheets, which run without any VBA.
+_MACRO_PARTS = ("vbaproject", "macrosheets/")
+_MACRO_TYPES = (b"macroenabled", b"vbaproject", b"macrosheet")
+_SCAN_CHUNK = 64 * 1024
 
 
 class Rejected(Exception):
@@ -72,6 +79,7 @@ def check_xlsx(path: Path, limits: Limits) -> None:
                     raise Rejected(
                         422, "ZIP_BOMB", f"{entry.filename} is compressed suspiciously well"
                     )
+            check_macros(archive, entries)
             for entry in entries:
                 if entry.filename.endswith((".xml", ".rels", ".vml")):
                     with archive.open(entry) as part:
@@ -87,6 +95,33 @@ def check_xlsx(path: Path, limits: Limits) -> None:
         raise Rejected(422, "CORRUPT_FILE", f"The file is damaged or truncated ({exc})") from exc
     except (zipfile.LargeZipFile, NotImplementedError, EOFError, OSError) as exc:
         raise Rejected(422, "CORRUPT_FILE", f"The file cannot be read ({exc})") from exc
+
+
+def _found(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, markers: tuple[bytes, ...]) -> bool:
+    """Whether the part holds one of `markers` (lower case), read whole in chunks; a marker
+    cut by a chunk's end is found in the overlap kept from the chunk before."""
+    overlap = max(len(marker) for marker in markers) - 1
+    tail = b""
+    with archive.open(entry) as part:
+        while chunk := part.read(_SCAN_CHUNK):
+            window = tail + chunk.lower()
+            if any(marker in window for marker in markers):
+                return True
+            tail = window[-overlap:]
+    return False
+
+
+def check_macros(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo]) -> None:
+    for entry in entries:
+        name = entry.filename.lower()
+        carries = any(part in name for part in _MACRO_PARTS)
+        if carries or (name == "[content_types].xml" and _found(archive, entry, _MACRO_TYPES)):
+            raise Rejected(
+                415,
+                "MACROS_NOT_ALLOWED",
+                f"The workbook carries macros ({entry.filename}); save it as a plain Excel "
+                "workbook (.xlsx) and upload that",
+            )
 
 
 def inspect_file(path: Path, allowed: list[str], limits: Limits) -> str:

@@ -115,6 +115,21 @@ def with_dtd(kind: str) -> bytes:
     return replace_part(xlsx(rows(2)), "xl/sharedStrings.xml", strings)
 
 
+def with_macros(kind: str) -> bytes:
+    """A workbook that carries code: a VBA project, an Excel 4 macro sheet, or the content type
+    of a macro-enabled workbook (.xlsm)."""
+    good = xlsx(rows(2))
+    if kind == "vba":
+        return replace_part(good, "xl/vbaProject.bin", b"\xd0\xcf\x11\xe0" + b"\0" * 508)
+    if kind == "macro sheet":
+        return replace_part(good, "xl/macrosheets/sheet1.xml", b"<xm:macrosheet/>")
+    types = zipfile.ZipFile(io.BytesIO(good)).read("[Content_Types].xml")
+    plain = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+    assert plain in types
+    macro_enabled = b"application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+    return replace_part(good, "[Content_Types].xml", types.replace(plain, macro_enabled))
+
+
 @functools.cache
 def cached_xlsx(n: int) -> bytes:
     return xlsx(rows(n))

@@ -85,6 +85,9 @@ REJECTIONS = [
     ("zip bomb", None, "export.xlsx", 422, "ZIP_BOMB"),
     ("entity expansion", None, "export.xlsx", 422, "XML_DTD_FORBIDDEN"),
     ("xxe", None, "export.xlsx", 422, "XML_DTD_FORBIDDEN"),
+    ("vba project", None, "export.xlsx", 415, "MACROS_NOT_ALLOWED"),
+    ("macro sheet", None, "export.xlsx", 415, "MACROS_NOT_ALLOWED"),
+    ("macro-enabled type", None, "export.xlsm", 415, "MACROS_NOT_ALLOWED"),
     ("header only", None, "export.xlsx", 422, "IMPORT_ROWS_INVALID"),
     ("missing column", None, "export.xlsx", 422, "HEADER_MISMATCH"),
     ("wrong sheet", None, "export.xlsx", 422, "SHEET_NOT_FOUND"),
@@ -111,6 +114,12 @@ def hostile(name: str, content: bytes | None) -> bytes:
         return files.with_dtd("billion_laughs")
     if name == "xxe":
         return files.with_dtd("xxe")
+    if name == "vba project":
+        return files.with_macros("vba")
+    if name == "macro sheet":
+        return files.with_macros("macro sheet")
+    if name == "macro-enabled type":
+        return files.with_macros("content type")
     if name == "header only":
         return files.xlsx([])
     if name == "missing column":
