@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select, update
 
-from app.core.config import Settings
+from app.core.config import Settings, redact_urls, url_origin
 from app.core.db import Database
 from app.core.errors import AppError, Conflict, NotFound
 from app.core.logger import get_logger
@@ -46,7 +46,13 @@ async def alert(settings: Settings, payload: dict[str, Any]) -> None:
             response = await client.post(settings.alert_webhook_url, json=payload)
             response.raise_for_status()
     except Exception as exc:
-        log.error("alert_webhook_failed", url=settings.alert_webhook_url, error=str(exc))
+        # Webhook URLs carry their credential (userinfo, a path token, a query key), and
+        # httpx repeats the URL in its messages: the log gets the origin only.
+        if isinstance(exc, httpx.HTTPStatusError):
+            error = f"HTTP {exc.response.status_code}"
+        else:
+            error = f"{type(exc).__name__}: {redact_urls(str(exc))}"
+        log.error("alert_webhook_failed", url=url_origin(settings.alert_webhook_url), error=error)
 
 
 async def _known(
