@@ -5,20 +5,27 @@ refused, whatever its name or declared type. Before any parser sees a zip, its c
 directory is checked against bombs (entry count, each entry's and the total uncompressed
 size, the compression ratio), its parts against macros (a VBA project, Excel 4 macro sheets,
 a macro-enabled content type: machine exports never carry code, and a stored file is
-downloaded and opened again by people), and its XML parts against DTDs: a spreadsheet never
-needs one, and refusing them closes entity expansion and XXE whatever the parser does.
+downloaded and opened again by people), and every part, read whole, against DTDs: a spreadsheet
+never needs one, and refusing them closes entity expansion and XXE whatever the parser does.
 """
 
 from __future__ import annotations
 
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
-_XML_HEAD_BYTES = 4096
+# Lower case, in UTF-8 and in both UTF-16s (XML may be in either). Every part is read whole:
+# a DTD may follow any amount of whitespace and comments, and the parser reads a part by the
+# workbook's relationships, whatever its name ends with.
+_DTD_MARKERS = tuple(
+    marker.encode(encoding)
+    for marker in ("<!doctype", "<!entity")
+    for encoding in ("utf-8", "utf-16-le", "utf-16-be")
+)
 # Parts and content types (lower case) that carry code: VBA projects (.xlsm, .xltm, .xlam)
 # and Excel 4 macro sheets, which run without any VBA.
 _MACRO_PARTS = ("vbaproject", "macrosheets/")
@@ -81,17 +88,14 @@ def check_xlsx(path: Path, limits: Limits) -> None:
                     )
             check_macros(archive, entries)
             for entry in entries:
-                if entry.filename.endswith((".xml", ".rels", ".vml")):
-                    with archive.open(entry) as part:
-                        head = part.read(_XML_HEAD_BYTES)
-                    if any(marker in head for marker in _DTD_MARKERS):
-                        raise Rejected(
-                            422,
-                            "XML_DTD_FORBIDDEN",
-                            f"{entry.filename} declares a DTD or entities, which a workbook "
-                            "never needs",
-                        )
-    except zipfile.BadZipFile as exc:
+                if _found(archive, entry, _DTD_MARKERS):
+                    raise Rejected(
+                        422,
+                        "XML_DTD_FORBIDDEN",
+                        f"{entry.filename} declares a DTD or entities, which a workbook "
+                        "never needs",
+                    )
+    except (zipfile.BadZipFile, zlib.error) as exc:
         raise Rejected(422, "CORRUPT_FILE", f"The file is damaged or truncated ({exc})") from exc
     except (zipfile.LargeZipFile, NotImplementedError, EOFError, OSError) as exc:
         raise Rejected(422, "CORRUPT_FILE", f"The file cannot be read ({exc})") from exc

@@ -96,7 +96,11 @@ def zip_bomb() -> bytes:
     return out.getvalue()
 
 
-def with_dtd(kind: str) -> bytes:
+XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>'
+
+
+def with_dtd(kind: str, before: bytes = b"") -> bytes:
+    """A workbook whose shared strings declare a DTD, after `before` (whitespace, comments)."""
     if kind == "billion_laughs":
         dtd = (
             b'<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;">'
@@ -107,7 +111,8 @@ def with_dtd(kind: str) -> bytes:
         dtd = b'<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
         cell = b"&xxe;"
     strings = (
-        b'<?xml version="1.0" encoding="UTF-8"?>'
+        XML_DECLARATION
+        + before
         + dtd
         + b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" '
         b'uniqueCount="1"><si><t>' + cell + b"</t></si></sst>"

@@ -85,6 +85,7 @@ REJECTIONS = [
     ("zip bomb", None, "export.xlsx", 422, "ZIP_BOMB"),
     ("entity expansion", None, "export.xlsx", 422, "XML_DTD_FORBIDDEN"),
     ("xxe", None, "export.xlsx", 422, "XML_DTD_FORBIDDEN"),
+    ("dtd after 4 KiB", None, "export.xlsx", 422, "XML_DTD_FORBIDDEN"),
     ("vba project", None, "export.xlsx", 415, "MACROS_NOT_ALLOWED"),
     ("macro sheet", None, "export.xlsx", 415, "MACROS_NOT_ALLOWED"),
     ("macro-enabled type", None, "export.xlsm", 415, "MACROS_NOT_ALLOWED"),
@@ -114,6 +115,8 @@ def hostile(name: str, content: bytes | None) -> bytes:
         return files.with_dtd("billion_laughs")
     if name == "xxe":
         return files.with_dtd("xxe")
+    if name == "dtd after 4 KiB":
+        return files.with_dtd("xxe", before=b"\n" * 3000 + b"<!--" + b" " * 3000 + b"-->")
     if name == "vba project":
         return files.with_macros("vba")
     if name == "macro sheet":
