@@ -19,6 +19,13 @@ _TRUE = {"true", "yes", "y", "1", "x", "da", "ja", "on"}
 _FALSE = {"false", "no", "n", "0", "ne", "nein", "off"}
 _EU_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 _MAX_SERIAL = 2_958_465  # 9999-12-31
+_SHOWN_CHARS = 60
+
+
+def _shown(value: Any) -> str:
+    """A cell's value in an error message, cut short: the message is kept with the import."""
+    text = repr(value)
+    return text if len(text) <= _SHOWN_CHARS else f"{text[: _SHOWN_CHARS - 4]}...{text[-1]}"
 
 
 def _blank(value: Any) -> bool:
@@ -54,11 +61,11 @@ def to_integer(value: Any, tz: ZoneInfo) -> int:
         try:
             number = float(text)
         except ValueError:
-            raise ValueError(f"{value!r} is not an integer") from None
+            raise ValueError(f"{_shown(value)} is not an integer") from None
         if number.is_integer() and abs(number) < 2**63:
             return int(number)
-        raise ValueError(f"{value!r} is not a whole number")
-    raise ValueError(f"{value!r} is not an integer")
+        raise ValueError(f"{_shown(value)} is not a whole number")
+    raise ValueError(f"{_shown(value)} is not an integer")
 
 
 def to_number(value: Any, tz: ZoneInfo) -> float:
@@ -72,11 +79,11 @@ def to_number(value: Any, tz: ZoneInfo) -> float:
         try:
             number = float(_number_text(value))
         except ValueError:
-            raise ValueError(f"{value!r} is not a number") from None
+            raise ValueError(f"{_shown(value)} is not a number") from None
     else:
-        raise ValueError(f"{value!r} is not a number")
+        raise ValueError(f"{_shown(value)} is not a number")
     if number != number or number in (float("inf"), float("-inf")):
-        raise ValueError(f"{value!r} is not a finite number")
+        raise ValueError(f"{_shown(value)} is not a finite number")
     return number
 
 
@@ -91,7 +98,7 @@ def to_boolean(value: Any, tz: ZoneInfo) -> bool:
             return True
         if text in _FALSE:
             return False
-    raise ValueError(f"{value!r} is not yes/no")
+    raise ValueError(f"{_shown(value)} is not yes/no")
 
 
 def _from_serial(value: float) -> datetime:
@@ -110,7 +117,9 @@ def _parse_text_datetime(text: str) -> datetime:
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"{text!r} is not a date/time (use ISO 8601 or dd.mm.yyyy)") from None
+        raise ValueError(
+            f"{_shown(text)} is not a date/time (use ISO 8601 or dd.mm.yyyy)"
+        ) from None
 
 
 def to_date(value: Any, tz: ZoneInfo) -> str:
@@ -122,7 +131,7 @@ def to_date(value: Any, tz: ZoneInfo) -> str:
         return _from_serial(float(value)).date().isoformat()
     if isinstance(value, str):
         return _parse_text_datetime(value).date().isoformat()
-    raise ValueError(f"{value!r} is not a date")
+    raise ValueError(f"{_shown(value)} is not a date")
 
 
 def to_datetime(value: Any, tz: ZoneInfo) -> str:
@@ -136,7 +145,7 @@ def to_datetime(value: Any, tz: ZoneInfo) -> str:
     elif isinstance(value, str):
         moment = _parse_text_datetime(value)
     else:
-        raise ValueError(f"{value!r} is not a date/time")
+        raise ValueError(f"{_shown(value)} is not a date/time")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
@@ -157,14 +166,23 @@ def normalise_header(value: Any) -> str:
 
 
 class RowMapper:
-    """Binds a template's mapping to a sheet's header row, then maps data rows."""
+    """Binds a template's mapping to a sheet's header row, then maps data rows.
+
+    A text cell longer than `max_cell_chars` (IMPORT_MAX_CELL_CHARS) is an error of its row,
+    whatever its field's type: a few long strings repeated down a sheet cost a small file
+    little and the API much, once per row."""
 
     def __init__(
-        self, mapping: list[dict[str, Any]], timestamp_field: str | None, timezone: str
+        self,
+        mapping: list[dict[str, Any]],
+        timestamp_field: str | None,
+        timezone: str,
+        max_cell_chars: int | None = None,
     ) -> None:
         self.mapping = mapping
         self.timestamp_field = timestamp_field
         self.tz = ZoneInfo(timezone)
+        self.max_cell_chars = max_cell_chars
         self.columns: list[tuple[int | None, dict[str, Any], Callable[[Any, ZoneInfo], Any]]] = []
 
     def bind(self, headers: list[Any]) -> list[str]:
@@ -199,6 +217,10 @@ class RowMapper:
                         data[spec["field"]] = None
                     continue
                 raw = default
+            elif self.max_cell_chars and isinstance(raw, str) and len(raw) > self.max_cell_chars:
+                message = f"longer than {self.max_cell_chars} characters (IMPORT_MAX_CELL_CHARS)"
+                errors.append(_error(row_number, spec, message))
+                continue
             try:
                 data[spec["field"]] = convert(raw, self.tz)
             except (ValueError, OverflowError) as exc:

@@ -4,17 +4,33 @@ starts it).
 Reads a job on stdin, caps its own memory and CPU time, opens the workbook with
 python-calamine, maps and types every row by the template, and writes the messages of
 app/imports/protocol.py on stdout: `Start`, then `Chunk`s of entries and row errors as they are
-ready, then `End`; or one `Failure` for a problem with the whole file. A hostile or huge file
-can exhaust this process, never the API: the API only reads these lines and inserts.
+ready, then the day `Totals`, then `End`; or one `Failure` for a problem with the whole file.
+A hostile or huge file can exhaust this process, never the API: the API only reads these lines
+and inserts, and no line is longer than IMPORT_MESSAGE_MAX_BYTES (a chunk is cut by its
+encoded size as well as by IMPORT_CHUNK_ROWS; a text cell past IMPORT_MAX_CELL_CHARS is a row
+error; a row too large for a message on its own is one too).
 """
 
 from __future__ import annotations
 
 import resource
 import sys
+from collections.abc import Callable
 from typing import Any
 
-from app.imports.protocol import Chunk, End, Failure, Message, ParserJob, Rows, Start, encode
+from app.imports.protocol import (
+    ENVELOPE_BYTES,
+    Chunk,
+    End,
+    Failure,
+    Message,
+    ParserJob,
+    Rows,
+    Start,
+    Totals,
+    encode,
+    size,
+)
 
 
 def emit(message: Message) -> None:
@@ -29,6 +45,30 @@ def fail(code: str, message: str) -> None:
 def limit_resources(max_memory: int, cpu_seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (max_memory, max_memory))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 5))
+
+
+class Batch:
+    """Items for the next message, within its byte budget (IMPORT_MESSAGE_MAX_BYTES): a message
+    is sent before an item that would take it past the budget."""
+
+    def __init__(self, message_max_bytes: int, send: Callable[[], None]) -> None:
+        self.budget = message_max_bytes - ENVELOPE_BYTES
+        self.used = 0
+        self.send = send
+
+    def add(self, needed: int) -> None:
+        """Count an item of `needed` bytes in, sending what waits first if it would not fit."""
+        if self.used + needed > self.budget and self.used:
+            self.flush()
+        self.used += needed
+
+    def flush(self) -> None:
+        self.send()
+        self.used = 0
+
+    def fits(self, needed: int) -> bool:
+        """Whether an item of `needed` bytes fits a message at all."""
+        return needed <= self.budget
 
 
 def run(job: ParserJob) -> None:
@@ -52,7 +92,7 @@ def run(job: ParserJob) -> None:
 
     first_row = sheet.start[0] + 1 if sheet.start else 1  # Excel's 1-based number of rows[0]
     header_row = job.header_row
-    mapper = RowMapper(job.mapping, job.timestamp_field, job.timezone)
+    mapper = RowMapper(job.mapping, job.timestamp_field, job.timezone, job.max_cell_chars)
     row_number = first_row - 1
     headers: list[Any] | None = None
     for cells in rows:
@@ -75,31 +115,82 @@ def run(job: ParserJob) -> None:
     errors: list[dict[str, Any]] = []
     total = failed = kept_errors = 0
     tally = Tally()  # day totals of the good rows, for the production dashboard
+
+    def send_chunk() -> None:
+        nonlocal entries, errors
+        emit(Chunk(entries, errors, failed))
+        entries, errors = [], []
+
+    batch = Batch(job.message_max_bytes, send_chunk)
     for cells in rows:
         row_number += 1
         mapped = mapper.map_row(row_number, cells)
         if mapped is None:
             continue
         total += 1
+        if not isinstance(mapped, list):
+            recorded_at, data = mapped
+            entry = [row_number, recorded_at, data]
+            needed = size(entry)
+            if batch.fits(needed):
+                batch.add(needed)
+                entries.append(entry)
+                if recorded_at:
+                    tally.add(recorded_at[:10], data)  # ISO 8601 in UTC: its day comes first
+            else:
+                mapped = [too_large(mapper, row_number, data, job.message_max_bytes)]
         if isinstance(mapped, list):
             failed += 1
-            if kept_errors < max_errors:
-                errors.extend(mapped[: max_errors - kept_errors])
-                kept_errors += min(len(mapped), max_errors - kept_errors)
-        else:
-            recorded_at, data = mapped
-            entries.append([row_number, recorded_at, data])
-            if recorded_at:
-                tally.add(recorded_at[:10], data)  # ISO 8601 in UTC: its day comes first
+            kept = mapped[: max(max_errors - kept_errors, 0)]
+            for error in kept:
+                batch.add(size(error))
+                errors.append(error)
+            kept_errors += len(kept)
         if len(entries) >= chunk_rows:
-            emit(Chunk(entries, errors, failed))
-            entries, errors = [], []
-    emit(Chunk(entries, errors, failed))
-    emit(End(total, failed, tally.rows()))
+            batch.flush()
+    batch.flush()
+
+    day_totals: list[Any] = []
+
+    def send_totals() -> None:
+        nonlocal day_totals
+        emit(Totals(day_totals))
+        day_totals = []
+
+    batch = Batch(job.message_max_bytes, send_totals)
+    for day_total in tally.rows():
+        batch.add(size(day_total))
+        day_totals.append(day_total)
+    if day_totals:
+        batch.flush()
+    emit(End(total, failed))
 
 
-def _plain(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
+def too_large(mapper: Any, row: int, data: dict[str, Any], limit: int) -> dict[str, Any]:
+    """The error of a good row too large for one message, named by its largest value."""
+    largest = max(data, key=lambda name: size(data[name]))
+    column = next((spec["column"] for _, spec, _ in mapper.columns if spec["field"] == largest), "")
+    message = f"the row is larger than one message may be (IMPORT_MESSAGE_MAX_BYTES: {limit})"
+    return {"row": row, "column": column, "field": largest, "message": message}
+
+
+def _plain(value: Any, max_chars: int) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, str) and max_chars and len(value) > max_chars:
+        return value[:max_chars]  # the errors workbook shows the start of a text too long
+    return value
+
+
+def _fitted(cells: list[Any], budget: int) -> list[Any]:
+    """The leading cells of a row that fit `budget` bytes (a row too large is cut short)."""
+    kept, used = [], 0
+    for cell in cells:
+        used += size(cell)
+        if used > budget:
+            break
+        kept.append(cell)
+    return kept
 
 
 def extract(job: ParserJob) -> None:
@@ -109,18 +200,33 @@ def extract(job: ParserJob) -> None:
     book = CalamineWorkbook.from_path(job.path)
     sheet = book.get_sheet_by_name(job.sheet or book.sheet_names[0])
     wanted = set(job.rows)
-    header_row = job.header_row
+    header_row, max_chars = job.header_row, job.max_cell_chars
     row_number = sheet.start[0] if sheet.start else 0
+    # The headers travel in the first message, beside rows: half the budget at most.
+    half = (job.message_max_bytes - ENVELOPE_BYTES) // 2
     headers: list[Any] = []
-    found = []
+    found: list[Any] = []
+    sent_headers = False
+    count = 0
+
+    def send_rows() -> None:
+        nonlocal found, sent_headers
+        emit(Rows(headers if not sent_headers else [], found))
+        found, sent_headers = [], True
+
+    batch = Batch(job.message_max_bytes, send_rows)
     for cells in sheet.iter_rows():
         row_number += 1
         if row_number == header_row:
-            headers = [_plain(c) for c in cells]
+            headers = _fitted([_plain(c, max_chars) for c in cells], half)
+            batch.add(size(headers))
         elif row_number in wanted:
-            found.append([row_number, [_plain(c) for c in cells]])
-    emit(Rows(headers, found))
-    emit(End(len(found), 0))
+            row = [row_number, _fitted([_plain(c, max_chars) for c in cells], half)]
+            batch.add(size(row))
+            found.append(row)
+            count += 1
+    batch.flush()
+    emit(End(count, 0))
 
 
 def main() -> None:

@@ -19,7 +19,6 @@ from app.core.logger import get_logger
 from app.imports.protocol import End, Failure, Message, ParserJob, ProtocolError, decode
 
 log = get_logger(__name__)
-_LINE_LIMIT = 256 * 1024 * 1024  # one chunk of entries is one line
 PARSER = ("-m", "app.imports.parser")  # what the interpreter runs (tests swap in a probe)
 # All the parser process sees of the API's environment: enough to start Python and read text.
 # Never the database URL, cloud keys or Firebase credentials, which a file that subverts the
@@ -48,6 +47,8 @@ async def run_parser(settings: Settings, job: ParserJob) -> AsyncIterator[Messag
         cpu_seconds=int(settings.import_parse_timeout) + 1,
         chunk_rows=settings.import_chunk_rows,
         max_errors=settings.import_max_errors,
+        max_cell_chars=settings.import_max_cell_chars,
+        message_max_bytes=settings.import_message_max_bytes,
     )
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -56,7 +57,9 @@ async def run_parser(settings: Settings, job: ParserJob) -> AsyncIterator[Messag
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        limit=_LINE_LIMIT,
+        # A longer line is the parser breaking the protocol: readline refuses it, so the API
+        # never holds more than IMPORT_MESSAGE_MAX_BYTES of one message.
+        limit=settings.import_message_max_bytes,
     )
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     finished = False
@@ -78,8 +81,8 @@ async def run_parser(settings: Settings, job: ParserJob) -> AsyncIterator[Messag
             "PARSE_TIMEOUT",
             f"Reading the file took longer than {settings.import_parse_timeout:g} s",
         ) from None
-    except ProtocolError as exc:
-        log.error("parser_protocol_error", error=str(exc))
+    except (ProtocolError, ValueError) as exc:  # ValueError: a line past the limit
+        log.error("parser_protocol_error", error=str(exc)[:500])
         finished = False
     finally:
         if proc.returncode is None:

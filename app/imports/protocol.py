@@ -1,10 +1,14 @@
 """What the API and the parser process say to each other: one JSON job on the parser's stdin,
 then newline-delimited JSON messages on its stdout.
 
-    map job:  Start, Chunk..., End     (or one Failure: the whole file is unusable)
-    rows job: Rows, End                (the original cells of some rows, for the errors workbook)
+    map job:  Start, Chunk..., Totals..., End   (or one Failure: the whole file is unusable)
+    rows job: Rows..., End                      (the original cells of some rows, for the
+                                                 errors workbook)
 
-Both sides encode and decode here, so a field renamed on one side cannot be missed on the other.
+No line is longer than the job's `message_max_bytes`: the parser cuts its chunks, totals and
+rows by their encoded size, so what the API reads and holds at once is bounded in bytes
+whatever the file's cells hold. Both sides encode and decode here, so a field renamed on one
+side cannot be missed on the other.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ class ParserJob:
     cpu_seconds: int = 0
     chunk_rows: int = 0
     max_errors: int = 0
+    max_cell_chars: int = 0
+    message_max_bytes: int = 0
 
     def encode(self) -> bytes:
         return orjson.dumps(vars(self))
@@ -58,11 +64,16 @@ class Chunk:
 
 
 @dataclass
+class Totals:
+    kind: ClassVar[str] = "totals"
+    rows: list[list[Any]]  # day totals of the good rows (app.entries.tally), a part of them
+
+
+@dataclass
 class End:
     kind: ClassVar[str] = "end"
     rows_total: int
     rows_failed: int
-    totals: list[list[Any]] = field(default_factory=list)  # day totals of the good rows
 
 
 @dataclass
@@ -77,12 +88,20 @@ class Failure:
 @dataclass
 class Rows:
     kind: ClassVar[str] = "rows"
-    headers: list[Any]
+    headers: list[Any]  # in the first Rows message; empty in those that follow
     rows: list[list[Any]]  # [row_number, cells]
 
 
-Message = Start | Chunk | End | Failure | Rows
-KINDS: dict[str, type[Message]] = {m.kind: m for m in (Start, Chunk, End, Failure, Rows)}
+Message = Start | Chunk | Totals | End | Failure | Rows
+KINDS: dict[str, type[Message]] = {m.kind: m for m in (Start, Chunk, Totals, End, Failure, Rows)}
+# What a message holds besides its lists (type, field names, counters): a part of a message's
+# size budget the parser keeps free.
+ENVELOPE_BYTES = 256
+
+
+def size(item: Any) -> int:
+    """Bytes `item` adds to a message's list (its JSON and a comma)."""
+    return len(orjson.dumps(item)) + 1
 
 
 class ProtocolError(Exception):

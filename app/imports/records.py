@@ -119,7 +119,8 @@ async def failed_rows(
         found: list[list[Any]] = []
         async for message in run_parser(settings, job):
             if isinstance(message, Rows):
-                headers, found = message.headers, message.rows
+                headers = headers or message.headers
+                found.extend(message.rows)
 
     async def rows() -> AsyncIterator[Sequence[Any]]:
         for number, cells in found:

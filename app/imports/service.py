@@ -49,7 +49,7 @@ from app.core.metrics import IMPORT_ROWS, IMPORTS
 from app.entries import totals
 from app.imports import lifecycle
 from app.imports.parsing import run_parser
-from app.imports.protocol import Chunk, End, ParserJob, Start
+from app.imports.protocol import Chunk, End, ParserJob, Start, Totals
 from app.imports.schemas import DryRunReport, ImportOptions
 from app.imports.upload import Upload, download_name, receive_upload
 from app.models import ImportRecord, ImportSource, Template, WorkshopEntry
@@ -326,7 +326,6 @@ class Importer:
     async def _insert(self, job: Job, progress: Progress) -> ImportRecord:
         settings = self.settings
         row_errors: list[dict[str, Any]] = []
-        day_totals: list[list[Any]] = []
         async with self.db.session() as session, session.begin():
             connection = await session.connection()
             async for message in run_parser(settings, job.parser_job):
@@ -342,10 +341,11 @@ class Importer:
                     if message.entries:  # Core executemany: the ORM's bulk path costs a third more
                         await connection.execute(ENTRIES.insert(), self._rows(job, message.entries))
                         progress.rows_imported += len(message.entries)
+                elif isinstance(message, Totals):  # rolled back with the rest if rows fail
+                    await totals.add(session, job.template_id, job.machine_id, message.rows)
                 elif isinstance(message, End):
                     progress.rows_total = message.rows_total
                     progress.rows_failed = message.rows_failed
-                    day_totals = message.totals
             total, failed = progress.rows_total, progress.rows_failed
             errors = row_errors[: settings.import_max_errors]
             if total == 0:
@@ -357,7 +357,6 @@ class Importer:
                     failed,
                     errors,
                 )
-            await totals.add(session, job.template_id, job.machine_id, day_totals)
             await lifecycle.complete(
                 session, job.record_id, rows_total=total, rows_failed=failed, errors=errors
             )

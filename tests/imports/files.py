@@ -135,6 +135,15 @@ def with_macros(kind: str) -> bytes:
     return replace_part(good, "[Content_Types].xml", types.replace(plain, macro_enabled))
 
 
+def long_text_xlsx(n: int, chars: int) -> bytes:
+    """A small file that grows when read: one long text in every row's Seam, which the workbook
+    stores once (a shared string) and a reader hands out once per row."""
+    data = rows(n)
+    for row in data:
+        row[2] = "W" * chars
+    return xlsx(data)
+
+
 @functools.cache
 def cached_xlsx(n: int) -> bytes:
     return xlsx(rows(n))

@@ -97,3 +97,25 @@ def test_rows_are_mapped_by_header_whatever_the_case_and_order() -> None:
 def test_a_missing_required_column_is_reported() -> None:
     mapper = RowMapper([{"column": "Arc", "field": "arc", "required": True}], None, "UTC")
     assert mapper.bind(["Other"]) == ["required column 'Arc' is not in the header row"]
+
+
+def test_a_text_past_the_cell_limit_is_an_error_of_its_column() -> None:
+    mapping = [
+        {"column": "Seam", "field": "seam", "type": "string"},
+        {"column": "Job", "field": "job", "type": "integer"},
+    ]
+    mapper = RowMapper(mapping, None, "UTC", max_cell_chars=5)
+    assert mapper.bind(["Seam", "Job"]) == []
+    assert mapper.map_row(2, ["S1234", 7]) == (None, {"seam": "S1234", "job": 7})
+    (error,) = mapper.map_row(3, ["S12345", 7])  # type: ignore[misc]
+    assert (error["row"], error["column"]) == (3, "Seam")
+    assert "longer than 5 characters" in error["message"]
+    (error,) = mapper.map_row(4, ["S1", "x" * 5])  # type: ignore[misc]
+    assert error["column"] == "Job"
+
+
+def test_an_error_shows_a_long_value_cut_short() -> None:
+    mapper = RowMapper([{"column": "Job", "field": "job", "type": "integer"}], None, "UTC")
+    mapper.bind(["Job"])
+    (error,) = mapper.map_row(2, ["x" * 1500])  # type: ignore[misc]
+    assert len(error["message"]) < 100 and error["message"].endswith("is not an integer")

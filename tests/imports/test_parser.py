@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
 
+import pytest
+from sqlalchemy import func, select
+
+from app.core.db import Database
 from app.imports import parsing
 from app.imports.parsing import run_parser
-from app.imports.protocol import ParserJob, Rows
-from tests.conftest import make_settings
+from app.imports.protocol import Chunk, End, ParserJob, Rows, Totals, decode
+from app.models import EntryDayTotal
+from tests.conftest import Headers, make_settings
+from tests.imports import files
+from tests.imports.conftest import Upload
+from tests.imports.files import MAPPING
 
 # Stands in for the parser: reads its job, answers with the names in its environment.
 ENV_PROBE = """
@@ -44,3 +56,100 @@ async def test_the_parser_process_gets_no_credentials(monkeypatch: pytest.Monkey
     assert "PATH" in names
     assert not set(names) & set(SECRETS)
     assert set(names) <= {"PATH", "LANG", "LC_ALL", "LC_CTYPE", "PYTHONPATH", "TMPDIR"}
+
+
+def parse(path: Path, **job: Any) -> list[bytes]:
+    """The parser process's stdout lines for a job on `path` (the template of the tests)."""
+    fields: dict[str, Any] = {
+        "path": str(path),
+        "sheet": "Daten",
+        "header_row": 1,
+        "mapping": MAPPING,
+        "timestamp_field": "ts",
+        "timezone": "UTC",
+        "max_memory": 2 * 1024**3,
+        "cpu_seconds": 120,
+        "chunk_rows": 5000,
+        "max_errors": 1000,
+        "max_cell_chars": 32767,
+        "message_max_bytes": BOUND,
+        **job,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "app.imports.parser"],
+        input=ParserJob(**fields).encode(),
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    return done.stdout.splitlines(keepends=True)
+
+
+BOUND = 64 * 1024
+
+
+def test_chunks_are_cut_by_their_size_in_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "long.xlsx"
+    path.write_bytes(files.long_text_xlsx(1000, 20_000))  # 20 MB of text from 30 KB
+    lines = parse(path)
+    assert max(len(line) for line in lines) <= BOUND
+    messages = [decode(line) for line in lines]
+    chunks = [m for m in messages if isinstance(m, Chunk)]
+    assert len(chunks) > 100  # three rows a chunk, not 5000
+    assert sum(len(c.entries) for c in chunks) == 1000
+    assert messages[-1] == End(1000, 0)
+
+
+def test_errors_totals_and_rows_are_cut_by_their_size_too(tmp_path: Path) -> None:
+    path = tmp_path / "long.xlsx"
+    data = files.rows(3000)
+    for day, row in enumerate(data):
+        row[0] = dt.datetime(2020, 1, 1) + dt.timedelta(days=day)  # 12,000 day totals
+        if day % 2:
+            row[2] = "W" * 20_000
+    path.write_bytes(files.xlsx(data))
+    lines = parse(path, max_cell_chars=2000)
+    assert max(len(line) for line in lines) <= BOUND
+    messages = [decode(line) for line in lines]
+    errors = [e for m in messages if isinstance(m, Chunk) for e in m.errors]
+    assert len(errors) == 1000 and {e["column"] for e in errors} == {"Seam"}
+    assert len([m for m in messages if isinstance(m, Totals)]) > 1
+    assert sum(len(m.rows) for m in messages if isinstance(m, Totals)) == 1500 * 4
+    assert messages[-1] == End(3000, 1500)
+
+    wanted = [2 * n + 3 for n in range(1000)]
+    lines = parse(path, mode="rows", rows=wanted, max_cell_chars=2000)
+    assert max(len(line) for line in lines) <= BOUND
+    parts = [m for m in map(decode, lines) if isinstance(m, Rows)]
+    assert len(parts) > 1 and parts[0].headers == files.HEADER
+    found = [row for part in parts for row in part.rows]
+    assert [number for number, _ in found] == wanted
+    assert found[0][1][2] == "W" * 2000  # a text too long, shown cut to the limit
+
+
+async def test_a_long_text_cell_is_a_row_error_naming_its_column(upload: Upload) -> None:
+    response = await upload(files.long_text_xlsx(5000, 20_000), dry_run=True)
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["rows_total"], report["rows_failed"]) == (5000, 5000)
+    assert len(report["errors"]) == 1000
+    first = report["errors"][0]
+    assert (first["row"], first["column"], first["field"]) == (2, "Seam", "seam")
+    assert "longer than 2000 characters (IMPORT_MAX_CELL_CHARS)" in first["message"]
+
+
+async def test_an_import_with_many_day_totals_counts_every_day(
+    client_with: Any, admin: Headers, template: dict[str, Any], db: Database
+) -> None:
+    client = client_with(import_message_max_bytes=BOUND)
+    data = files.rows(2000)
+    for day, row in enumerate(data):
+        row[0] = dt.datetime(2020, 1, 1, 12) + dt.timedelta(days=day)
+    response = await client.post(
+        f"/api/v1/templates/{template['id']}/imports",
+        files={"file": ("days.xlsx", files.xlsx(data))},
+        headers=admin,
+    )
+    assert response.status_code == 201, response.text
+    stmt = select(func.count()).select_from(EntryDayTotal)
+    assert await db.run(lambda s: s.scalar(stmt), write=False) == 2000 * 4
