@@ -120,13 +120,22 @@ def _forget_credentials(request: Request, tasks: BackgroundTasks) -> None:
 FORGET_CREDENTIALS = Depends(_forget_credentials)
 
 
+_NO_ROLE = {
+    "user": "This account is waiting for an administrator to grant it a role (pending); "
+    "until then it may only read GET /api/v1/auth/me",
+    "api_key": "This API key has no role: the user who created it has none now",
+}
+
+
 def require(permission: Permission) -> Any:
     """A dependency that lets the call through only when the caller's role has `permission`."""
 
     async def check(request: Request, principal: CurrentPrincipal) -> Principal:
         if not principal.can(permission):
             raise Forbidden(
-                f"Role '{principal.role}' lacks the permission '{permission}'",
+                _NO_ROLE[principal.kind]
+                if principal.role is None
+                else f"Role '{principal.role}' lacks the permission '{permission}'",
                 extra={"required_permission": permission.value},
             )
         await spend(request, principal)
@@ -175,4 +184,4 @@ async def firebase_user(
     return principal
 
 
-setattr(firebase_user, PERMISSION_ATTR, Permission.read)
+setattr(firebase_user, PERMISSION_ATTR, Permission.me)

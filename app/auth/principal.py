@@ -8,12 +8,13 @@ from app.auth.roles import Permission, Role, role_allows
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: a signed-in user or an API key, with the role that decides access."""
+    """Who is calling: a signed-in user or an API key, with the role that decides access
+    (None: no role, a pending user or a key whose creator has none)."""
 
     kind: Literal["user", "api_key"]
     id: int
     name: str
-    role: Role
+    role: Role | None
 
     def can(self, permission: Permission) -> bool:
         return role_allows(self.role, permission)

@@ -7,12 +7,12 @@ from fastapi import Query, Response
 from app.auth.deps import FORGET_CREDENTIALS, CanManageUsers
 from app.core import crud
 from app.core.db import SessionDep
-from app.core.http import IfMatch, Router, with_etag
+from app.core.http import IfMatch, Router, SettingsDep, with_etag
 from app.core.openapi import errors
 from app.core.pagination import Page
 from app.models import User
 from app.users import service
-from app.users.schemas import UserPatch, UserQuery, UserRead, UserUpdate
+from app.users.schemas import UserPatch, UserQuery, UserRead
 
 router = Router(prefix="/users", tags=["users"])
 
@@ -45,10 +45,12 @@ async def update_user(
     session: SessionDep,
     response: Response,
     _: CanManageUsers,
+    settings: SettingsDep,
     if_match: IfMatch = None,
 ) -> UserRead:
-    """Set a user's `role` or `active` (admins). Applies on the user's next request (within
-    `AUTH_CACHE_SECONDS` on other workers); a role claim in the user's Firebase token takes
-    precedence over the stored role."""
-    user = await crud.patch(session, User, UserUpdate, user_id, body, if_match)
+    """Set a user's `role` or `active` (admins). The role is the admin's grant: it is in force
+    unless ADMIN_EMAILS or a role claim gives the user another, and stays when those stop;
+    `pending` takes it back. Applies on the user's next request (within `AUTH_CACHE_SECONDS` on
+    other workers). The answer shows the role in force, its source and the admin's grant."""
+    user = await service.update_user(session, user_id, body, if_match, settings)
     return with_etag(response, UserRead.model_validate(user))

@@ -7,7 +7,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from app.auth.deps import PERMISSION_ATTR
-from app.auth.roles import ROLE_PERMISSIONS, Permission, Role
+from app.auth.roles import ROLE_PERMISSIONS, Permission, Role, UserRole, lowest, permissions
 from app.main import create_app
 from tests.conftest import make_settings
 
@@ -50,10 +50,18 @@ def test_every_route_declares_exactly_one_permission() -> None:
 
 def test_role_table_matches_the_design() -> None:
     viewer, operator, manager, admin = (ROLE_PERMISSIONS[r] for r in Role)
-    assert viewer == {Permission.read}
-    assert viewer < operator < manager < admin
+    assert permissions(None) == {Permission.me}, "a pending user may only ask who it is"
+    assert viewer == {Permission.me, Permission.read}
+    assert permissions(None) < viewer < operator < manager < admin
     assert {Permission.import_upload, Permission.stock_adjust} <= operator
     assert Permission.resource_write not in operator
     assert Permission.resource_write in manager
     assert not {Permission.user_admin, Permission.api_key_admin} & manager
     assert admin == set(Permission)
+    assert [r.value for r in UserRole] == ["pending", *(r.value for r in Role)]
+
+
+def test_lowest_role() -> None:
+    assert lowest(Role.admin, Role.viewer) is Role.viewer
+    assert lowest(Role.manager, Role.operator, Role.admin) is Role.operator
+    assert lowest(Role.admin, None) is None

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import insert, inspect, select
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -25,6 +26,7 @@ from app.models import (
     WorkOrder,
     WorkshopEntry,
 )
+from app.models.base import UTCDateTime
 from tests.databases import provision_database, selected_backends
 
 
@@ -217,3 +219,82 @@ async def test_day_totals_are_counted_from_the_rows_there_are(
             ("2026-11-25", "method", "VT"): (1, 1, 0, 0, 0),
             ("2026-11-25", "client", "Acme"): (1, 1, 0, 0, 0),
         }
+
+
+@pytest.mark.parametrize("backend", selected_backends())
+async def test_role_sources_keep_the_roles_there_are_and_the_keys_creators(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Users from before role sources keep their role, as set by an admin; SQLite rebuilds
+    `users` for the new checks, and the keys' links to their creators survive it; downgrading
+    shuts pending users out rather than letting them read."""
+    now = datetime.now(UTC)
+    stamp = {"created_at": now, "updated_at": now, "version": 1}
+    users = sa.table(
+        "users",
+        *(sa.column(c) for c in ("id", "firebase_uid", "role", "active", "version")),
+        *(sa.column(c) for c in ("role_source", "assigned_role")),
+        sa.column("created_at", UTCDateTime()),
+        sa.column("updated_at", UTCDateTime()),
+    )
+    keys = sa.table(
+        "api_keys",
+        *(sa.column(c) for c in ("id", "name", "prefix", "key_hash", "role", "created_by_id")),
+        sa.column("version"),
+        sa.column("created_at", UTCDateTime()),
+        sa.column("updated_at", UTCDateTime()),
+    )
+    async with provision_database(backend, tmp_path) as url:
+        await asyncio.to_thread(workshop, monkeypatch, url, "db", "upgrade", "f1696370dee6")
+        engine = create_async_engine(url)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(
+                    insert(users),
+                    [{"id": 1, "firebase_uid": "u1", "role": "manager", "active": True, **stamp}],
+                )
+                await conn.execute(
+                    insert(keys),
+                    [
+                        {
+                            "id": 1,
+                            "name": "k",
+                            "prefix": "wk_x",
+                            "key_hash": "h",
+                            "role": "admin",
+                            "created_by_id": 1,
+                            **stamp,
+                        }
+                    ],
+                )
+            await asyncio.to_thread(workshop, monkeypatch, url, "db", "upgrade", "da69d72eb4db")
+            async with engine.begin() as conn:
+                row = (await conn.execute(select(users).where(users.c.id == 1))).one()
+                assert (row.role, row.role_source, row.assigned_role) == (
+                    "manager",
+                    "admin",
+                    "manager",
+                )
+                assert await conn.scalar(select(keys.c.created_by_id)) == 1
+                await conn.execute(
+                    insert(users),
+                    [
+                        {
+                            "id": 2,
+                            "firebase_uid": "u2",
+                            "role": "pending",
+                            "role_source": "none",
+                            "active": True,
+                            **stamp,
+                        }
+                    ],
+                )
+            await asyncio.to_thread(workshop, monkeypatch, url, "db", "downgrade", "f1696370dee6")
+            async with engine.connect() as conn:
+                rows = (
+                    await conn.execute(select(users.c.role, users.c.active).where(users.c.id == 2))
+                ).one()
+                assert tuple(rows) == ("viewer", False)
+                assert await conn.scalar(select(keys.c.created_by_id)) == 1
+        finally:
+            await engine.dispose()
