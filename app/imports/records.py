@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+import anyio
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.config import Settings
 from app.core.errors import Conflict, Gone, NotFound, StorageUnavailable
+from app.core.export import XlsxWriter
 from app.core.pagination import Page, between, eq, page_of, paginate, where
 from app.core.repository import Repository
 from app.entries import totals
@@ -73,6 +74,7 @@ async def delete_import(
     record = await repo(session).get_for_write(import_id, if_match)
     await totals.forget_import(session, import_id)
     key = record.storage_key if record.file_deleted_at is None else None
+    attempts = record.attempts
     try:
         await lifecycle.undo(session, import_id)
     except lifecycle.MoveRefused:
@@ -81,6 +83,8 @@ async def delete_import(
         ) from None
     if key:
         try:
+            # The kept errors workbooks first: without them the import is as it was.
+            await delete_errors_workbooks(storage, key, attempts)
             await storage.delete(key)
         except StorageError as exc:
             raise StorageUnavailable(
@@ -88,17 +92,65 @@ async def delete_import(
             ) from exc
 
 
-async def failed_rows(
-    session: AsyncSession, storage: Storage, settings: Settings, import_id: int
-) -> tuple[list[str], AsyncIterator[Sequence[Any]]]:
-    """Header and rows of the errors workbook: each failed row as uploaded, plus its errors."""
+def errors_key(storage_key: str, attempt: int) -> str:
+    """Where the errors workbook of an import's attempt is kept: beside the import's file.
+    Each attempt has its own, since a retried import has errors of its own."""
+    return f"{storage_key.rsplit('.', 1)[0]}.errors-{attempt}.xlsx"
+
+
+async def delete_errors_workbooks(storage: Storage, storage_key: str, attempts: int) -> None:
+    """The kept errors workbooks of an import's attempts (StorageError when one cannot go)."""
+    for attempt in range(1, attempts + 1):
+        await storage.delete(errors_key(storage_key, attempt))
+
+
+async def errors_workbook(
+    session: AsyncSession, storage: Storage, importer: Importer, import_id: int
+) -> AsyncIterator[bytes]:
+    """The errors workbook of an import, opened: each failed row as uploaded, plus its errors.
+
+    It is built once, by one parser run, and kept in the file storage beside the import's file
+    (deleted with it on undo and on expiry): later calls read it back and start no parser, and
+    parallel first calls wait for the one that builds it.
+    """
     record = await repo(session).get(import_id)
     if not record.errors:
         raise NotFound(f"Import {import_id} has no row errors")
+    key = stored_key(record)
+    kept = errors_key(key, record.attempts)
+    chunks = await _open_kept(storage, kept)
+    if chunks is not None:
+        return chunks
     template = await session.get(Template, record.template_id)
     if template is None:  # pragma: no cover - the foreign key prevents it
         raise NotFound(f"Template {record.template_id} does not exist")
-    key = stored_key(record)
+    async with importer.parsers.exclusive(kept):
+        chunks = await _open_kept(storage, kept)  # built by the call this one waited for
+        if chunks is None:
+            await _build(storage, importer, record, template, key, kept)
+            chunks = await _open_kept(storage, kept)
+    if chunks is None:
+        raise StorageUnavailable("The errors workbook could not be kept in the file storage")
+    return chunks
+
+
+async def _open_kept(storage: Storage, kept: str) -> AsyncIterator[bytes] | None:
+    try:
+        return await storage.open(kept)
+    except StorageMissing:
+        return None
+    except StorageError as exc:
+        raise StorageUnavailable("The file storage is unavailable") from exc
+
+
+async def _build(
+    storage: Storage,
+    importer: Importer,
+    record: ImportRecord,
+    template: Template,
+    key: str,
+    kept: str,
+) -> None:
     messages: dict[int, list[str]] = {}
     for error in record.errors:
         messages.setdefault(error["row"], []).append(f"{error['column']}: {error['message']}")
@@ -106,6 +158,8 @@ async def failed_rows(
         local = Path(folder) / f"file.{record.file_format}"
         try:
             await storage.fetch(key, local)
+        except StorageMissing:
+            raise Gone(f"The file of import {record.id} is missing from the file storage") from None
         except StorageError as exc:
             raise StorageUnavailable("The file storage is unavailable") from exc
         job = ParserJob(
@@ -115,18 +169,26 @@ async def failed_rows(
             header_row=template.header_row,
             rows=sorted(messages),
         )
-        headers: list[Any] = []
-        found: list[list[Any]] = []
-        async for message in run_parser(settings, job):
-            if isinstance(message, Rows):
-                headers = headers or message.headers
-                found.extend(message.rows)
-
-    async def rows() -> AsyncIterator[Sequence[Any]]:
-        for number, cells in found:
-            yield [number, *cells, "; ".join(messages.get(number, []))]
-
-    return ["Row", *[str(h) for h in headers], "Error"], rows()
+        workbook = Path(folder) / "errors.xlsx"
+        writer: XlsxWriter | None = None
+        # Written part by part as the parser sends them: the API holds one message at a time.
+        parse = run_parser(importer.settings, job, importer.parsers)
+        async with aclosing(parse) as parts:
+            async for part in parts:
+                if not isinstance(part, Rows):
+                    continue
+                if writer is None:
+                    header = ["Row", *[str(h) for h in part.headers], "Error"]
+                    writer = await anyio.to_thread.run_sync(XlsxWriter, str(workbook), header)
+                rows = [[n, *cells, "; ".join(messages.get(n, []))] for n, cells in part.rows]
+                await anyio.to_thread.run_sync(writer.write, rows)
+        if writer is None:
+            writer = await anyio.to_thread.run_sync(XlsxWriter, str(workbook), ["Row", "Error"])
+        await anyio.to_thread.run_sync(writer.close)
+        try:
+            await storage.save(kept, workbook, f"import-{record.id}-errors.xlsx")
+        except StorageError as exc:
+            raise StorageUnavailable("The file storage is unavailable") from exc
 
 
 @dataclass

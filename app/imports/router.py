@@ -10,13 +10,14 @@ from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 
 from app.auth.deps import CanManageImports, CanRead, CanUpload
 from app.core.db import SessionDep
-from app.core.export import download
-from app.core.http import UPLOAD, IfMatch, SettingsDep, path_for, with_etag
+from app.core.export import XLSX
+from app.core.http import UPLOAD, IfMatch, path_for, with_etag
 from app.core.openapi import errors
 from app.core.pagination import Page
 from app.imports import records
 from app.imports.deps import ImporterDep, StorageDep
 from app.imports.schemas import DryRunReport, ImportOptions, ImportQuery, ImportRead, import_read
+from app.storage.base import content_disposition
 
 router = APIRouter(tags=["imports"])
 alias = APIRouter(tags=["imports"])
@@ -122,11 +123,12 @@ async def download_file(
     response_class=StreamingResponse,
 )
 async def errors_workbook(
-    import_id: int, session: SessionDep, storage: StorageDep, settings: SettingsDep, _: CanRead
+    import_id: int, session: SessionDep, storage: StorageDep, importer: ImporterDep, _: CanRead
 ) -> Response:
     """The rows that failed, as uploaded, with an `Error` column: fix them and upload again."""
-    header, rows = await records.failed_rows(session, storage, settings, import_id)
-    return await download("xlsx", f"import-{import_id}-errors", header, rows)
+    chunks = await records.errors_workbook(session, storage, importer, import_id)
+    disposition = content_disposition(f"import-{import_id}-errors.xlsx")
+    return StreamingResponse(chunks, media_type=XLSX, headers={"Content-Disposition": disposition})
 
 
 @router.delete(

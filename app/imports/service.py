@@ -24,6 +24,7 @@ import os
 import socket
 import uuid
 from collections.abc import Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -48,7 +49,7 @@ from app.core.logger import get_logger
 from app.core.metrics import IMPORT_ROWS, IMPORTS
 from app.entries import totals
 from app.imports import lifecycle
-from app.imports.parsing import run_parser
+from app.imports.parsing import Parsers, run_parser
 from app.imports.protocol import Chunk, End, ParserJob, Start, Totals
 from app.imports.schemas import DryRunReport, ImportOptions
 from app.imports.upload import Upload, download_name, receive_upload
@@ -103,6 +104,7 @@ class Importer:
         self.settings = settings
         self.progress: dict[int, Progress] = {}
         self.tasks: set[asyncio.Task[ImportRecord]] = set()
+        self.parsers = Parsers(settings)
 
     # --- entry points ----------------------------------------------------------------------
 
@@ -188,11 +190,13 @@ class Importer:
         try:
             total = failed = 0
             errors: list[dict[str, Any]] = []
-            async for message in run_parser(self.settings, parser_job(template, upload.path)):
-                if isinstance(message, Chunk):
-                    errors.extend(message.errors)
-                elif isinstance(message, End):
-                    total, failed = message.rows_total, message.rows_failed
+            parse = run_parser(self.settings, parser_job(template, upload.path), self.parsers)
+            async with aclosing(parse) as messages:
+                async for message in messages:
+                    if isinstance(message, Chunk):
+                        errors.extend(message.errors)
+                    elif isinstance(message, End):
+                        total, failed = message.rows_total, message.rows_failed
             return {
                 "rows_total": total,
                 "rows_valid": total - failed,
@@ -326,13 +330,19 @@ class Importer:
     async def _insert(self, job: Job, progress: Progress) -> ImportRecord:
         settings = self.settings
         row_errors: list[dict[str, Any]] = []
-        async with self.db.session() as session, session.begin():
+        # Nobody waits on the request of an import in the background or of a scheduled run:
+        # those queue for a parser however long it takes; the others wait for so long only.
+        patient = job.background.is_set() or job.keep_failed
+        parse = run_parser(settings, job.parser_job, self.parsers, patient=patient)
+        async with aclosing(parse) as messages, self.db.session() as session, session.begin():
+            # The parser's turn and its Start come before the session takes a connection: an
+            # import queueing for a parser holds none.
+            start = await anext(messages)
+            if isinstance(start, Start) and start.rows > settings.import_sync_max_rows:
+                job.background.set()
             connection = await session.connection()
-            async for message in run_parser(settings, job.parser_job):
-                if isinstance(message, Start):
-                    if message.rows > settings.import_sync_max_rows:
-                        job.background.set()
-                elif isinstance(message, Chunk):
+            async for message in messages:
+                if isinstance(message, Chunk):
                     progress.rows_failed = message.failed
                     row_errors.extend(message.errors)
                     progress.rows_total += len(message.entries)

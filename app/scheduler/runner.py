@@ -26,6 +26,7 @@ from app.core.db import Database
 from app.core.errors import AppError, Conflict, NotFound
 from app.core.logger import get_logger
 from app.imports import lifecycle
+from app.imports.records import delete_errors_workbooks
 from app.imports.service import Importer
 from app.imports.upload import Upload, adopt_file
 from app.models import ImportRecord, ImportSchedule, ImportSource, ImportStatus, Template
@@ -260,10 +261,11 @@ def next_fire(cron: str) -> datetime | None:
 
 
 async def expire_files(db: Database, storage: Storage, settings: Settings) -> int:
-    """Delete stored files older than FILE_RETENTION_DAYS; their records stay, marked."""
+    """Delete stored files older than FILE_RETENTION_DAYS, and the errors workbooks kept
+    beside them; their records stay, marked."""
     cutoff = utcnow() - timedelta(days=settings.file_retention_days)
     stmt = (
-        select(ImportRecord.id, ImportRecord.storage_key)
+        select(ImportRecord.id, ImportRecord.storage_key, ImportRecord.attempts)
         .where(
             ImportRecord.created_at < cutoff,
             ImportRecord.storage_key.is_not(None),
@@ -274,8 +276,9 @@ async def expire_files(db: Database, storage: Storage, settings: Settings) -> in
     )
     rows = (await db.run(lambda s: s.execute(stmt), write=False)).all()
     expired = 0
-    for import_id, key in rows:
+    for import_id, key, attempts in rows:
         try:
+            await delete_errors_workbooks(storage, str(key), attempts)
             await storage.delete(str(key))
         except StorageError as exc:
             log.error("file_expiry_failed", import_id=import_id, error=str(exc))

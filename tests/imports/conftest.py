@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
@@ -93,3 +97,42 @@ async def client_with(app_with: Callable[..., FastAPI]) -> AsyncIterator[Callabl
     for client in clients:
         await client.app.state.importer.wait_idle()  # type: ignore[attr-defined]
         await client.aclose()
+
+
+@dataclass
+class Seen:
+    pids: set[int] = field(default_factory=set)
+    most: int = 0  # parser processes alive at once
+
+
+def parser_processes() -> set[int]:
+    found = set()
+    for child in psutil.Process().children():
+        try:
+            if "app.imports.parser" in child.cmdline():
+                found.add(child.pid)
+        except psutil.Error:  # gone meanwhile
+            pass
+    return found
+
+
+@asynccontextmanager
+async def watching_parsers() -> AsyncIterator[Seen]:
+    """The parser processes this test process starts while inside, sampled every 5 ms (each
+    lives far longer: an interpreter starts and imports the spreadsheet library)."""
+    seen = Seen()
+    stop = asyncio.Event()
+
+    async def sample() -> None:
+        while not stop.is_set():
+            alive = parser_processes()
+            seen.pids |= alive
+            seen.most = max(seen.most, len(alive))
+            await asyncio.sleep(0.005)
+
+    task = asyncio.create_task(sample())
+    try:
+        yield seen
+    finally:
+        stop.set()
+        await task

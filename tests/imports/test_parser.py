@@ -1,24 +1,27 @@
-"""The parser process on its own: what it is given and what it sends back."""
+"""The parser process: what it is given, what it sends back, and how many run at once."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
 from app.core.db import Database
 from app.imports import parsing
-from app.imports.parsing import run_parser
+from app.imports.parsing import Parsers, run_parser
 from app.imports.protocol import Chunk, End, ParserJob, Rows, Totals, decode
 from app.models import EntryDayTotal
 from tests.conftest import Headers, make_settings
+from tests.core.test_errors import assert_problem
 from tests.imports import files
-from tests.imports.conftest import Upload
+from tests.imports.conftest import Upload, watching_parsers
 from tests.imports.files import MAPPING
 
 # Stands in for the parser: reads its job, answers with the names in its environment.
@@ -50,7 +53,8 @@ async def test_the_parser_process_gets_no_credentials(monkeypatch: pytest.Monkey
     monkeypatch.setattr(parsing, "PARSER", ("-c", ENV_PROBE))
     job = ParserJob(path="/nonexistent.xlsx", sheet=None, header_row=1)
     names: list[str] = []
-    async for message in run_parser(make_settings(), job):
+    settings = make_settings()
+    async for message in run_parser(settings, job, Parsers(settings)):
         if isinstance(message, Rows):
             names = message.headers
     assert "PATH" in names
@@ -153,3 +157,64 @@ async def test_an_import_with_many_day_totals_counts_every_day(
     assert response.status_code == 201, response.text
     stmt = select(func.count()).select_from(EntryDayTotal)
     assert await db.run(lambda s: s.scalar(stmt), write=False) == 2000 * 4
+
+
+async def test_parallel_requests_run_at_most_max_parsers(
+    client_with: Any, admin: Headers, template: dict[str, Any]
+) -> None:
+    client = client_with(import_max_parsers=2, rate_limit_enabled=False)
+    url = f"/api/v1/templates/{template['id']}/imports"
+    content = files.cached_xlsx(2000)
+
+    async def dry_run() -> httpx.Response:
+        return await client.post(
+            url, params={"dry_run": "true"}, files={"file": ("a.xlsx", content)}, headers=admin
+        )
+
+    async with watching_parsers() as seen:
+        responses = await asyncio.gather(*(dry_run() for _ in range(8)))
+    assert [r.status_code for r in responses] == [200] * 8
+    assert len(seen.pids) == 8
+    assert seen.most == 2
+
+
+async def test_a_request_waiting_past_its_time_for_a_parser_is_503(
+    client_with: Any, admin: Headers, template: dict[str, Any]
+) -> None:
+    client = client_with(import_max_parsers=1, import_parser_wait_seconds=0.2)
+    parsers = client.app.state.importer.parsers  # type: ignore[attr-defined]
+    url = f"/api/v1/templates/{template['id']}/imports"
+    content = files.xlsx(files.rows(5))
+    async with parsers.slot():  # the only parser is busy
+        busy = await client.post(
+            url, params={"dry_run": "true"}, files={"file": ("a.xlsx", content)}, headers=admin
+        )
+        refused = await client.post(url, files={"file": ("a.xlsx", content)}, headers=admin)
+    problem = assert_problem(busy, 503, "PARSERS_BUSY")
+    assert busy.headers["retry-after"] == "1"
+    assert "IMPORT_MAX_PARSERS" in str(problem["detail"])
+    assert_problem(refused, 503, "PARSERS_BUSY")
+    imported = await client.post(url, files={"file": ("a.xlsx", content)}, headers=admin)
+    assert imported.status_code == 201, "a refused upload left no claim on the file"
+
+
+async def test_a_background_import_queues_for_a_parser(
+    client_with: Any, admin: Headers, template: dict[str, Any]
+) -> None:
+    client = client_with(
+        import_max_parsers=1, import_parser_wait_seconds=0.1, import_sync_max_bytes=0
+    )
+    parsers = client.app.state.importer.parsers  # type: ignore[attr-defined]
+    async with parsers.slot():
+        response = await client.post(
+            f"/api/v1/templates/{template['id']}/imports",
+            files={"file": ("a.xlsx", files.xlsx(files.rows(5)))},
+            headers=admin,
+        )
+        assert response.status_code == 202, response.text
+        await asyncio.sleep(0.5)  # well past IMPORT_PARSER_WAIT_SECONDS: nobody waits on it
+        record = (await client.get(response.headers["location"], headers=admin)).json()
+        assert record["status"] == "running"
+    await client.app.state.importer.wait_idle()  # type: ignore[attr-defined]
+    record = (await client.get(response.headers["location"], headers=admin)).json()
+    assert record["status"] == "completed" and record["rows_imported"] == 5
