@@ -92,3 +92,32 @@ async def test_a_presigned_download_has_the_extension_of_the_format(
     download = await client.get(f"{response.headers['location']}/file", headers=admin)
     fetched = httpx.get(download.headers["location"])
     assert 'filename="report.xls"' in fetched.headers["content-disposition"]
+
+
+async def test_the_errors_workbook_is_kept_in_s3_and_goes_with_the_import(
+    s3_env: S3Server, client_with: Any, admin: Headers, template: dict[str, Any]
+) -> None:
+    prefix = f"w{template['id']}-{id(client_with)}"
+    client = client_with(
+        storage_backend="s3",
+        s3_bucket=s3_env.bucket,
+        s3_endpoint_url=s3_env.endpoint,
+        s3_prefix=prefix,
+    )
+    data = files.rows(6)
+    data[2][1] = "twelve"
+    response = await client.post(
+        f"/api/v1/templates/{template['id']}/imports",
+        params={"on_error": "skip"},
+        files={"file": ("shift.xlsx", files.xlsx(data))},
+        headers=admin,
+    )
+    assert response.status_code == 201, response.text
+    url = response.headers["location"]
+    first = await client.get(f"{url}/errors.xlsx", headers=admin)
+    assert first.status_code == 200
+    assert len(objects(s3_env, prefix)) == 2  # the file and its errors workbook beside it
+    again = await client.get(f"{url}/errors.xlsx", headers=admin)
+    assert again.content == first.content
+    assert (await client.delete(url, headers=admin)).status_code == 204
+    assert objects(s3_env, prefix) == []
