@@ -197,19 +197,21 @@ def api_key_list(
 
 @keys_cli.command("revoke")
 def api_key_revoke(key_id: Annotated[int, typer.Argument(help="Id from `api-key list`")]) -> None:
-    """Revoke an API key; running servers stop accepting it within AUTH_CACHE_SECONDS."""
+    """Revoke an API key and the keys it created; running servers stop accepting them within
+    AUTH_CACHE_SECONDS."""
     from app.api_keys import service
     from app.core.errors import AppError
 
-    async def work(session: AsyncSession) -> None:
-        await service.revoke_api_key(session, key_id)
+    async def work(session: AsyncSession) -> int:
+        return await service.revoke_api_key(session, key_id)
 
     try:
-        _run(work)
+        made_by_it = _run(work)
     except AppError as exc:
         typer.echo(exc.detail, err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"revoked API key {key_id}")
+    also = f" and {made_by_it} key(s) it created" if made_by_it else ""
+    typer.echo(f"revoked API key {key_id}{also}")
 
 
 @cli.command()

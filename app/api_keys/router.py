@@ -37,13 +37,17 @@ async def list_api_keys(
 async def create_api_key(
     body: ApiKeyCreate, session: SessionDep, principal: Admin, request: Request, response: Response
 ) -> ApiKeyCreated:
-    """Create an API key for a machine or a script. The key is in this response only."""
+    """Create an API key for a machine or a script. The key is in this response only. It
+    records its creator (`created_by_id`, or `created_by_key_id` when an API key makes it) and
+    never acts above the creator's current role; it is revoked when its creator is deactivated
+    or revoked."""
     api_key, key = await service.create_api_key(
         session,
         name=body.name,
         role=body.role,
         expires_at=body.expires_at,
         created_by_id=principal.id if principal.kind == "user" else None,
+        created_by_key_id=principal.id if principal.kind == "api_key" else None,
     )
     response.headers["Location"] = str(request.url_for("get_api_key", key_id=api_key.id))
     return ApiKeyCreated.model_validate(
@@ -64,6 +68,7 @@ async def get_api_key(key_id: int, session: SessionDep, _: Admin) -> ApiKeyRead:
     dependencies=[FORGET_CREDENTIALS],
 )
 async def revoke_api_key(key_id: int, session: SessionDep, _: Admin) -> None:
-    """Revoke an API key: it stops working at once on this worker and within
-    `AUTH_CACHE_SECONDS` (5 s by default) on the others; the record stays for the audit trail."""
+    """Revoke an API key, and the keys it created: they stop working at once on this worker and
+    within `AUTH_CACHE_SECONDS` (5 s by default) on the others; the records stay for the audit
+    trail."""
     await service.revoke_api_key(session, key_id)

@@ -18,7 +18,10 @@ class ApiKeyRead(ResourceRead):
     name: str
     prefix: str = Field(description="The first characters of the key, to recognise it")
     role: Role
-    created_by_id: int | None
+    created_by_id: int | None = Field(description="The user who created the key")
+    created_by_key_id: int | None = Field(
+        description="The API key that created the key; neither is set for a key made with the CLI"
+    )
     last_used_at: datetime | None
     expires_at: datetime | None
     revoked_at: datetime | None

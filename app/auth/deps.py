@@ -38,7 +38,8 @@ async def _principal_from_api_key(request: Request, key: str) -> Principal | Non
         api_key = await api_keys.find_active_key(session, key)
         if api_key is None:
             return None
-        principal = Principal("api_key", api_key.id, api_key.name, api_key.role)
+        role = await api_keys.acting_role(session, api_key, request.app.state.settings)
+        principal = Principal("api_key", api_key.id, api_key.name, role)
         stale = api_key.last_used_at
     if stale is None or stale < utcnow() - api_keys.LAST_USED_RESOLUTION:
         await db.run(lambda s: api_keys.touch_last_used(s, principal.id))

@@ -30,7 +30,8 @@ class Me(BaseModel):
 @router.get("/me", response_model=Me, responses=errors(401))
 async def me(principal: Principal = require(Permission.me)) -> Me:
     """Who the credential belongs to, its role in force and what that role may do. A user
-    waiting for an administrator (`pending`) gets this answer and 403 from every other route."""
+    waiting for an administrator (`pending`) gets this answer and 403 from every other route.
+    An API key acts with the lower of its own role and its creator's current role."""
     return Me(
         kind=principal.kind,
         id=principal.id,

@@ -19,8 +19,13 @@ class ApiKey(Resource):
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[Role] = enum_column(Role)
+    # Who created the key: a user, another key, or neither (the CLI, run by whoever runs the
+    # server). The key never acts above its creator's current role (app/api_keys/service.py).
     created_by_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    created_by_key_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("api_keys.id", ondelete="SET NULL"), index=True
     )
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -15,7 +15,9 @@ class UserUpdate(InputModel):
         description="The role to grant; `pending` takes the admin's grant back. A role from "
         "ADMIN_EMAILS or a claim stays in force above it while they last."
     )
-    active: bool = Field(description="`false` shuts the user out (401)")
+    active: bool = Field(
+        description="`false` shuts the user out (401) and revokes the API keys they created"
+    )
 
 
 UserPatch = partial(UserUpdate, "UserPatch")

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api_keys import service as api_keys
 from app.auth.firebase import FirebaseIdentity
 from app.auth.grants import Grant, decide, standing
 from app.auth.principal import Principal
@@ -91,12 +92,16 @@ async def update_user(
     settings: Settings,
 ) -> User:
     """An admin's change. `role` is the admin's grant, which a role from ADMIN_EMAILS or a
-    claim outranks while they last; `active=false` shuts the user out."""
+    claim outranks while they last; the user's API keys follow the role in force. `active=false`
+    shuts the user out and revokes the keys they created (reactivating does not bring those
+    back)."""
     user = await crud.get_for_write(session, User, user_id, if_match)
     changes = patch.model_dump(exclude_unset=True)
     if "role" in changes:
         user.assigned_role = granted(changes["role"])
     if "active" in changes:
+        if user.active and not changes["active"]:
+            await api_keys.revoke_made_by(session, user_id=user.id)
         user.active = changes["active"]
     grant = standing(user, settings)
     user.role, user.role_source = shown(grant.role), grant.source

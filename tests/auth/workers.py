@@ -44,14 +44,20 @@ async def poll(call: Call, seconds: float, every: float = 0.2) -> list[int]:
     return codes
 
 
-async def seconds_until(status: int, call: Call, limit: float, every: float = 0.2) -> float:
-    """Keep polling until an answer has `status`; how long that took. Fails past `limit`."""
+async def seconds_until(
+    done: Callable[[], Awaitable[bool]], limit: float, every: float = 0.2
+) -> float:
+    """Keep polling until `done()`; how long that took. Fails past `limit` seconds."""
     start = time.monotonic()
-    seen: list[int] = []
     while time.monotonic() - start <= limit:
-        response = await call()
-        if response.status_code == status:
+        if await done():
             return time.monotonic() - start
-        seen.append(response.status_code)
         await asyncio.sleep(every)
-    raise AssertionError(f"still no {status} after {limit} s of polling: {seen}")
+    raise AssertionError(f"not done after {limit} s of polling")
+
+
+def answers(status: int, call: Call) -> Callable[[], Awaitable[bool]]:
+    async def done() -> bool:
+        return (await call()).status_code == status
+
+    return done

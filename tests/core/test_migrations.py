@@ -226,8 +226,9 @@ async def test_role_sources_keep_the_roles_there_are_and_the_keys_creators(
     backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Users from before role sources keep their role, as set by an admin; SQLite rebuilds
-    `users` for the new checks, and the keys' links to their creators survive it; downgrading
-    shuts pending users out rather than letting them read."""
+    `users` for the new checks and `api_keys` for their creator keys, and the keys' links to
+    their creators survive both ways; downgrading shuts pending users out rather than letting
+    them read."""
     now = datetime.now(UTC)
     stamp = {"created_at": now, "updated_at": now, "version": 1}
     users = sa.table(
@@ -267,7 +268,7 @@ async def test_role_sources_keep_the_roles_there_are_and_the_keys_creators(
                         }
                     ],
                 )
-            await asyncio.to_thread(workshop, monkeypatch, url, "db", "upgrade", "da69d72eb4db")
+            await asyncio.to_thread(workshop, monkeypatch, url, "db", "upgrade")
             async with engine.begin() as conn:
                 row = (await conn.execute(select(users).where(users.c.id == 1))).one()
                 assert (row.role, row.role_source, row.assigned_role) == (
