@@ -82,7 +82,10 @@ def test_the_spec_states_the_limits_the_models_enforce() -> None:
 
 def test_routes_that_take_files_declare_it() -> None:
     """A route that receives a file carries the UPLOAD marker (its body limit and rate-limit
-    budget come from it); no other route does, and the sign-in routes carry AUTH."""
+    budget come from it); no other route does, and the sign-in routes carry AUTH. A route takes
+    a file when a parameter is an UploadFile (FastAPI reads it) or its spec declares a
+    multipart body (the upload routes read their form themselves, after the permission)."""
+    import re
     from typing import get_type_hints
 
     from fastapi.routing import APIRoute, iter_route_contexts
@@ -90,13 +93,22 @@ def test_routes_that_take_files_declare_it() -> None:
 
     from app.core.http import AUTH, UPLOAD, transport
 
+    app = create_app(make_settings())
+    spec = app.openapi()["paths"]
     seen = 0
-    for context in iter_route_contexts(create_app(make_settings()).routes):
+    for context in iter_route_contexts(app.routes):
         route, path = context.original_route, str(context.path)
         if not isinstance(route, APIRoute):
             continue
         hints = get_type_hints(route.endpoint).values()
-        takes_file = any(isinstance(h, type) and issubclass(h, UploadFile) for h in hints)
+        reads_file = any(isinstance(h, type) and issubclass(h, UploadFile) for h in hints)
+        in_spec = spec.get(re.sub(r"\{(\w+):\w+\}", r"{\1}", path), {})
+        operations = [in_spec.get(method.lower(), {}) for method in route.methods]
+        multipart = any(
+            "multipart/form-data" in op.get("requestBody", {}).get("content", {})
+            for op in operations
+        )
+        takes_file = reads_file or multipart
         marks = {d.dependency for d in route.dependencies}
         assert takes_file == (UPLOAD.dependency in marks), path
         signs_in = path.startswith("/api/v1/auth/")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 
 from app.auth.deps import CanManageImports, CanRead, CanUpload
@@ -17,6 +17,7 @@ from app.core.pagination import Page
 from app.imports import records
 from app.imports.deps import ImporterDep, StorageDep
 from app.imports.schemas import DryRunReport, ImportOptions, ImportQuery, ImportRead, import_read
+from app.imports.upload import UPLOAD_BODY, uploaded_file
 from app.storage.base import content_disposition
 
 router = APIRouter(tags=["imports"])
@@ -35,10 +36,10 @@ UPLOAD_RESPONSES = {
     response_model=ImportRead,
     responses=UPLOAD_RESPONSES,
     dependencies=[UPLOAD],
+    openapi_extra=UPLOAD_BODY,
 )
 async def upload_import(
     template_id: int,
-    file: UploadFile,
     options: Annotated[ImportOptions, Query()],
     request: Request,
     importer: ImporterDep,
@@ -48,7 +49,8 @@ async def upload_import(
     template. 201 when done; 202 with `Location` when a large file continues in the
     background; 409 when the same file was imported before (`force=true` to repeat);
     422 with `row_errors` when rows are invalid and `on_error=abort`."""
-    outcome = await importer.submit(template_id, file, options, created_by=principal.label)
+    async with uploaded_file(request) as file:  # read now: the caller may upload
+        outcome = await importer.submit(template_id, file, options, created_by=principal.label)
     if isinstance(outcome, DryRunReport):
         return JSONResponse(outcome.model_dump(mode="json"))
     record, background = outcome
@@ -67,6 +69,7 @@ alias.post(
     response_model=ImportRead,
     responses=UPLOAD_RESPONSES,
     dependencies=[UPLOAD],
+    openapi_extra=UPLOAD_BODY,
     name="upload_alias",
     description="Alias of `POST /api/v1/templates/{template_id}/imports`, kept from the first "
     "version.",

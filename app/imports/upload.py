@@ -1,6 +1,11 @@
 """Receiving a file to import: an upload, a file on this machine (the CLI) or a file fetched
 from a schedule's source becomes an `Upload`: a private temp copy, counted and hashed (413 past
 MAX_FILE_SIZE), its real format and zip structure checked (415/422) before anything else sees it.
+
+An upload's multipart body is read by `uploaded_file`, inside the route, never by FastAPI:
+FastAPI reads a body the route declares before it runs any dependency, so an anonymous or
+unauthorised upload was received whole (up to MAX_FILE_SIZE, to disk) before its 401 or 403.
+The upload routes declare no body parameter; their spec states the body (`UPLOAD_BODY`).
 """
 
 from __future__ import annotations
@@ -10,16 +15,42 @@ import contextlib
 import hashlib
 import shutil
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from starlette.datastructures import UploadFile
+from starlette.requests import Request
 
 from app.core.config import Settings
-from app.core.errors import PayloadTooLarge, problem
+from app.core.errors import PayloadTooLarge, field_error, invalid_fields, problem
 from app.imports.sniff import Limits, Rejected, inspect_file
 
 COPY_CHUNK = 1024 * 1024
+# The upload routes' body in the spec, as FastAPI describes an UploadFile field.
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "title": "Upload",
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "contentMediaType": "application/octet-stream",
+                            "title": "File",
+                            "description": "The machine's export, .xlsx or .xls",
+                        }
+                    },
+                    "required": ["file"],
+                }
+            }
+        },
+    }
+}
 
 
 @dataclass
@@ -36,6 +67,20 @@ class Upload:
         self.path.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             self.path.parent.rmdir()
+
+
+@asynccontextmanager
+async def uploaded_file(request: Request) -> AsyncIterator[UploadFile]:
+    """The multipart field `file` of the request (422 without it), closed on leaving. Call it
+    from the route, once its permission has been checked: the body is read here, within the
+    UPLOAD marker's size limit, with the form limits FastAPI itself would use."""
+    async with request.form() as form:
+        file = form.get("file")
+        if not isinstance(file, UploadFile):
+            raise invalid_fields(
+                [field_error("file", "a file is required (multipart field `file`)", "missing")]
+            )
+        yield file
 
 
 def too_large(settings: Settings) -> PayloadTooLarge:

@@ -520,3 +520,49 @@ async def test_a_stored_file_is_served_with_the_extension_of_its_format(
     disposition = download.headers["content-disposition"]
     assert f'filename="{served}"' in disposition
     assert f"filename*=UTF-8''{served}" in disposition
+
+
+@pytest.mark.parametrize("size", [50_000, 300_000], ids=["under MAX_FILE_SIZE", "over"])
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+async def test_an_upload_without_the_right_is_refused_before_its_body_is_read(
+    app_with: Any, make_key: MakeKey, template: dict[str, Any], chunked: bool, size: int
+) -> None:
+    """FastAPI reads a declared body before the dependencies that check the caller: an
+    anonymous upload was read (up to MAX_FILE_SIZE, to disk) before its 401."""
+    app = app_with(max_file_size=100_000)
+    pulled = {"bytes": 0}
+
+    async def counting(scope: Any, receive: Any, send: Any) -> None:
+        async def counted() -> Any:
+            message = await receive()
+            pulled["bytes"] += len(message.get("body", b""))
+            return message
+
+        await app(scope, counted, send)
+
+    boundary = "workshopboundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.xlsx"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    body = head + b"x" * size + f"\r\n--{boundary}--\r\n".encode()
+
+    async def chunks():  # type: ignore[no-untyped-def]
+        for start in range(0, len(body), 16_384):
+            yield body[start : start + 16_384]
+
+    viewer = await make_key(Role.viewer)
+    transport = httpx.ASGITransport(app=counting)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        for headers, status, code in ((None, 401, "UNAUTHORIZED"), (viewer, 403, "FORBIDDEN")):
+            for url in (f"/api/v1/templates/{template['id']}/imports", f"/upload/{template['id']}"):
+                response = await client.post(
+                    url,
+                    content=chunks() if chunked else body,
+                    headers={
+                        **(headers or {}),
+                        "content-type": f"multipart/form-data; boundary={boundary}",
+                    },
+                )
+                assert_problem(response, status, code)
+                assert pulled["bytes"] == 0, f"{url} read the body before answering {status}"
