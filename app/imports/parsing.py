@@ -28,7 +28,17 @@ PARSER = ("-m", "app.imports.parser")  # what the interpreter runs (tests swap i
 # All the parser process sees of the API's environment: enough to start Python and read text.
 # Never the database URL, cloud keys or Firebase credentials, which a file that subverts the
 # spreadsheet library could otherwise read from its own environment.
-_PASSED_ON = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "PYTHONPATH")
+_PASSED_ON = (
+    "PATH",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "PYTHONPATH",
+    # Set only while coverage measures the suite (pyproject: patch = subprocess), so that the
+    # parser process is measured too.
+    "COVERAGE_PROCESS_CONFIG",
+    "COVERAGE_PROCESS_START",
+)
 
 
 def parser_environment() -> dict[str, str]:
