@@ -56,6 +56,8 @@ def test_docs_are_off_in_production_unless_enabled() -> None:
         "environment": "production",
         "database_url": "postgresql://a@b/c",
         "firebase_project_id": "workshop-prod",
+        "allowed_hosts": "api.workshop.example",
+        "frontend_url": "https://app.workshop.example",
     }
     assert create_app(make_settings(**prod)).openapi_url is None
     assert create_app(make_settings(**prod, docs_enabled=True)).openapi_url == "/openapi.json"

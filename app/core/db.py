@@ -52,11 +52,15 @@ _MYSQL_SQL_MODE = (
 _SQLITE_IMMEDIATE = "workshop_sqlite_immediate"
 
 
-def create_engine(settings: Settings, url: URL | None = None) -> AsyncEngine:
+def create_engine(
+    settings: Settings, url: URL | None = None, *, foreign_keys: bool = True
+) -> AsyncEngine:
+    """`foreign_keys=False` (SQLite only) is for migrations: SQLite changes a table by copying
+    it, and dropping the old copy would fail while other tables refer to it."""
     url = url or settings.sqlalchemy_url
     backend = url.get_backend_name()
     if backend == "sqlite":
-        return _sqlite_engine(url, settings)
+        return _sqlite_engine(url, settings, foreign_keys)
     pool: dict[str, Any] = {
         "pool_pre_ping": True,
         "pool_size": settings.db_pool_size,
@@ -85,7 +89,7 @@ def create_engine(settings: Settings, url: URL | None = None) -> AsyncEngine:
     )
 
 
-def _sqlite_engine(url: URL, settings: Settings) -> AsyncEngine:
+def _sqlite_engine(url: URL, settings: Settings, foreign_keys: bool = True) -> AsyncEngine:
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
 
@@ -106,7 +110,7 @@ def _sqlite_engine(url: URL, settings: Settings) -> AsyncEngine:
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         cursor.execute(f"PRAGMA busy_timeout={int(settings.db_busy_timeout_ms)}")
         cursor.close()
 
