@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
@@ -28,16 +28,17 @@ UPLOAD_RESPONSES = {
     201: {"model": ImportRead, "description": "Imported"},
     202: {"model": ImportRead, "description": "Large file: importing in the background"},
 }
+# The upload and its alias: one endpoint, declared the same way on both routes.
+UPLOAD_ROUTE: dict[str, Any] = {
+    "status_code": status.HTTP_201_CREATED,
+    "response_model": ImportRead,
+    "responses": UPLOAD_RESPONSES,
+    "dependencies": [UPLOAD],
+    "openapi_extra": UPLOAD_BODY,
+}
 
 
-@router.post(
-    "/templates/{template_id:int}/imports",
-    status_code=status.HTTP_201_CREATED,
-    response_model=ImportRead,
-    responses=UPLOAD_RESPONSES,
-    dependencies=[UPLOAD],
-    openapi_extra=UPLOAD_BODY,
-)
+@router.post("/templates/{template_id:int}/imports", **UPLOAD_ROUTE)
 async def upload_import(
     template_id: int,
     options: Annotated[ImportOptions, Query()],
@@ -65,11 +66,7 @@ async def upload_import(
 
 alias.post(
     "/upload/{template_id:int}",
-    status_code=status.HTTP_201_CREATED,
-    response_model=ImportRead,
-    responses=UPLOAD_RESPONSES,
-    dependencies=[UPLOAD],
-    openapi_extra=UPLOAD_BODY,
+    **UPLOAD_ROUTE,
     name="upload_alias",
     description="Alias of `POST /api/v1/templates/{template_id}/imports`, kept from the first "
     "version.",
