@@ -150,11 +150,15 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("docs_enabled", "metrics_enabled", "metrics_token", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _empty_is_unset(cls, value: object) -> object:
-        # `.env.example` leaves these empty to mean "the default for the environment".
-        return None if value == "" else value
+    def _empty_is_unset(cls, data: object) -> object:
+        # `.env.example` leaves optional settings empty to mean "not set" (or the default for
+        # the environment): an empty value of a setting whose default is None is dropped.
+        if not isinstance(data, dict):
+            return data
+        optional = {name for name, info in cls.model_fields.items() if info.default is None}
+        return {k: v for k, v in data.items() if not (v == "" and k.lower() in optional)}
 
     @field_validator("metrics_token")
     @classmethod

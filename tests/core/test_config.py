@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
@@ -200,3 +202,12 @@ def test_serve_refuses_a_bad_setting_with_one_line(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith(f"configuration error: {variable}:")
+
+
+def test_a_copy_of_env_example_starts_the_service(tmp_path: Path) -> None:
+    """A newcomer's `cp .env.example .env`: empty optional values mean "not set"."""
+    env = tmp_path / ".env"
+    env.write_text((Path(__file__).resolve().parents[2] / ".env.example").read_text())
+    settings = Settings(_env_file=env)  # type: ignore[call-arg]
+    assert settings.db_port is None and settings.log_file is None
+    assert settings.firebase_service_account_path is None
