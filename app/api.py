@@ -11,10 +11,13 @@ from app.imports.router import router as imports_router
 from app.inspections.router import router as inspections_router
 from app.inventory.router import router as items_router
 from app.machines.router import router as machines_router
+from app.qualifications.router import router as qualifications_router
 from app.scheduler.router import router as scheduler_router
 from app.templates.router import router as templates_router
 from app.users.router import router as users_router
+from app.welds.router import router as welds_router
 from app.work_orders.router import router as work_orders_router
+from app.wps.router import router as wps_router
 
 api_router = Router(prefix="/api/v1")
 for router in (
@@ -24,6 +27,9 @@ for router in (
     machines_router,
     templates_router,
     work_orders_router,
+    wps_router,
+    welds_router,
+    qualifications_router,
     equipment_router,
     inspections_router,
     employees_router,

@@ -25,8 +25,12 @@ from app.inventory.schemas import ItemCreate
 from app.machines.schemas import MachineCreate
 from app.models import ApiKey, Base, Employee, Item, Machine, Template, User, WorkOrder
 from app.templates.schemas import TemplateCreate
+from app.welds import service as welds
+from app.welds.schemas import WeldCreate
 from app.work_orders import service as work_orders
 from app.work_orders.schemas import WorkOrderCreate
+from app.wps import service as wps_service
+from app.wps.schemas import PassCreate, WpsCreate
 
 # What --force keeps: the accounts, not workshop data.
 KEPT_TABLES = frozenset({User.__tablename__, ApiKey.__tablename__})
@@ -175,15 +179,18 @@ async def seed(session: AsyncSession) -> dict[str, int]:
         staff[number] = person.id
     made["employees"] = len(staff)
 
+    # Test pieces (ISO 9606-1): process, material group, product, joint, s or t, D, position.
     certificates = [
-        ("E-001", "135", "1.1", "PA, PB, PF, PC", 400, -30),
-        ("E-001", "141", "8.1", "PA, PF", 200, -60),
-        ("E-002", "135", "1.1", "PA, PB", 20, -200),  # expires soon, continuity overdue
-        ("E-003", "111", "1.2", "PA, PB, PF", 500, -10),
-        ("E-004", "135", "1.1", "PA, PB", 700, -90),
-        ("E-005", "111", "1.1", "PA, PF, PC", -5, -100),  # expired last week
+        ("E-001", "135", "1.1", "P", "BW", 10, None, "PF", 400, -30),  # 3-20 mm, PA PF
+        ("E-001", "141", "8.1", "T", "BW", 3, 60, "H-L045", 200, -60),
+        ("E-002", "135", "1.1", "P", "FW", 10, None, "PB", 20, -200),  # expires soon, overdue
+        ("E-003", "111", "1.2", "P", "BW", 12, None, "PC", 500, -10),
+        ("E-004", "135", "1.1", "P", "BW", 8, None, "PA", 700, -90),
+        ("E-005", "111", "1.1", "P", "BW", 8, None, "PF", -5, -100),  # expired last week
     ]
-    for i, (who, process, group, positions, expires, confirmed) in enumerate(certificates, 1):
+    for i, (who, process, group, product, joint, s, d, position, expires, confirmed) in enumerate(
+        certificates, 1
+    ):
         await employees.create_qualification(
             session,
             staff[who],
@@ -192,8 +199,13 @@ async def seed(session: AsyncSession) -> dict[str, int]:
                 process=process,
                 certificate_number=f"TÜV-9606-{2026000 + i}",
                 material_group=group,
-                positions=positions,
-                thickness_range="3-30 mm",
+                product=product,
+                joint=joint,
+                test_thickness=s,
+                test_diameter=d,
+                test_position=position,
+                transfer_mode="short_circuit" if process == "135" else None,
+                revalidation="9.3c",
                 issued_on=_days(expires - 1095),
                 expires_on=_days(expires),
                 last_confirmed_on=_days(confirmed),
@@ -326,6 +338,95 @@ async def seed(session: AsyncSession) -> dict[str, int]:
         )
         order_ids.append(order.id)
     made["work_orders"] = len(order_ids)
+
+    # Two WPS: one approved with its passes, one draft; the welds of the first order use it.
+    mag = WpsCreate(
+        number="WPS-101",
+        standard="ISO 15614-1",
+        pqr_references=["WPQR-2024-017"],
+        process="135",
+        joint="BW",
+        material_groups=["1.1", "1.2"],
+        thickness_min=3,
+        thickness_max=20,
+        positions=["PA", "PF"],
+        progression="up",
+        filler="ISO 14341-A G 42 4 M21 3Si1",
+        filler_diameter=1.2,
+        gas="M21",
+        gas_flow_min=12,
+        gas_flow_max=18,
+        preheat_min_c=20,
+        interpass_max_c=250,
+        passes=[
+            PassCreate(
+                seq=1,
+                layer="root",
+                current_min=110,
+                current_max=150,
+                voltage_min=17,
+                voltage_max=20,
+                travel_speed_min=2,
+                travel_speed_max=4,
+                heat_input_min=0.4,
+                heat_input_max=1.0,
+            ),
+            PassCreate(
+                seq=2,
+                layer="fill",
+                current_min=200,
+                current_max=260,
+                voltage_min=24,
+                voltage_max=28,
+                travel_speed_min=4,
+                travel_speed_max=7,
+                heat_input_min=0.6,
+                heat_input_max=1.4,
+            ),
+            PassCreate(
+                seq=3,
+                layer="cap",
+                current_min=180,
+                current_max=240,
+                voltage_min=23,
+                voltage_max=27,
+                travel_speed_min=3,
+                travel_speed_max=6,
+                heat_input_min=0.6,
+                heat_input_max=1.5,
+            ),
+        ],
+    )
+    wps = await wps_service.create_wps(session, mag)
+    await wps_service.approve_wps(session, wps.id, SEEDER, None)
+    await wps_service.create_wps(
+        session,
+        WpsCreate.model_validate(
+            {**mag.model_dump(), "number": "WPS-102", "joint": "FW", "positions": ["PB"]}
+        ),
+    )
+    made["wps"] = 2
+    joints = [("W-1", 10, "PF", "E-001"), ("W-2", 20, "PA", "E-004"), ("W-3", 8, "PA", None)]
+    for reference, thickness, position, welder in joints:
+        await welds.create_weld(
+            session,
+            order_ids[0],
+            WeldCreate(
+                reference=reference,
+                wps_id=wps.id,
+                joint="BW",
+                thickness=thickness,
+                position=position,
+                material_group="1.1",
+                length_mm=1200,
+                welder_id=staff[welder] if welder else None,
+                override_reason=None
+                if welder != "E-004"
+                else "Retest booked for next week; supervised by the welding coordinator",
+            ),
+            SEEDER,
+        )
+    made["welds"] = len(joints)
 
     assets = [
         ("POS-01", "Positioner 2 t", "positioner", "MIG-01", "operational", -100, 365),

@@ -85,9 +85,49 @@ def qualification_payload(**over: Any) -> dict[str, Any]:
         "process": "135",
         "certificate_number": f"CERT-{n():05}",
         "material_group": "1.1",
-        "positions": "PA, PB, PF",
+        "product": "P",
+        "joint": "BW",
+        "test_thickness": 8,
+        "test_position": "PF",
+        "notes": "examined by TÜV",
         "issued_on": "2025-03-01",
         "expires_on": "2028-03-01",
+        **over,
+    }
+
+
+PASS = {
+    f"{parameter}_{end}": None
+    for parameter in ("current", "voltage", "wire_feed", "travel_speed", "heat_input")
+    for end in ("min", "max")
+}
+
+
+def wps_payload(**over: Any) -> dict[str, Any]:
+    return {
+        "number": f"WPS-{n():05}",
+        "standard": "ISO 15614-1",
+        "process": "135",
+        "joint": "BW",
+        "material_groups": ["1.1"],
+        "thickness_min": 3,
+        "thickness_max": 16,
+        "positions": ["PA", "PF"],
+        "passes": [
+            {**PASS, "seq": 1, "layer": "root", "current_min": 110, "current_max": 150},
+            {**PASS, "seq": 2, "layer": "cap", "current_min": 180, "current_max": 240},
+        ],
+        **over,
+    }
+
+
+def weld_payload(**over: Any) -> dict[str, Any]:
+    return {
+        "reference": f"W-{n():05}",
+        "process": "135",
+        "joint": "BW",
+        "thickness": 10,
+        "position": "PA",
         **over,
     }
 

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import repository
 from app.core.errors import field_error, invalid_fields
 from app.core.repository import M, Repository
 from app.core.schemas import InputModel
@@ -101,6 +102,17 @@ async def patch(
 
 async def delete(session: AsyncSession, model: type[M], id_: int, if_match: str | None) -> None:
     await remove(session, await get_for_write(session, model, id_, if_match))
+
+
+async def check_references(session: AsyncSession, model: type[M], values: dict[str, Any]) -> None:
+    """422 naming each field of `values` whose referenced row does not exist."""
+    await repository.check_references(session, model, values)
+
+
+async def flush(session: AsyncSession, model: type[M]) -> None:
+    """Flush what a service built by hand (a row with its children): a unique-key clash is a
+    409 naming the field, as for the helpers above."""
+    await Repository(session, model).flush()
 
 
 async def remove(session: AsyncSession, obj: M) -> None:

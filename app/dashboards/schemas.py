@@ -67,7 +67,20 @@ class QualificationAlert(BaseModel):
     process: str
     expires_on: dt.date | None
     last_confirmed_on: dt.date | None
-    reason: Literal["expired", "expiring", "continuity_overdue"]
+    reason: Literal["expired", "expiring", "continuity_overdue", "process_clock"]
+
+
+class OverrideAlert(BaseModel):
+    """A welder assigned to a weld the engine did not find them qualified for."""
+
+    id: int = Field(description="The weld")
+    reference: str
+    work_order_id: int
+    order_id: str
+    welder_id: int | None
+    override_by: str | None
+    override_at: dt.datetime
+    override_reason: str | None
 
 
 class Stats(BaseModel):
@@ -77,6 +90,7 @@ class Stats(BaseModel):
     inventory_alerts: int
     qualifications_expiring: int
     qualification_alerts: list[QualificationAlert]
+    assignment_overrides: list[OverrideAlert]
 
 
 class OverdueOrder(BaseModel):

@@ -26,6 +26,8 @@ from app.models import (
     InspectionResult,
     Item,
     Qualification,
+    QualificationStandard,
+    Weld,
     WorkOrder,
     WorkOrderStatus,
 )
@@ -108,6 +110,7 @@ async def stats(session: AsyncSession, q: s.DashboardQuery) -> s.Stats:
         select(func.count()).select_from(Item).where(Item.quantity <= Item.reorder_level)
     )
     alerts = await qualification_alerts(session, today, horizon)
+    overrides = await override_alerts(session)
     total_inspections, passed = int(inspected[0] or 0), int(inspected[1] or 0)
     return s.Stats(
         work_orders=s.WorkOrderSummary(
@@ -128,17 +131,48 @@ async def stats(session: AsyncSession, q: s.DashboardQuery) -> s.Stats:
         inventory_alerts=int(low_stock or 0),
         qualifications_expiring=sum(a.reason in ("expired", "expiring") for a in alerts),
         qualification_alerts=alerts,
+        assignment_overrides=overrides,
     )
+
+
+async def override_alerts(session: AsyncSession) -> list[s.OverrideAlert]:
+    """Welds of open work whose welder was assigned by a manager's override, newest first."""
+    rows = await session.execute(
+        select(
+            Weld.id,
+            Weld.reference,
+            Weld.work_order_id,
+            WorkOrder.order_id,
+            Weld.welder_id,
+            Weld.override_by,
+            Weld.override_at,
+            Weld.override_reason,
+        )
+        .join(WorkOrder, WorkOrder.id == Weld.work_order_id)
+        .where(
+            Weld.override_at.is_not(None),
+            WorkOrder.status.not_in((WorkOrderStatus.completed, WorkOrderStatus.cancelled)),
+        )
+        .order_by(Weld.override_at.desc(), Weld.id)
+        .limit(ALERT_LIMIT)
+    )
+    return [s.OverrideAlert.model_validate(dict(r._mapping)) for r in rows]
 
 
 async def qualification_alerts(
     session: AsyncSession, today: date, horizon: date
 ) -> list[s.QualificationAlert]:
-    """Expired, expiring before `horizon`, or six-month confirmation overdue; active people."""
-    confirmed = func.coalesce(Qualification.last_confirmed_on, Qualification.issued_on)
+    """Expired, expiring before `horizon`, six-month confirmation overdue (ISO 9606-1), or
+    six months without welding with the process (ASME IX's process clock); active people."""
+    asme = Qualification.standard == QualificationStandard.asme_ix
+    confirmed = case(
+        (asme, func.coalesce(Qualification.last_welded_on, Qualification.issued_on)),
+        else_=func.coalesce(Qualification.last_confirmed_on, Qualification.issued_on),
+    )
     reason = case(
         (Qualification.expires_on < today, "expired"),
         (Qualification.expires_on <= horizon, "expiring"),
+        (asme, "process_clock"),
         else_="continuity_overdue",
     )
     rows = (

@@ -22,6 +22,9 @@ from app.employees.schemas import (
     QualificationUpdate,
 )
 from app.models import Employee
+from app.qualifications import service as qualifications
+from app.welds.schemas import Qualified, QualifiedQuery
+from app.welds.service import today
 
 router = Router(prefix="/employees", tags=["employees"])
 WRITE_ERRORS = errors(401, 403, 404, 409, 412, 422)
@@ -102,6 +105,23 @@ async def delete_employee(
 
 
 @router.get(
+    "/{employee_id:int}/qualified",
+    response_model=Qualified,
+    responses=errors(401, 403, 404, 422),
+)
+async def qualified(
+    employee_id: int,
+    query: Annotated[QualifiedQuery, Query()],
+    session: SessionDep,
+    _: CanRead,
+) -> Qualified:
+    """May this employee do this weld on this day, and why not: per variable, the value, the
+    range that covers it and the qualification it comes from, or the reason it is not
+    covered; and what has lapsed (expiry, 6-month confirmation, ASME process clock)."""
+    return await qualifications.qualified_for(session, employee_id, query, today())
+
+
+@router.get(
     "/{employee_id:int}/qualifications",
     response_model=Page[QualificationRead],
     responses=errors(401, 403, 404, 422),
@@ -126,7 +146,7 @@ async def get_qualification(
 ) -> QualificationRead:
     """One qualification of an employee."""
     qualification = await service.get_qualification(session, employee_id, qualification_id)
-    return with_etag(response, QualificationRead.model_validate(qualification))
+    return with_etag(response, service.qualification_read(qualification))
 
 
 @router.post(
@@ -145,7 +165,7 @@ async def create_qualification(
 ) -> QualificationRead:
     """Record a qualification. `certificate_number` is unique."""
     qualification = await service.create_qualification(session, employee_id, body)
-    read = QualificationRead.model_validate(qualification)
+    read = service.qualification_read(qualification)
     return created(
         request,
         response,
@@ -174,7 +194,7 @@ async def replace_qualification(
     qualification = await service.replace_qualification(
         session, employee_id, qualification_id, body, if_match
     )
-    return with_etag(response, QualificationRead.model_validate(qualification))
+    return with_etag(response, service.qualification_read(qualification))
 
 
 @router.patch(
@@ -195,7 +215,7 @@ async def patch_qualification(
     qualification = await service.patch_qualification(
         session, employee_id, qualification_id, body, if_match
     )
-    return with_etag(response, QualificationRead.model_validate(qualification))
+    return with_etag(response, service.qualification_read(qualification))
 
 
 @router.delete(

@@ -3,11 +3,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import EmailStr, Field, model_validator
+from pydantic import BaseModel, EmailStr, Field, model_validator
 
 from app.core.pagination import ListQuery
 from app.core.schemas import InputModel, ResourceRead, partial
-from app.models import EmployeeRole, QualificationStandard
+from app.models import (
+    EmployeeRole,
+    Joint,
+    Product,
+    QualificationStandard,
+    Revalidation,
+    TransferMode,
+)
+from app.wps.schemas import Position
 
 
 class EmployeeCreate(InputModel):
@@ -59,8 +67,23 @@ class QualificationCreate(InputModel):
     )
     certificate_number: str = Field(min_length=1, max_length=100)
     material_group: str | None = Field(default=None, max_length=50, examples=["1.1"])
-    positions: str | None = Field(default=None, max_length=100, examples=["PA, PB, PF"])
-    thickness_range: str | None = Field(default=None, max_length=50, examples=["3-30 mm"])
+    product: Product | None = Field(default=None, description="Test piece: P plate, T pipe")
+    joint: Joint | None = Field(default=None, description="Test piece: BW butt, FW fillet")
+    test_thickness: float | None = Field(
+        default=None, gt=0, le=1000, description="Deposited thickness s (BW) or plate t (FW), mm"
+    )
+    test_diameter: float | None = Field(
+        default=None, gt=0, le=10_000, description="Pipe outside diameter D, mm"
+    )
+    test_position: Position | None = None
+    transfer_mode: TransferMode | None = Field(
+        default=None, description="For 131/135/138: short_circuit covers the others"
+    )
+    fillet_supplement: bool = Field(
+        default=False, description="A BW test with the supplementary fillet test (covers FW)"
+    )
+    revalidation: Revalidation | None = None
+    notes: str | None = Field(default=None, max_length=10_000)
     issued_on: dt.date
     expires_on: dt.date | None = None
     last_confirmed_on: dt.date | None = Field(
@@ -69,6 +92,13 @@ class QualificationCreate(InputModel):
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> QualificationCreate:
+        piece = (self.product, self.joint, self.test_thickness, self.test_position)
+        if any(v is not None for v in piece) and any(v is None for v in piece):
+            raise ValueError(
+                "a test piece needs product, joint, test_thickness and test_position together"
+            )
+        if self.product == Product.T and self.test_diameter is None:
+            raise ValueError("a pipe test piece (product T) needs test_diameter")
         if self.expires_on is not None and self.expires_on < self.issued_on:
             raise ValueError("expires_on is before issued_on")
         if self.last_confirmed_on is not None and self.last_confirmed_on < self.issued_on:
@@ -79,17 +109,53 @@ class QualificationCreate(InputModel):
 QualificationUpdate = partial(QualificationCreate, "QualificationUpdate")
 
 
+class Ranges(BaseModel):
+    """What the test piece qualifies for, derived from the ISO 9606-1 tables; `clauses` names
+    the rule behind each part, `unverified` the parts that rest on a rule not yet checked."""
+
+    processes: list[str]
+    joints: list[str]
+    thickness_min: float
+    thickness_max: float | None
+    diameter_min: float | None
+    diameter_max: float | None
+    covers_plate: bool
+    positions: list[str]
+    material_groups: list[str]
+    transfer_modes: list[str] | None
+    clauses: dict[str, str]
+    unverified: list[str]
+
+
 class QualificationRead(ResourceRead):
     employee_id: int
     standard: QualificationStandard
     process: str
     certificate_number: str
     material_group: str | None
-    positions: str | None
-    thickness_range: str | None
+    product: Product | None
+    joint: Joint | None
+    test_thickness: float | None
+    test_diameter: float | None
+    test_position: str | None
+    transfer_mode: TransferMode | None
+    fillet_supplement: bool
+    revalidation: Revalidation | None
+    notes: str | None
     issued_on: dt.date
     expires_on: dt.date | None
     last_confirmed_on: dt.date | None
+    last_welded_on: dt.date | None
+    ranges: Ranges | None = Field(
+        description="Derived (ISO 9606-1 with a test piece); null otherwise"
+    )
+
+
+class ConfirmRequest(InputModel):
+    confirmed_on: dt.date | None = Field(default=None, description="Default: today (UTC)")
+    evidence: str | None = Field(
+        default=None, max_length=10_000, description="What shows the welder worked in range"
+    )
 
 
 class QualificationQuery(ListQuery):

@@ -15,6 +15,7 @@ from app.employees.schemas import (
     QualificationRead,
 )
 from app.models import Employee, Qualification
+from app.qualifications import service as qualifications
 
 
 async def list_employees(session: AsyncSession, query: EmployeeQuery) -> Page[EmployeeRead]:
@@ -73,7 +74,20 @@ async def list_qualifications(
     rows, counted = await paginate(
         session, stmt, query, sort=getattr(Qualification, query.sort_by), tiebreak=Qualification.id
     )
-    return page_of([QualificationRead.model_validate(r) for r in rows], counted, query)
+    return page_of([qualification_read(r) for r in rows], counted, query)
+
+
+def qualification_read(q: Qualification) -> QualificationRead:
+    """With the ranges the rule tables derive from its test piece."""
+    ranges = qualifications.ranges_of(q)
+    derived = None
+    if ranges is not None:
+        derived = {
+            **{k: v for k, v in vars(ranges).items() if not isinstance(v, frozenset)},
+            **{k: sorted(v) for k, v in vars(ranges).items() if isinstance(v, frozenset)},
+        }
+    values = {k: getattr(q, k) for k in QualificationRead.model_fields if k != "ranges"}
+    return QualificationRead.model_validate({**values, "ranges": derived})
 
 
 async def create_qualification(
@@ -81,7 +95,9 @@ async def create_qualification(
 ) -> Qualification:
     """Record a qualification of an existing employee (404 otherwise)."""
     await crud.get(session, Employee, employee_id)
-    return await crud.create(session, Qualification, body, employee_id=employee_id)
+    qualification = await crud.create(session, Qualification, body, employee_id=employee_id)
+    qualifications.check_piece(qualification)
+    return qualification
 
 
 async def replace_qualification(
@@ -93,7 +109,9 @@ async def replace_qualification(
 ) -> Qualification:
     """Replace, only through its own employee (`get_qualification`)."""
     qualification = await get_qualification(session, employee_id, qualification_id, if_match)
-    return await crud.update(session, qualification, body)
+    await crud.update(session, qualification, body)
+    qualifications.check_piece(qualification)
+    return qualification
 
 
 async def patch_qualification(
@@ -106,7 +124,9 @@ async def patch_qualification(
     """Patch, only through its own employee (`get_qualification`)."""
     qualification = await get_qualification(session, employee_id, qualification_id, if_match)
     merged = crud.merge(QualificationCreate, qualification, patch)
-    return await crud.update(session, qualification, merged)
+    await crud.update(session, qualification, merged)
+    qualifications.check_piece(qualification)
+    return qualification
 
 
 async def delete_qualification(

@@ -36,6 +36,9 @@ class InspectionCreate(InputModel):
     method: InspectionMethod
     result: InspectionResult
     weld_reference: str | None = Field(default=None, max_length=100, examples=["W-12"])
+    weld_id: int | None = Field(
+        default=None, description="A weld of the register: sets work_order_id and weld_reference"
+    )
     quality_level: QualityLevel | None = Field(default=None, description="ISO 5817 level")
     defects: list[Defect] = Field(default_factory=list, max_length=200)
     inspected_at: UTCDateTime = Field(default_factory=utcnow)
@@ -53,6 +56,7 @@ class InspectionRead(ResourceRead):
     method: InspectionMethod
     result: InspectionResult
     weld_reference: str | None
+    weld_id: int | None
     quality_level: QualityLevel | None
     defects: list[Defect]
     inspected_at: dt.datetime

@@ -7,6 +7,7 @@ from sqlalchemy import Select, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import crud
+from app.core.errors import field_error, invalid_fields
 from app.core.pagination import (
     Page,
     between,
@@ -24,6 +25,7 @@ from app.inspections.schemas import (
     InspectionRead,
 )
 from app.models import Inspection, InspectionResult
+from app.models import Weld as RegisteredWeld
 
 
 def _filters(query: InspectionQuery) -> list[Any]:
@@ -144,8 +146,36 @@ async def _written(
     return inspection
 
 
+async def _on_weld(session: AsyncSession, body: InspectionCreate) -> InspectionCreate:
+    """An inspection of a registered weld takes its work order and reference from it (422 when
+    the body names another work order or reference)."""
+    if body.weld_id is None:
+        return body
+    weld = await session.get(RegisteredWeld, body.weld_id)
+    if weld is None:
+        raise invalid_fields(
+            [field_error("weld_id", f"welds {body.weld_id} does not exist", "reference")]
+        )
+    for name, value in (("work_order_id", weld.work_order_id), ("weld_reference", weld.reference)):
+        given = getattr(body, name)
+        if given is not None and given != value:
+            raise invalid_fields(
+                [
+                    field_error(
+                        name,
+                        f"weld {weld.id} belongs to {name} {value!r}, not {given!r}",
+                        "mismatch",
+                    )
+                ]
+            )
+    return body.model_copy(
+        update={"work_order_id": weld.work_order_id, "weld_reference": weld.reference}
+    )
+
+
 async def create_inspection(session: AsyncSession, body: InspectionCreate) -> Inspection:
     """Create; refresh the weld it joins and the day totals (`_written`)."""
+    body = await _on_weld(session, body)
     ledger = await totals.Ledger.open(
         session,
         same_weld(body.work_order_id, body.weld_reference, None),
@@ -172,7 +202,7 @@ async def replace_inspection(
 ) -> Inspection:
     """Replace; refresh the welds it left and joined and the day totals (`_replace`)."""
     inspection = await crud.get_for_write(session, Inspection, inspection_id, if_match)
-    return await _replace(session, inspection, body)
+    return await _replace(session, inspection, await _on_weld(session, body))
 
 
 async def patch_inspection(
@@ -181,7 +211,7 @@ async def patch_inspection(
     """Patch; refresh the welds it left and joined and the day totals (`_replace`)."""
     inspection = await crud.get_for_write(session, Inspection, inspection_id, if_match)
     merged = crud.merge(InspectionCreate, inspection, patch)
-    return await _replace(session, inspection, merged)
+    return await _replace(session, inspection, await _on_weld(session, merged))
 
 
 async def delete_inspection(

@@ -2,7 +2,16 @@
 
 from app.models.api_key import ApiKey
 from app.models.base import Base
-from app.models.employee import Employee, EmployeeRole, Qualification, QualificationStandard
+from app.models.employee import (
+    Employee,
+    EmployeeRole,
+    Product,
+    Qualification,
+    QualificationConfirmation,
+    QualificationStandard,
+    Revalidation,
+    TransferMode,
+)
 from app.models.equipment import Equipment, EquipmentStatus
 from app.models.import_record import ImportRecord, ImportSource, ImportStatus
 from app.models.import_schedule import ImportSchedule
@@ -17,8 +26,10 @@ from app.models.item import Item, ItemCategory, StockMovement
 from app.models.machine import Machine, MachineStatus, MachineType
 from app.models.template import Template
 from app.models.user import User
+from app.models.weld import Weld, WeldStatus
 from app.models.work_order import Priority, WorkOrder, WorkOrderStatus
 from app.models.workshop_entry import EntryDayTotal, WorkshopEntry
+from app.models.wps import Joint, PassLayer, Progression, Wps, WpsPass, WpsStandard, WpsStatus
 
 __all__ = [
     "ApiKey",
@@ -38,17 +49,30 @@ __all__ = [
     "InspectionResult",
     "Item",
     "ItemCategory",
+    "Joint",
     "Machine",
     "MachineStatus",
     "MachineType",
+    "PassLayer",
     "Priority",
+    "Product",
+    "Progression",
     "Qualification",
+    "QualificationConfirmation",
     "QualificationStandard",
     "QualityLevel",
+    "Revalidation",
     "StockMovement",
     "Template",
+    "TransferMode",
     "User",
+    "Weld",
+    "WeldStatus",
     "WorkOrder",
     "WorkOrderStatus",
     "WorkshopEntry",
+    "Wps",
+    "WpsPass",
+    "WpsStandard",
+    "WpsStatus",
 ]

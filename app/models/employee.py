@@ -1,14 +1,14 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, ForeignKey, String
+from sqlalchemy import Boolean, Date, Float, ForeignKey, String, Text
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.models.base import BigId, Resource
+from app.models.base import Base, BigId, Resource, UTCDateTime, utcnow
 from app.models.types import enum_column
 
 
@@ -54,8 +54,31 @@ class QualificationStandard(StrEnum):
     other = "other"
 
 
+class Product(StrEnum):
+    P = "P"  # plate
+    T = "T"  # pipe (tube)
+
+
+class TransferMode(StrEnum):
+    short_circuit = "short_circuit"
+    globular = "globular"
+    spray = "spray"
+    pulsed = "pulsed"
+
+
+class Revalidation(StrEnum):
+    """ISO 9606-1 9.3: retest every 3 years (a), every 2 years with two recent welds tested
+    (b), or no end date while the ISO 3834 system documents the welder's work (c)."""
+
+    a = "9.3a"
+    b = "9.3b"
+    c = "9.3c"
+
+
 class Qualification(Resource):
-    """A welder's certificate; part of the employee (deleted with them)."""
+    """A welder's certificate; part of the employee (deleted with them). It records the test
+    piece; the ranges it covers are derived from the rule tables (app/qualifications/rules.py),
+    never typed in."""
 
     __tablename__ = "qualifications"
     __label__ = "Qualification"
@@ -67,8 +90,34 @@ class Qualification(Resource):
     process: Mapped[str] = mapped_column(String(10), index=True)
     certificate_number: Mapped[str] = mapped_column(String(100), unique=True)
     material_group: Mapped[str | None] = mapped_column(String(50))
-    positions: Mapped[str | None] = mapped_column(String(100))
-    thickness_range: Mapped[str | None] = mapped_column(String(50))
+    # The test piece (ISO 9606-1 terms); null on records made before it was kept.
+    product: Mapped[Product | None] = enum_column(Product, nullable=True)
+    joint: Mapped[str | None] = mapped_column(String(2))
+    test_thickness: Mapped[float | None] = mapped_column(Float)
+    test_diameter: Mapped[float | None] = mapped_column(Float)
+    test_position: Mapped[str | None] = mapped_column(String(10))
+    transfer_mode: Mapped[TransferMode | None] = enum_column(TransferMode, nullable=True)
+    fillet_supplement: Mapped[bool] = mapped_column(Boolean, default=False)
+    revalidation: Mapped[Revalidation | None] = enum_column(Revalidation, nullable=True)
+    notes: Mapped[str | None] = mapped_column(Text)
     issued_on: Mapped[date] = mapped_column(Date, index=True)
     expires_on: Mapped[date | None] = mapped_column(Date, index=True)
     last_confirmed_on: Mapped[date | None] = mapped_column(Date)
+    # The last day the welder is known to have welded with the process (ASME IX QW-322.1).
+    last_welded_on: Mapped[date | None] = mapped_column(Date)
+
+
+class QualificationConfirmation(Base):
+    """A coordinator's confirmation that the welder worked in the qualification's range (ISO
+    9606-1 9.2), or welded with its process (ASME IX QW-322.1); never edited."""
+
+    __tablename__ = "qualification_confirmations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    qualification_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("qualifications.id", ondelete="CASCADE"), index=True
+    )
+    confirmed_on: Mapped[date] = mapped_column(Date)
+    confirmed_by: Mapped[str] = mapped_column(String(100))
+    evidence: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

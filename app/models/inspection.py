@@ -56,6 +56,9 @@ class Inspection(Resource):
     method: Mapped[InspectionMethod] = enum_column(InspectionMethod, index=True)
     result: Mapped[InspectionResult] = enum_column(InspectionResult, index=True)
     weld_reference: Mapped[str | None] = mapped_column(String(100), index=True)
+    weld_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("welds.id", ondelete="SET NULL"), index=True
+    )
     quality_level: Mapped[QualityLevel | None] = enum_column(
         QualityLevel, nullable=True, index=True
     )

@@ -46,6 +46,7 @@ class WorkOrder(Resource):
     )
     machine_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("machines.id"), index=True)
     wps_number: Mapped[str | None] = mapped_column(String(50))
+    wps_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("wps.id"), index=True)
     quantity: Mapped[int] = mapped_column(Integer, default=1)
     status: Mapped[WorkOrderStatus] = enum_column(WorkOrderStatus, default=WorkOrderStatus.open)
     priority: Mapped[Priority] = enum_column(Priority, default=Priority.normal, index=True)

@@ -46,18 +46,34 @@ class Weld:
 
 
 @dataclass(frozen=True)
-class Held:
-    """A qualification as the engine weighs it."""
+class Dates:
+    """What decides whether a qualification is valid on a day."""
 
     id: int
     certificate: str
     standard: str
-    piece: TestPiece
-    ranges: Ranges
+    process: str
     issued_on: date
     expires_on: date | None = None
     last_confirmed_on: date | None = None
     last_welded_on: date | None = None  # the process clock (ASME IX), from welding evidence
+
+
+@dataclass(frozen=True)
+class Held:
+    """A qualification as the engine weighs it: its dates, its test piece and what it covers."""
+
+    dates: Dates
+    piece: TestPiece
+    ranges: Ranges
+
+    @property
+    def id(self) -> int:
+        return self.dates.id
+
+    @property
+    def certificate(self) -> str:
+        return self.dates.certificate
 
 
 @dataclass(frozen=True)
@@ -87,7 +103,7 @@ class Answer:
     qualification_id: int | None = None  # the one that covers (or comes closest)
 
 
-def lapses(held: Held, on: date) -> list[Lapse]:
+def lapses(held: Dates, on: date) -> list[Lapse]:
     found: list[Lapse] = []
 
     def lapse(kind: str, since: date, reason: str) -> None:
@@ -104,7 +120,7 @@ def lapses(held: Held, on: date) -> list[Lapse]:
             lapse(
                 "process_clock",
                 end,
-                f"cert {held.certificate}: no welding with {held.piece.process} since {last} "
+                f"cert {held.certificate}: no welding with {held.process} since {last} "
                 f"(QW-322.1: 6 months)",
             )
     else:
@@ -217,7 +233,7 @@ def assess(weld: Weld, held: Iterable[Held], on: date) -> Answer:
     best: tuple[tuple[int, int], Answer] | None = None
     for qualification in held:
         found = checks(weld, qualification)
-        lapsed = lapses(qualification, on)
+        lapsed = lapses(qualification.dates, on)
         gaps = sum(not c.covered for c in found)
         answer = Answer(
             qualified=gaps == 0 and not lapsed,

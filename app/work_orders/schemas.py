@@ -17,8 +17,9 @@ class WorkOrderCreate(InputModel):
     assigned_welder_id: int | None = Field(default=None, description="Employee id")
     machine_id: int | None = None
     wps_number: str | None = Field(
-        default=None, max_length=50, description="Welding procedure specification"
+        default=None, max_length=50, description="Welding procedure specification, as text"
     )
+    wps_id: int | None = Field(default=None, description="An approved WPS of the register")
     quantity: int = Field(default=1, ge=1, le=1_000_000)
     status: WorkOrderStatus = WorkOrderStatus.open
     priority: Priority = Priority.normal
@@ -45,6 +46,7 @@ class WorkOrderRead(ResourceRead):
     assigned_welder_name: str | None
     machine_id: int | None
     wps_number: str | None
+    wps_id: int | None
     quantity: int
     status: WorkOrderStatus
     priority: Priority

@@ -34,6 +34,7 @@ from app.core.pagination import (
 from app.inspections import totals as inspection_totals
 from app.models import Employee, Inspection, WorkOrder, WorkOrderStatus
 from app.work_orders.schemas import WorkOrderCreate, WorkOrderExport, WorkOrderQuery, WorkOrderRead
+from app.wps.service import approved_for_work
 
 S = WorkOrderStatus
 TRANSITIONS: dict[WorkOrderStatus, frozenset[WorkOrderStatus]] = {
@@ -162,8 +163,15 @@ async def _replace(session: AsyncSession, work_order: WorkOrder, body: WorkOrder
     await ledger.close(session)
 
 
+async def _wps(session: AsyncSession, body: WorkOrderCreate, previous: int | None) -> None:
+    """Only an approved WPS goes on new work; one set before stays when a newer is approved."""
+    if body.wps_id != previous:
+        await approved_for_work(session, body.wps_id)
+
+
 async def create_work_order(session: AsyncSession, body: WorkOrderCreate) -> WorkOrder:
-    """Create with the status's times stamped (`_stamp_times`)."""
+    """Create with the status's times stamped (`_stamp_times`), under an approved WPS."""
+    await _wps(session, body, None)
     work_order = await crud.create(session, WorkOrder, _stamp_times(None, body))
     return await _loaded(session, work_order)
 
@@ -173,6 +181,7 @@ async def replace_work_order(
 ) -> WorkOrder:
     """Replace along `TRANSITIONS`, stamping the status's times (`_stamp_times`)."""
     work_order = await crud.get_for_write(session, WorkOrder, work_order_id, if_match)
+    await _wps(session, body, work_order.wps_id)
     await _replace(session, work_order, _stamp_times(work_order.status, body))
     return await _loaded(session, work_order)
 
@@ -195,5 +204,6 @@ async def patch_work_order(
             )
     work_order = await crud.get_for_write(session, WorkOrder, work_order_id, if_match)
     merged = _stamp_times(work_order.status, crud.merge(WorkOrderCreate, work_order, patch))
+    await _wps(session, merged, work_order.wps_id)
     await _replace(session, work_order, merged)
     return await _loaded(session, work_order)

@@ -299,3 +299,138 @@ async def test_role_sources_keep_the_roles_there_are_and_the_keys_creators(
                 assert await conn.scalar(select(keys.c.created_by_id)) == 1
         finally:
             await engine.dispose()
+
+
+@pytest.mark.parametrize("backend", selected_backends())
+async def test_qualification_ranges_and_wps_numbers_move_without_loss(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Free-text qualification ranges become notes (and come back on downgrade); a work order's
+    free-text WPS number becomes a reference where an approved WPS of that number exists."""
+    async with provision_database(backend, tmp_path) as url:
+        await asyncio.to_thread(workshop, monkeypatch, url, "db", "upgrade", "ad0e9965aaa9")
+        engine = create_async_engine(url)
+        now = datetime.now(UTC)
+        stamp = {"created_at": now, "updated_at": now, "version": 1}
+        md = sa.MetaData()
+        old_qualifications = sa.Table(
+            "qualifications",
+            md,
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("employee_id", sa.Integer),
+            sa.Column("standard", sa.String),
+            sa.Column("process", sa.String),
+            sa.Column("certificate_number", sa.String),
+            sa.Column("positions", sa.String),
+            sa.Column("thickness_range", sa.String),
+            sa.Column("issued_on", sa.Date),
+            sa.Column("created_at", UTCDateTime()),
+            sa.Column("updated_at", UTCDateTime()),
+            sa.Column("version", sa.Integer),
+        )
+        orders = sa.Table(
+            "work_orders",
+            md,
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("order_id", sa.String),
+            sa.Column("client", sa.String),
+            sa.Column("wps_number", sa.String),
+            sa.Column("quantity", sa.Integer),
+            sa.Column("status", sa.String),
+            sa.Column("priority", sa.String),
+            sa.Column("created_at", UTCDateTime()),
+            sa.Column("updated_at", UTCDateTime()),
+            sa.Column("version", sa.Integer),
+        )
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(
+                    sa.text(
+                        "INSERT INTO employees (employee_number, first_name, last_name, role, "
+                        "active, created_at, updated_at, version) "
+                        "VALUES ('E-1', 'Ana', 'Novak', 'welder', :t, :now, :now, 1)"
+                    ),
+                    {"now": now.replace(tzinfo=None), "t": True},
+                )
+                await conn.execute(
+                    insert(old_qualifications),
+                    [
+                        {
+                            "employee_id": 1,
+                            "standard": "ISO 9606-1",
+                            "process": "135",
+                            "certificate_number": "C-1",
+                            "positions": "PA, PB, PF",
+                            "thickness_range": "3-30 mm",
+                            "issued_on": date(2025, 1, 1),
+                            **stamp,
+                        },
+                        {
+                            "employee_id": 1,
+                            "standard": "ISO 9606-1",
+                            "process": "141",
+                            "certificate_number": "C-2",
+                            "positions": None,
+                            "thickness_range": None,
+                            "issued_on": date(2025, 1, 1),
+                            **stamp,
+                        },
+                    ],
+                )
+                await conn.execute(
+                    insert(orders),
+                    [
+                        {
+                            "order_id": f"WO-{n}",
+                            "client": "Acme",
+                            "wps_number": number,
+                            "quantity": 1,
+                            "status": "open",
+                            "priority": "normal",
+                            **stamp,
+                        }
+                        for n, number in enumerate(("WPS-7", "WPS-8", None))
+                    ],
+                )
+            await asyncio.to_thread(workshop, monkeypatch, url, "db", "upgrade", "e6f6a40f4d34")
+            async with engine.begin() as conn:
+                for number, status in (("WPS-7", "approved"), ("WPS-8", "draft")):
+                    await conn.execute(
+                        sa.text(
+                            "INSERT INTO wps (number, revision, status, standard, pqr_references, "
+                            "process, joint, material_groups, positions, created_at, updated_at, "
+                            "version) VALUES (:number, 0, :status, 'ISO 15614-1', '[]', '135', "
+                            "'BW', '', '', :now, :now, 1)"
+                        ),
+                        {"number": number, "status": status, "now": now.replace(tzinfo=None)},
+                    )
+            await asyncio.to_thread(workshop, monkeypatch, url, "db", "upgrade")
+            async with engine.connect() as conn:
+                notes = (
+                    await conn.execute(sa.text("SELECT notes FROM qualifications ORDER BY id"))
+                ).scalars()
+                first, second = list(notes)
+                linked = (
+                    await conn.execute(
+                        sa.text("SELECT wps_number, wps_id FROM work_orders ORDER BY id")
+                    )
+                ).all()
+            assert "PA, PB, PF" in first and "3-30 mm" in first
+            assert second is None
+            assert [(n, w is not None) for n, w in linked] == [
+                ("WPS-7", True),
+                ("WPS-8", False),  # a draft goes on no work
+                (None, False),
+            ]
+
+            await asyncio.to_thread(workshop, monkeypatch, url, "db", "downgrade", "ad0e9965aaa9")
+            async with engine.connect() as conn:
+                restored = (
+                    await conn.execute(
+                        sa.text("SELECT positions, thickness_range FROM qualifications ORDER BY id")
+                    )
+                ).all()
+            assert [tuple(r) for r in restored] == [("PA, PB, PF", "3-30 mm"), (None, None)]
+            await asyncio.to_thread(workshop, monkeypatch, url, "db", "upgrade")
+        finally:
+            await engine.dispose()

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from app.qualifications import rules
-from app.qualifications.engine import Held, Weld, add_months, assess, lapses
+from app.qualifications.engine import Dates, Held, Weld, add_months, assess, lapses
 from app.qualifications.rules import NoRule, derive
 
 ON = date(2026, 11, 30)
@@ -30,13 +30,12 @@ def held(test: rules.TestPiece, **over: object) -> Held:
         "id": 1,
         "certificate": "1234",
         "standard": "ISO 9606-1",
-        "piece": test,
-        "ranges": derive(test),
+        "process": test.process,
         "issued_on": date(2026, 1, 10),
         "last_confirmed_on": date(2026, 9, 1),
     }
     values.update(over)
-    return Held(**values)  # type: ignore[arg-type]
+    return Held(Dates(**values), test, derive(test))  # type: ignore[arg-type]
 
 
 # --- the worked example of the domain notes ------------------------------------------------
@@ -237,8 +236,8 @@ def test_add_months_clamps_to_the_month_end() -> None:
 
 def test_iso_needs_a_confirmation_every_six_months() -> None:
     q = held(piece(), last_confirmed_on=date(2026, 3, 1))
-    assert lapses(q, date(2026, 9, 1)) == []
-    (lapse,) = lapses(q, date(2026, 9, 2))
+    assert lapses(q.dates, date(2026, 9, 1)) == []
+    (lapse,) = lapses(q.dates, date(2026, 9, 2))
     assert lapse.kind == "confirmation_due" and lapse.since == date(2026, 9, 1)
     answer = assess(Weld("135", "BW", 8, "PA"), [q], date(2026, 9, 2))
     assert not answer.qualified and answer.validity == [lapse]
@@ -246,15 +245,15 @@ def test_iso_needs_a_confirmation_every_six_months() -> None:
 
 def test_asme_process_clock_runs_from_the_last_weld_with_the_process() -> None:
     q = held(piece(), standard="ASME IX", last_confirmed_on=None, last_welded_on=date(2026, 5, 20))
-    assert lapses(q, date(2026, 11, 20)) == []
-    (lapse,) = lapses(q, date(2026, 11, 21))
+    assert lapses(q.dates, date(2026, 11, 20)) == []
+    (lapse,) = lapses(q.dates, date(2026, 11, 21))
     assert lapse.kind == "process_clock" and "135" in lapse.reason
 
 
 def test_expired_and_not_yet_issued() -> None:
     q = held(piece(), expires_on=date(2026, 6, 30), last_confirmed_on=date(2026, 6, 1))
-    assert [lapse.kind for lapse in lapses(q, date(2026, 7, 1))] == ["expired"]
-    assert [lapse.kind for lapse in lapses(q, date(2025, 12, 1))] == ["not_yet_issued"]
+    assert [lapse.kind for lapse in lapses(q.dates, date(2026, 7, 1))] == ["expired"]
+    assert [lapse.kind for lapse in lapses(q.dates, date(2025, 12, 1))] == ["not_yet_issued"]
 
 
 def test_one_qualification_must_cover_all_variables() -> None:

@@ -31,9 +31,13 @@ class Spec:
     writer: Role = Role.manager
     deleter: Role = Role.manager
     extra_checks: dict[str, Any] = field(default_factory=dict)
+    item: str | None = None  # where a row lives when not under its collection
 
     def collection(self, refs: Refs) -> str:
         return self.url.format(**refs)
+
+    def member(self, refs: Refs, id_: object) -> str:
+        return f"{self.item or self.collection(refs)}/{id_}"
 
 
 SPECS = [
@@ -119,9 +123,28 @@ SPECS = [
         "/api/v1/employees/{employee_id}/qualifications",
         lambda r: f.qualification_payload(),
         patch={"last_confirmed_on": "2026-09-01"},
-        cleared="positions",
+        cleared="notes",
         required="process",
         unique="certificate_number",
+    ),
+    Spec(
+        "wps",
+        "/api/v1/wps",
+        lambda r: f.wps_payload(filler="G 42 4 M21 3Si1"),
+        patch={"notes": "root with backing", "thickness_max": 25},
+        cleared="filler",
+        required="process",
+        unique="number",
+    ),
+    Spec(
+        "welds",
+        "/api/v1/workorders/{work_order_id}/welds",
+        lambda r: f.weld_payload(material_group="1.1"),
+        patch={"status": "welded", "length_mm": 800},
+        cleared="material_group",
+        required="joint",
+        unique="reference",
+        item="/api/v1/welds",
     ),
 ]
 
@@ -170,7 +193,7 @@ async def test_create_read_and_list(
     assert body["created_at"].endswith("Z") and body["updated_at"]
     assert response.headers["etag"] == '"1"'
     location = response.headers["location"]
-    assert location == f"{spec.collection(refs)}/{body['id']}"
+    assert location == spec.member(refs, body["id"])
 
     fetched = await client.get(location, headers=admin)
     assert fetched.status_code == 200
@@ -190,9 +213,7 @@ async def test_put_replaces_the_whole_resource(
     replacement = {k: v for k, v in spec.payload(refs).items() if k != spec.cleared}
     if spec.unique:
         replacement[spec.unique] = body[spec.unique]
-    response = await client.put(
-        f"{spec.collection(refs)}/{body['id']}", json=replacement, headers=admin
-    )
+    response = await client.put(spec.member(refs, body["id"]), json=replacement, headers=admin)
     assert response.status_code == 200, response.text
     assert response.json()[spec.cleared] is None, "a field left out of PUT goes back to default"
     assert response.json()["version"] == 2
@@ -204,7 +225,7 @@ async def test_patch_changes_only_the_fields_sent(
     spec: Spec, client: httpx.AsyncClient, admin: Headers, refs: Refs
 ) -> None:
     body = await create(client, admin, spec, refs)
-    url = f"{spec.collection(refs)}/{body['id']}"
+    url = spec.member(refs, body["id"])
     response = await client.patch(url, json=spec.patch, headers=admin)
     assert response.status_code == 200, response.text
     patched = response.json()
@@ -228,7 +249,7 @@ async def test_stale_if_match_is_412_and_changes_nothing(
     spec: Spec, client: httpx.AsyncClient, admin: Headers, refs: Refs
 ) -> None:
     body = await create(client, admin, spec, refs)
-    url = f"{spec.collection(refs)}/{body['id']}"
+    url = spec.member(refs, body["id"])
     fresh = await client.patch(url, json=spec.patch, headers={**admin, "If-Match": '"1"'})
     assert fresh.status_code == 200
     stale = {**admin, "If-Match": '"1"'}
@@ -252,7 +273,7 @@ async def test_stale_if_match_is_412_and_changes_nothing(
 async def test_missing_resource_is_404(
     spec: Spec, client: httpx.AsyncClient, admin: Headers, refs: Refs
 ) -> None:
-    url = f"{spec.collection(refs)}/987654"
+    url = spec.member(refs, 987654)
     assert_problem(await client.get(url, headers=admin), 404, "NOT_FOUND")
     assert_problem(await client.put(url, json=spec.payload(refs), headers=admin), 404, "NOT_FOUND")
     assert_problem(await client.patch(url, json=spec.patch, headers=admin), 404, "NOT_FOUND")
@@ -270,7 +291,7 @@ async def test_read_only_and_unknown_fields_are_422(
         spec.collection(refs), json={**spec.payload(refs), field_name: value}, headers=admin
     )
     assert_problem(response, 422, "VALIDATION_ERROR")
-    url = f"{spec.collection(refs)}/{body['id']}"
+    url = spec.member(refs, body["id"])
     assert_problem(
         await client.patch(url, json={field_name: value}, headers=admin), 422, "VALIDATION_ERROR"
     )
@@ -289,7 +310,7 @@ async def test_unique_key_clash_is_409_naming_the_field(
     assert spec.unique is not None
     assert problem["fields"] == [spec.unique]
     second = await create(client, admin, spec, refs)
-    url = f"{spec.collection(refs)}/{second['id']}"
+    url = spec.member(refs, second["id"])
     response = await client.patch(url, json={spec.unique: first[spec.unique]}, headers=admin)
     assert assert_problem(response, 409, "CONFLICT")["fields"] == [spec.unique]
     assert (await client.get(url, headers=admin)).json() == second
@@ -313,7 +334,7 @@ async def test_delete_then_gone(
     spec: Spec, client: httpx.AsyncClient, admin: Headers, refs: Refs
 ) -> None:
     body = await create(client, admin, spec, refs)
-    url = f"{spec.collection(refs)}/{body['id']}"
+    url = spec.member(refs, body["id"])
     response = await client.delete(url, headers=admin)
     assert response.status_code == 204
     assert response.content == b""
@@ -350,7 +371,7 @@ async def test_permissions(
     spec: Spec, client: httpx.AsyncClient, admin: Headers, make_key: MakeKey, refs: Refs
 ) -> None:
     body = await create(client, admin, spec, refs)
-    url = f"{spec.collection(refs)}/{body['id']}"
+    url = spec.member(refs, body["id"])
     # No credential: 401 on every verb.
     for method, target in (
         ("GET", spec.collection(refs)),

@@ -211,7 +211,7 @@ async def test_qualifications_belong_to_their_employee(
     other = f"/api/v1/employees/{marko['id']}/qualifications/{cert['id']}"
     assert_problem(await client.get(other, headers=admin), 404, "NOT_FOUND")
     assert_problem(
-        await client.patch(other, json={"positions": "PA"}, headers=admin), 404, "NOT_FOUND"
+        await client.patch(other, json={"notes": "PA only"}, headers=admin), 404, "NOT_FOUND"
     )
     assert_problem(await client.delete(other, headers=admin), 404, "NOT_FOUND")
     assert_problem(
