@@ -152,22 +152,13 @@ def checks(weld: Weld, held: Held) -> list[Check]:
             reason = f"covered by an unverified rule: {r.clauses.get(variable, '')}"
         out.append(Check(variable, value, covered, span, held.id, reason))
 
-    processes = " ".join(sorted(r.processes))
-    add(
-        "process",
-        weld.process,
-        weld.process in r.processes,
-        processes,
-        f"process {weld.process} not in {processes} (cert {cert})",
-    )
-    joints = " ".join(sorted(r.joints))
-    add(
-        "joint",
-        weld.joint,
-        weld.joint in r.joints,
-        joints,
-        f"joint {weld.joint} not in {joints} (cert {cert}, {piece.joint} test)",
-    )
+    def member(variable: str, value: str, allowed: frozenset[str], note: str = "") -> None:
+        listed = " ".join(sorted(allowed))
+        why = f"{variable.replace('_', ' ')} {value} not in {listed} (cert {cert}{note})"
+        add(variable, value, value in allowed, listed, why)
+
+    member("process", weld.process, r.processes)
+    member("joint", weld.joint, r.joints, f", {piece.joint} test")
     t = weld.thickness
     high = r.thickness_max
     thick_ok = t >= r.thickness_min and (high is None or t <= high)
@@ -199,32 +190,11 @@ def checks(weld: Weld, held: Held) -> list[Check]:
             _span(low, dhigh),
             f"diameter {d:g} outside {_span(low, dhigh)} (cert {cert})",
         )
-    positions = " ".join(sorted(r.positions))
-    add(
-        "position",
-        weld.position,
-        weld.position in r.positions,
-        positions,
-        f"position {weld.position} not in {positions} (cert {cert})",
-    )
+    member("position", weld.position, r.positions)
     if weld.material_group is not None and r.material_groups:
-        groups = " ".join(sorted(r.material_groups))
-        add(
-            "material_group",
-            weld.material_group,
-            weld.material_group in r.material_groups,
-            groups,
-            f"material group {weld.material_group} not in {groups} (cert {cert})",
-        )
+        member("material_group", weld.material_group, r.material_groups)
     if weld.transfer_mode is not None and r.transfer_modes is not None:
-        modes = " ".join(sorted(r.transfer_modes))
-        add(
-            "transfer_mode",
-            weld.transfer_mode,
-            weld.transfer_mode in r.transfer_modes,
-            modes,
-            f"transfer mode {weld.transfer_mode} not in {modes} (cert {cert})",
-        )
+        member("transfer_mode", weld.transfer_mode, r.transfer_modes)
     return out
 
 
