@@ -161,6 +161,8 @@ async def seed(session: AsyncSession) -> dict[str, int]:
         ("E-007", "Tomaž", "Mlakar", "supervisor", "Fabrication", 2012),
         ("E-008", "Maja", "Vidmar", "manager", "Operations", 2010),
     ]
+    # The welders' badges, as the machines log them (leading zeros kept: text, not numbers).
+    badges = {"E-001": "0457", "E-002": "0458", "E-003": "0461", "E-004": "0502", "E-005": "0519"}
     staff = {}
     for number, first, surname, role, department, year in people:
         person = await crud.create(
@@ -168,6 +170,7 @@ async def seed(session: AsyncSession) -> dict[str, int]:
             Employee,
             EmployeeCreate(
                 employee_number=number,
+                badge=badges.get(number),
                 first_name=first,
                 last_name=surname,
                 email=f"{first.lower()}.{number.lower()}@workshop.example",

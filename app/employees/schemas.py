@@ -20,6 +20,13 @@ from app.wps.schemas import Position
 
 class EmployeeCreate(InputModel):
     employee_number: str = Field(min_length=1, max_length=50, examples=["E-0042"])
+    badge: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=50,
+        description="The welder's id as the machines log it (unique)",
+        examples=["0457"],
+    )
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
     email: EmailStr | None = None
@@ -35,6 +42,7 @@ EmployeeUpdate = partial(EmployeeCreate, "EmployeeUpdate")
 
 class EmployeeRead(ResourceRead):
     employee_number: str
+    badge: str | None
     first_name: str
     last_name: str
     email: str | None
@@ -52,6 +60,7 @@ class EmployeeQuery(ListQuery):
     role: EmployeeRole | None = None
     active: bool | None = None
     department: str | None = None
+    badge: str | None = Field(default=None, description="Exactly this badge")
     q: str | None = Field(default=None, description="Contains, in number or names (any case)")
     hire_from: dt.date | None = None
     hire_to: dt.date | None = None

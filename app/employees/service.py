@@ -30,6 +30,7 @@ async def list_employees(session: AsyncSession, query: EmployeeQuery) -> Page[Em
             eq(Employee.role, query.role),
             eq(Employee.active, query.active),
             eq(Employee.department, query.department),
+            eq(Employee.badge, query.badge),
             contains_any(
                 query.q, Employee.employee_number, Employee.first_name, Employee.last_name
             ),

@@ -4,6 +4,12 @@ Cells arrive as python-calamine gives them: str, float (xlsx numbers), int (xls 
 bool, date, datetime, time, timedelta, or "" for an empty cell. Every value is converted to its
 field's type the same way whatever the file format (an xlsx `12.0` and an xls `12` are both the
 integer 12). Entries store JSON: dates as `YYYY-MM-DD`, datetimes as ISO 8601 in UTC.
+
+Beside free fields, a template may map the run fields the conformance checks read
+(`RUN_FIELDS`). A measured one is stored in its canonical unit (mm, s, A, V, mm/s, J) whatever
+unit the machine exports, with the factors of `app.conformance.checks.UNITS`, so stored run data
+never needs its template to be read. A run shorter than the template's minimum arc time is a
+tack: kept, with `"tack": true` in its data.
 """
 
 from __future__ import annotations
@@ -14,12 +20,20 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app.conformance import checks
+
 EXCEL_EPOCH = datetime(1899, 12, 30)
 _TRUE = {"true", "yes", "y", "1", "x", "da", "ja", "on"}
 _FALSE = {"false", "no", "n", "0", "ne", "nein", "off"}
 _EU_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 _MAX_SERIAL = 2_958_465  # 9999-12-31
 _SHOWN_CHARS = 60
+
+# Run fields and the types their columns may have; the measured ones are the keys of UNITS.
+RUN_TEXT_FIELDS = ("welder_badge", "job_number", "wps_number", "weld_reference", "process")
+RUN_NUMBER_FIELDS = ("pass_seq", *checks.UNITS)
+RUN_FIELDS = (*RUN_TEXT_FIELDS, *RUN_NUMBER_FIELDS)
+TACK = "tack"
 
 
 def _shown(value: Any) -> str:
@@ -161,6 +175,13 @@ CONVERTERS: dict[str, Callable[[Any, ZoneInfo], Any]] = {
 }
 
 
+def to_canonical(field: str, value: float, unit: str) -> float | int:
+    """`value` in `unit` as `field`'s canonical unit. Factors such as 1000/60 leave float noise
+    in the last digits; no machine exports 12 significant digits, so they are cut there."""
+    number = float(f"{checks.convert(field, value, unit):.12g}")
+    return int(number) if isinstance(value, int) and number.is_integer() else number
+
+
 def normalise_header(value: Any) -> str:
     return to_string(value, ZoneInfo("UTC")).strip().casefold() if not _blank(value) else ""
 
@@ -178,11 +199,13 @@ class RowMapper:
         timestamp_field: str | None,
         timezone: str,
         max_cell_chars: int | None = None,
+        min_arc_time_s: float | None = None,
     ) -> None:
         self.mapping = mapping
         self.timestamp_field = timestamp_field
         self.tz = ZoneInfo(timezone)
         self.max_cell_chars = max_cell_chars
+        self.min_arc_time_s = min_arc_time_s
         self.columns: list[tuple[int | None, dict[str, Any], Callable[[Any, ZoneInfo], Any]]] = []
 
     def bind(self, headers: list[Any]) -> list[str]:
@@ -222,11 +245,18 @@ class RowMapper:
                 errors.append(_error(row_number, spec, message))
                 continue
             try:
-                data[spec["field"]] = convert(raw, self.tz)
+                value = convert(raw, self.tz)
+                unit = spec.get("unit")
+                if unit and isinstance(value, int | float) and not isinstance(value, bool):
+                    value = to_canonical(spec["field"], value, unit)
+                data[spec["field"]] = value
             except (ValueError, OverflowError) as exc:
                 errors.append(_error(row_number, spec, str(exc)))
         if errors:
             return errors
+        arc_time, least = data.get("arc_time_s"), self.min_arc_time_s
+        if least is not None and isinstance(arc_time, int | float) and arc_time < least:
+            data[TACK] = True
         recorded_at = None
         if self.timestamp_field and data.get(self.timestamp_field) is not None:
             value = data[self.timestamp_field]

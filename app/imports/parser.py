@@ -92,7 +92,9 @@ def run(job: ParserJob) -> None:
 
     first_row = sheet.start[0] + 1 if sheet.start else 1  # Excel's 1-based number of rows[0]
     header_row = job.header_row
-    mapper = RowMapper(job.mapping, job.timestamp_field, job.timezone, job.max_cell_chars)
+    mapper = RowMapper(
+        job.mapping, job.timestamp_field, job.timezone, job.max_cell_chars, job.min_arc_time_s
+    )
     row_number = first_row - 1
     headers: list[Any] | None = None
     for cells in rows:

@@ -31,6 +31,7 @@ class ParserJob:
     mapping: list[dict[str, Any]] = field(default_factory=list)
     timestamp_field: str | None = None
     timezone: str = "UTC"
+    min_arc_time_s: float | None = None
     rows: list[int] = field(default_factory=list)
     # Set by the API from its settings, obeyed by the parser process.
     max_memory: int = 0

@@ -451,4 +451,5 @@ def parser_job(template: Template, path: Path) -> ParserJob:
         mapping=template.mapping,
         timestamp_field=template.timestamp_field,
         timezone=template.timezone,
+        min_arc_time_s=template.min_arc_time_s,
     )

@@ -25,6 +25,8 @@ class Employee(Resource):
     __tablename__ = "employees"
 
     employee_number: Mapped[str] = mapped_column(String(50), unique=True)
+    # What the welding machines log as the welder (card or badge reader); imports match on it.
+    badge: Mapped[str | None] = mapped_column(String(50), unique=True)
     first_name: Mapped[str] = mapped_column(String(100), index=True)
     last_name: Mapped[str] = mapped_column(String(100), index=True)
     email: Mapped[str | None] = mapped_column(String(320))

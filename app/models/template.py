@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import BigId, Resource
@@ -22,4 +22,6 @@ class Template(Resource):
     mapping: Mapped[list[dict[str, Any]]] = mapped_column(Json)
     timestamp_field: Mapped[str | None] = mapped_column(String(100))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # A run with a shorter arc time is a tack weld: kept, marked `tack` in its data.
+    min_arc_time_s: Mapped[float | None] = mapped_column(Float)
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)

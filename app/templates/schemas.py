@@ -6,8 +6,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
+from app.conformance.checks import UNITS
 from app.core.pagination import ListQuery
 from app.core.schemas import InputModel, ResourceRead, partial
+from app.imports.mapping import RUN_NUMBER_FIELDS, RUN_TEXT_FIELDS, TACK
 
 
 class FieldType(StrEnum):
@@ -29,6 +31,13 @@ class MappingColumn(InputModel):
     default: str | int | float | bool | None = Field(
         default=None, description="Used when the cell is empty"
     )
+    unit: str | None = Field(
+        default=None,
+        max_length=20,
+        description="A measured run field's unit in the file, converted on import to the "
+        "canonical one (mm, s, A, V, mm/s, J); empty = already canonical",
+        examples=["m/min"],
+    )
 
 
 class TemplateCreate(InputModel):
@@ -45,6 +54,12 @@ class TemplateCreate(InputModel):
     timezone: str = Field(
         default="UTC", description="IANA zone for times the file gives without an offset"
     )
+    min_arc_time_s: float | None = Field(
+        default=None,
+        ge=0,
+        le=86_400,
+        description="A run with a shorter arc_time_s is a tack: kept, with tack: true in its data",
+    )
     active: bool = True
 
     @field_validator("timezone")
@@ -55,6 +70,27 @@ class TemplateCreate(InputModel):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from None
         return value
+
+    @field_validator("mapping")
+    @classmethod
+    def _run_fields(cls, mapping: list[MappingColumn]) -> list[MappingColumn]:
+        # Checked here, not on MappingColumn, so that a template stored before run fields
+        # existed still reads; it must be put right on its next write.
+        numbers = (FieldType.number, FieldType.integer)
+        for index, m in enumerate(mapping):
+            where = f"mapping.{index} ({m.field})"
+            if m.field in RUN_TEXT_FIELDS and m.type != FieldType.string:
+                raise ValueError(f"{where}: a run field of text needs type string")
+            if m.field in RUN_NUMBER_FIELDS and m.type not in numbers:
+                raise ValueError(f"{where}: a measured run field needs type number or integer")
+            if m.unit is None:
+                continue
+            if m.field not in UNITS:
+                raise ValueError(f"{where}: only a measured run field may have a unit")
+            if m.unit not in UNITS[m.field]:
+                known = ", ".join(UNITS[m.field])
+                raise ValueError(f"{where}: unknown unit {m.unit!r} (one of {known})")
+        return mapping
 
     @model_validator(mode="after")
     def _consistent_mapping(self) -> TemplateCreate:
@@ -68,6 +104,11 @@ class TemplateCreate(InputModel):
             kinds = {m.field: m.type for m in self.mapping}
             if kinds.get(self.timestamp_field) not in (FieldType.date, FieldType.datetime):
                 raise ValueError("timestamp_field must be a mapped field of type date or datetime")
+        if self.min_arc_time_s is not None:
+            if "arc_time_s" not in fields:
+                raise ValueError("min_arc_time_s needs a column mapped to arc_time_s")
+            if TACK in fields:
+                raise ValueError(f"mapping: {TACK!r} is set by min_arc_time_s, not by a column")
         return self
 
 
@@ -82,6 +123,7 @@ class TemplateRead(ResourceRead):
     mapping: list[MappingColumn]
     timestamp_field: str | None
     timezone: str
+    min_arc_time_s: float | None
     active: bool
 
 

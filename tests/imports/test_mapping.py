@@ -119,3 +119,49 @@ def test_an_error_shows_a_long_value_cut_short() -> None:
     mapper.bind(["Job"])
     (error,) = mapper.map_row(2, ["x" * 1500])  # type: ignore[misc]
     assert len(error["message"]) < 100 and error["message"].endswith("is not an integer")
+
+
+RUN_MAPPING = [
+    {"column": "Badge", "field": "welder_badge", "type": "string"},
+    {"column": "Wire", "field": "wire_feed_mm_s", "type": "number", "unit": "m/min"},
+    {"column": "Energy", "field": "energy_j", "type": "integer", "unit": "Wh"},
+    {"column": "Arc", "field": "arc_time_s", "type": "number", "unit": "min"},
+    {"column": "Length", "field": "length_mm", "type": "number"},
+]
+
+
+def test_measured_run_fields_are_stored_in_their_canonical_unit() -> None:
+    mapper = RowMapper(RUN_MAPPING, None, "UTC")
+    assert mapper.bind(["Badge", "Wire", "Energy", "Arc", "Length"]) == []
+    assert mapper.map_row(2, ["0457", "9", 1, 1.5, 300]) == (
+        None,
+        {
+            "welder_badge": "0457",
+            "wire_feed_mm_s": 150.0,
+            "energy_j": 3600,
+            "arc_time_s": 90.0,
+            "length_mm": 300.0,
+        },
+    )
+    # 7 m/min is 116.666... mm/s: kept to 12 significant digits, far past any machine's.
+    _, data = mapper.map_row(3, ["0457", 7, 2, 0.5, 10])  # type: ignore[misc]
+    assert data["wire_feed_mm_s"] == pytest.approx(7000 / 60, rel=1e-11)
+    assert data["energy_j"] == 7200 and isinstance(data["energy_j"], int)
+
+
+def test_a_run_shorter_than_the_minimum_arc_time_is_a_tack() -> None:
+    mapper = RowMapper(RUN_MAPPING, None, "UTC", min_arc_time_s=3.0)
+    mapper.bind(["Badge", "Wire", "Energy", "Arc", "Length"])
+    _, tack = mapper.map_row(2, ["0457", 9, 1, 0.04, 5])  # type: ignore[misc]
+    assert tack["arc_time_s"] == pytest.approx(2.4) and tack["tack"] is True
+    _, run = mapper.map_row(3, ["0457", 9, 1, 0.05, 50])  # type: ignore[misc]
+    assert run["arc_time_s"] == 3.0 and "tack" not in run  # the minimum itself is a run
+    _, unknown = mapper.map_row(4, ["0457", 9, 1, None, 50])  # type: ignore[misc]
+    assert unknown["arc_time_s"] is None and "tack" not in unknown
+
+
+def test_a_bad_measured_value_is_an_error_of_its_row_not_converted() -> None:
+    mapper = RowMapper(RUN_MAPPING, None, "UTC")
+    mapper.bind(["Badge", "Wire", "Energy", "Arc", "Length"])
+    (error,) = mapper.map_row(2, ["0457", "fast", 1, 1, 1])  # type: ignore[misc]
+    assert (error["field"], error["message"]) == ("wire_feed_mm_s", "'fast' is not a number")
