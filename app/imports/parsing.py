@@ -135,13 +135,21 @@ async def run_parser(
             proc.stdin.write(job.encode())
             await proc.stdin.drain()
             proc.stdin.close()
-            async with asyncio.timeout(settings.import_parse_timeout):
-                while line := await proc.stdout.readline():
-                    message = decode(line)
-                    if isinstance(message, Failure):
-                        raise problem(422, message.code, message.message)
-                    finished = isinstance(message, End)
-                    yield message
+            # The deadline guards our waits on the parser only, never the caller's work between
+            # two messages: a timeout open across the `yield` would fire in the caller's await
+            # (an insert) as a bare cancellation instead of this 422.
+            deadline = asyncio.get_running_loop().time() + settings.import_parse_timeout
+            while True:
+                async with asyncio.timeout_at(deadline):
+                    line = await proc.stdout.readline()
+                if not line:
+                    break
+                message = decode(line)
+                if isinstance(message, Failure):
+                    raise problem(422, message.code, message.message)
+                finished = isinstance(message, End)
+                yield message
+            async with asyncio.timeout_at(deadline):
                 await proc.wait()
         except TimeoutError:
             raise problem(

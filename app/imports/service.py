@@ -92,6 +92,7 @@ class Job:
     parser_job: ParserJob
     keep_failed: bool = False
     source: str = "upload"
+    wait: bool = False  # the caller waits for the outcome (CLI, scheduler): never background
     background: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -149,6 +150,7 @@ class Importer:
             parser_job=parser_job(template, upload.path),
             keep_failed=keep_failed,
             source=source.value,
+            wait=wait,
         )
         if upload.size > self.settings.import_sync_max_bytes and not wait:
             job.background.set()
@@ -338,7 +340,8 @@ class Importer:
             # The parser's turn and its Start come before the session takes a connection: an
             # import queueing for a parser holds none.
             start = await anext(messages)
-            if isinstance(start, Start) and start.rows > settings.import_sync_max_rows:
+            big = isinstance(start, Start) and start.rows > settings.import_sync_max_rows
+            if big and not job.wait:
                 job.background.set()
             connection = await session.connection()
             async for message in messages:

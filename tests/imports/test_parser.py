@@ -221,3 +221,47 @@ async def test_a_background_import_queues_for_a_parser(
     await client.app.state.importer.wait_idle()  # type: ignore[attr-defined]
     record = (await client.get(response.headers["location"], headers=admin)).json()
     assert record["status"] == "completed" and record["rows_imported"] == 5
+
+
+# Answers at once, then holds the pipe open: the caller's own work takes the time.
+QUICK_PROBE = """
+import sys, time, orjson
+sys.stdin.buffer.read()
+for message in (
+    {"type": "start", "sheet": "s", "rows": 3},
+    *({"type": "chunk", "entries": [[i, None, {}]], "errors": [], "failed": 0} for i in range(3)),
+    {"type": "end", "rows_total": 3, "rows_failed": 0},
+):
+    sys.stdout.buffer.write(orjson.dumps(message) + b"\\n")
+    sys.stdout.buffer.flush()
+"""
+# Says it starts, then never answers again.
+STALLED_PROBE = """
+import sys, time, orjson
+sys.stdin.buffer.read()
+sys.stdout.buffer.write(orjson.dumps({"type": "start", "sheet": "s", "rows": 1}) + b"\\n")
+sys.stdout.buffer.flush()
+time.sleep(60)
+"""
+
+
+async def test_the_parse_deadline_never_fires_in_the_callers_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A slow consumer (an insert) past the deadline is not cancelled: the deadline guards the
+    waits on the parser, and a parser that stalls is the 422, never a bare cancellation."""
+    settings = make_settings(import_parse_timeout=0.5)
+    job = ParserJob(path="/nonexistent.xlsx", sheet=None, header_row=1)
+    monkeypatch.setattr(parsing, "PARSER", ("-c", QUICK_PROBE))
+    got = []
+    async for message in run_parser(settings, job, Parsers(settings)):
+        got.append(type(message).__name__)
+        await asyncio.sleep(0.3)  # 1.5 s of the caller's work in all, three times the deadline
+    assert got == ["Start", "Chunk", "Chunk", "Chunk", "End"]
+    assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
+
+    monkeypatch.setattr(parsing, "PARSER", ("-c", STALLED_PROBE))
+    with pytest.raises(Exception) as stalled:  # noqa: PT011 - the AppError's type is checked below
+        async for _ in run_parser(settings, job, Parsers(settings)):
+            pass
+    assert getattr(stalled.value, "error_code", None) == "PARSE_TIMEOUT"
