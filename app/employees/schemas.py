@@ -110,6 +110,11 @@ class QualificationCreate(InputModel):
             raise ValueError("a pipe test piece (product T) needs test_diameter")
         if self.expires_on is not None and self.expires_on < self.issued_on:
             raise ValueError("expires_on is before issued_on")
+        if (
+            self.last_confirmed_on is not None
+            and self.last_confirmed_on > dt.date.today() + dt.timedelta(days=1)
+        ):
+            raise ValueError("last_confirmed_on is in the future")
         if self.last_confirmed_on is not None and self.last_confirmed_on < self.issued_on:
             raise ValueError("last_confirmed_on is before issued_on")
         return self

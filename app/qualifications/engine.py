@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from app.qualifications.rules import Ranges, TestPiece
+from app.qualifications.rules import ALL_TRANSFER_MODES, Ranges, TestPiece
 
 CONTINUITY_MONTHS = 6
 
@@ -148,7 +148,7 @@ def checks(weld: Weld, held: Held) -> list[Check]:
 
     def add(variable: str, value: str | float | None, covered: bool, span: str, why: str) -> None:
         reason = "covered" if covered else why
-        if covered and variable in r.unverified:
+        if covered and variable in r.unverified and value is not None:
             reason = f"covered by an unverified rule: {r.clauses.get(variable, '')}"
         out.append(Check(variable, value, covered, span, held.id, reason))
 
@@ -191,10 +191,21 @@ def checks(weld: Weld, held: Held) -> list[Check]:
             f"diameter {d:g} outside {_span(low, dhigh)} (cert {cert})",
         )
     member("position", weld.position, r.positions)
-    if weld.material_group is not None and r.material_groups:
-        member("material_group", weld.material_group, r.material_groups)
-    if weld.transfer_mode is not None and r.transfer_modes is not None:
-        member("transfer_mode", weld.transfer_mode, r.transfer_modes)
+    # A weld's group must be the certificate's; a certificate without one covers no group.
+    # (A weld without a group has nothing to check here: the guide says to record it.)
+    if weld.material_group is not None:
+        if r.material_groups:
+            member("material_group", weld.material_group, r.material_groups)
+        else:
+            why = f"material group {weld.material_group}: none recorded on cert {cert}"
+            add("material_group", weld.material_group, False, "", why)
+    if r.transfer_modes is not None and r.transfer_modes != ALL_TRANSFER_MODES:
+        if weld.transfer_mode is None:
+            modes = " ".join(sorted(r.transfer_modes))
+            why = f"transfer mode of the weld not recorded; cert {cert} covers {modes} only"
+            add("transfer_mode", None, False, modes, why)
+        else:
+            member("transfer_mode", weld.transfer_mode, r.transfer_modes)
     return out
 
 

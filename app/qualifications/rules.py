@@ -85,8 +85,10 @@ class PositionRule:
 
 
 def _positions(clause: str, joint: str, table: dict[str, str]) -> tuple[PositionRule, ...]:
+    # A test position always covers itself: the rows below, as the domain notes print them,
+    # leave that out for the pipe positions (PH, PJ, H-L045, J-L045).
     return tuple(
-        PositionRule(clause, joint, test, frozenset(covers.split()))
+        PositionRule(clause, joint, test, frozenset({*covers.split(), test}))
         for tests, covers in table.items()
         for test in tests.split(",")
     )
@@ -137,6 +139,7 @@ PROCESS_RULES: tuple[ProcessRule, ...] = (
 
 # Short-circuit (dip) transfer qualifies the other transfer modes, not the reverse.
 TRANSFER_PROCESSES = frozenset({"131", "135", "138"})
+ALL_TRANSFER_MODES = frozenset({"short_circuit", "spray", "pulsed", "globular"})
 TRANSFER_CLAUSE = f"{ISO} 5.2 (transfer mode)"
 JOINT_CLAUSE = f"{ISO} 5.4"
 PRODUCT_CLAUSE = f"{ISO} 5.3"
@@ -251,7 +254,7 @@ def derive(piece: TestPiece) -> Ranges:
     transfer: frozenset[str] | None = None
     if piece.process in TRANSFER_PROCESSES and piece.transfer_mode:
         transfer = (
-            frozenset({"short_circuit", "spray", "pulsed", "globular"})
+            ALL_TRANSFER_MODES
             if piece.transfer_mode == "short_circuit"
             else frozenset({piece.transfer_mode})
         )

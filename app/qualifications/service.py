@@ -178,9 +178,23 @@ async def qualified_for(
 async def qualified(
     session: AsyncSession, employee_id: int, weld: engine.Weld, on: date
 ) -> Qualified:
-    await crud.get(session, Employee, employee_id)
+    employee = await crud.get(session, Employee, employee_id)
     held = await qualifications_of(session, [employee_id])
-    return assess(employee_id, held[employee_id], weld, on)
+    answer = assess(employee_id, held[employee_id], weld, on)
+    if not employee.active:
+        reason = f"employee {employee_id} is not active"
+        answer.qualified = False
+        answer.checks.append(
+            Check(
+                variable="employee",
+                value=None,
+                covered=False,
+                range="",
+                qualification_id=None,
+                reason=reason,
+            )
+        )
+    return answer
 
 
 async def eligible(session: AsyncSession, weld: Weld, on: date) -> list[EligibleWelder]:
@@ -217,6 +231,8 @@ async def confirm(
     """ISO 9606-1 9.2: the coordinator confirms the welder worked in the range; for ASME IX
     the confirmation is evidence of welding with the process (its clock restarts)."""
     q = await crud.get_for_write(session, Qualification, qualification_id, if_match)
+    if confirmed_on > date.today() + timedelta(days=1):  # a day of grace for time zones
+        raise invalid_fields([field_error("confirmed_on", "in the future", "range")])
     if confirmed_on < q.issued_on:
         raise invalid_fields(
             [

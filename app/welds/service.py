@@ -31,7 +31,16 @@ from app.welds.schemas import Override, WeldCreate, WeldQuery, WeldRead
 from app.wps.service import approved_for_work
 
 PROGRESS_FIELDS = frozenset({"status"})
-GATED = ("welder_id", "process", "joint", "thickness", "diameter", "position", "material_group")
+GATED = (
+    "welder_id",
+    "wps_id",
+    "process",
+    "joint",
+    "thickness",
+    "diameter",
+    "position",
+    "material_group",
+)
 
 
 def read(weld: Weld) -> WeldRead:
@@ -186,4 +195,7 @@ async def patch_weld(
     merged = crud.merge(WeldCreate, weld, patch)
     if "override_reason" not in patch.model_fields_set:
         merged = merged.model_copy(update={"override_reason": None})
+    if "wps_id" in patch.model_fields_set and "process" not in patch.model_fields_set:
+        # A new WPS brings its process, as it does on create and PUT; the old one would stay.
+        merged = merged.model_copy(update={"process": None})
     return await _write(session, weld, merged, principal, previous)

@@ -176,8 +176,12 @@ async def approve_wps(
 async def revise_wps(session: AsyncSession, wps_id: int) -> Wps:
     """A new draft revision, a copy of this one, that will supersede it once approved."""
     source = await get_wps(session, wps_id)
-    if source.status == WpsStatus.draft:
-        raise Conflict(f"WPS {source.number} revision {source.revision} is a draft: edit it")
+    if source.status != WpsStatus.approved:
+        raise Conflict(
+            f"WPS {source.number} revision {source.revision} is {source.status.value}: "
+            "revise the approved revision",
+            extra={"wps_status": source.status.value},
+        )
     draft = await session.scalar(
         select(Wps.id).where(Wps.number == source.number, Wps.status == WpsStatus.draft)
     )

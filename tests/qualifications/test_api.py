@@ -414,3 +414,88 @@ async def test_confirmation_and_what_is_due(
         "NOT_FOUND",
     )
     del ana
+
+
+async def test_changing_a_welds_wps_goes_through_the_gate(
+    client: httpx.AsyncClient, admin: Headers
+) -> None:
+    ana = await welder(client, admin)  # 135 BW, s = 8, PF, group 1.1
+    mag = await approved_wps(client, admin)
+    tig = await approved_wps(client, admin, process="141", joint="FW")
+    order = await f.work_order(client, admin)
+    weld = await f.post(
+        client,
+        admin,
+        f"/api/v1/workorders/{order['id']}/welds",
+        f.weld_payload(wps_id=mag["id"], process=None, material_group="1.1", welder_id=ana["id"]),
+    )
+    assert weld["process"] == "135"
+    moved = assert_problem(
+        await client.patch(
+            f"/api/v1/welds/{weld['id']}", json={"wps_id": tig["id"]}, headers=admin
+        ),
+        422,
+        "WELDER_NOT_QUALIFIED",
+    )
+    assert "process 141 not in 135 138" in str(moved["detail"])
+
+
+async def test_gaps_the_engine_does_not_pass_over(
+    client: httpx.AsyncClient, admin: Headers
+) -> None:
+    variables = {"process": "135", "joint": "BW", "thickness": 8, "position": "PA"}
+    ana = await welder(client, admin)
+    url = f"/api/v1/employees/{ana['id']}/qualified"
+    other_group = await client.get(
+        url, params={**variables, "material_group": "8.1"}, headers=admin
+    )
+    assert other_group.json()["qualified"] is False
+    no_group = await welder(client, admin, material_group=None)
+    answer = await client.get(
+        f"/api/v1/employees/{no_group['id']}/qualified",
+        params={**variables, "material_group": "1.1"},
+        headers=admin,
+    )
+    assert "none recorded on cert" in str(answer.json()["checks"])
+    spray = await welder(client, admin, transfer_mode="spray")
+    unknown = await client.get(
+        f"/api/v1/employees/{spray['id']}/qualified", params=variables, headers=admin
+    )
+    assert unknown.json()["qualified"] is False
+    assert "transfer mode of the weld not recorded" in str(unknown.json()["checks"])
+    pipe = await welder(client, admin, product="T", test_diameter=60, test_position="PH")
+    in_ph = await client.get(
+        f"/api/v1/employees/{pipe['id']}/qualified",
+        params={**variables, "position": "PH", "diameter": 60},
+        headers=admin,
+    )
+    assert in_ph.json()["qualified"] is True  # a test position covers itself
+    await client.patch(f"/api/v1/employees/{ana['id']}", json={"active": False}, headers=admin)
+    inactive = await client.get(url, params=variables, headers=admin)
+    assert inactive.json()["qualified"] is False
+    assert "not active" in str(inactive.json()["checks"])
+
+
+async def test_no_confirmation_from_the_future_and_no_revision_of_a_superseded_wps(
+    client: httpx.AsyncClient, admin: Headers
+) -> None:
+    ana = await welder(client, admin)
+    confirm = f"/api/v1/qualifications/{ana['cert']['id']}/confirm"
+    later = iso(TODAY + timedelta(days=30))
+    assert_problem(
+        await client.post(confirm, json={"confirmed_on": later}, headers=admin),
+        422,
+        "VALIDATION_ERROR",
+    )
+    quals = f"/api/v1/employees/{ana['id']}/qualifications/{ana['cert']['id']}"
+    assert_problem(
+        await client.patch(quals, json={"last_confirmed_on": later}, headers=admin),
+        422,
+        "VALIDATION_ERROR",
+    )
+    rev0 = await approved_wps(client, admin)
+    rev1 = (await client.post(f"/api/v1/wps/{rev0['id']}/revise", headers=admin)).json()
+    await client.post(f"/api/v1/wps/{rev1['id']}/approve", headers=admin)
+    assert_problem(
+        await client.post(f"/api/v1/wps/{rev0['id']}/revise", headers=admin), 409, "CONFLICT"
+    )

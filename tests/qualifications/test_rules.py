@@ -114,11 +114,11 @@ BW_TABLE = {
     "PC": "PA PC",
     "PE": "PA PC PE",
     "PF": "PA PF",
-    "PH": "PA PE PF",
+    "PH": "PA PE PF PH",  # the domain notes' row, plus the test position itself
     "PG": "PG",
-    "PJ": "PA PE PG",
-    "H-L045": "PA PC PE PF",
-    "J-L045": "PA PC PE PG",
+    "PJ": "PA PE PG PJ",
+    "H-L045": "PA PC PE PF H-L045",
+    "J-L045": "PA PC PE PG J-L045",
 }
 FW_TABLE = {
     "PA": "PA",
@@ -127,9 +127,9 @@ FW_TABLE = {
     "PD": "PA PB PC PD PE",
     "PE": "PA PB PC PD PE",
     "PF": "PA PB PF",
-    "PH": "PA PB PC PD PE PF",
+    "PH": "PA PB PC PD PE PF PH",
     "PG": "PG",
-    "PJ": "PA PB PD PE PG",
+    "PJ": "PA PB PD PE PG PJ",
 }
 
 
