@@ -370,9 +370,15 @@ class Importer:
                     failed,
                     errors,
                 )
-            await lifecycle.complete(
-                session, job.record_id, rows_total=total, rows_failed=failed, errors=errors
-            )
+            try:
+                await lifecycle.complete(
+                    session, job.record_id, rows_total=total, rows_failed=failed, errors=errors
+                )
+            except lifecycle.MoveRefused:  # the stuck-import sweep failed it meanwhile
+                raise Conflict(
+                    f"Import {job.record_id} was marked failed while it ran (running past "
+                    "IMPORT_RUNNING_TIMEOUT_SECONDS); nothing was imported"
+                ) from None
         log.info("import_completed", import_id=job.record_id, rows=total - failed, failed=failed)
         IMPORTS.labels(job.source, "completed").inc()
         IMPORT_ROWS.labels("imported").inc(total - failed)
@@ -425,16 +431,18 @@ class Importer:
             log.warning("import_fail_refused", import_id=record_id, error=str(refused))
 
     async def _forget(self, record_id: int, storage_key: str | None) -> None:
-        """Undo a synchronous import that failed: no record, no file."""
+        """Undo a synchronous import that failed: no record, no file. The record goes first: if
+        another process has moved it meanwhile (the stuck sweep failed it), it keeps its file."""
+        try:
+            await self.db.run(lambda s: lifecycle.forget(s, record_id))
+        except lifecycle.MoveRefused as refused:
+            log.warning("import_forget_refused", import_id=record_id, error=str(refused))
+            return
         try:
             if storage_key:
                 await self.storage.delete(storage_key)
         except StorageError as exc:
             log.error("orphan_file", storage_key=storage_key, error=str(exc))
-        try:
-            await self.db.run(lambda s: lifecycle.forget(s, record_id))
-        except lifecycle.MoveRefused as refused:
-            log.warning("import_forget_refused", import_id=record_id, error=str(refused))
 
 
 async def template_for_upload(session: AsyncSession, template_id: int) -> Template:

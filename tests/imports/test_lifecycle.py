@@ -153,3 +153,28 @@ def test_only_the_lifecycle_changes_import_records() -> None:
         if any(w in path.read_text() for w in ("update(ImportRecord", "delete(ImportRecord"))
     )
     assert writers == ["app/imports/lifecycle.py"]
+
+
+async def test_forget_leaves_a_record_moved_meanwhile_with_its_file(
+    db: Database, template: dict[str, Any], settings: Any, tmp_path: Path
+) -> None:
+    """A synchronous import that failed forgets its record, then its file; when the stuck-import
+    sweep has failed the record meanwhile, the record stays and so does the file it names."""
+    from app.imports.service import Importer
+    from app.storage import create_storage
+
+    storage = create_storage(settings)
+    source = tmp_path / "file"
+    source.write_bytes(b"x")
+    await storage.save("imports/kept.xlsx", source)
+    record_id = await db.run(lambda s: claim(s, template["id"], "e" * 64))
+    await db.run(
+        lambda s: lifecycle.fail(
+            s, record_id, message="stuck", errors=[], rows_total=0, rows_failed=0
+        )
+    )
+    await Importer(db, storage, settings)._forget(record_id, "imports/kept.xlsx")
+    assert await storage.exists("imports/kept.xlsx")
+    record = await db.run(lambda s: s.get(ImportRecord, record_id), write=False)
+    assert record is not None and record.status == ImportStatus.failed
+    await storage.delete("imports/kept.xlsx")
