@@ -28,7 +28,7 @@ from app.core.logger import get_logger
 from app.imports import lifecycle
 from app.imports.records import delete_errors_workbooks
 from app.imports.service import Importer
-from app.imports.upload import Upload, adopt_file
+from app.imports.upload import Upload, adopt_file, too_large
 from app.models import ImportRecord, ImportSchedule, ImportSource, ImportStatus, Template
 from app.models.base import utcnow
 from app.scheduler.schemas import FileOutcome, RunReport, cron_trigger
@@ -199,6 +199,10 @@ async def run_schedule(
         for file in files:
             if file.modified > settled_before:
                 outcomes.append(FileOutcome(name=file.name, outcome="skipped_unsettled"))
+                continue
+            if file.size > settings.max_file_size:  # known from the listing: never copied
+                message = too_large(settings).detail
+                outcomes.append(FileOutcome(name=file.name, outcome="failed", message=message))
                 continue
             try:
                 outcomes.append(

@@ -350,3 +350,36 @@ async def test_housekeeping_expires_old_files_and_fails_stuck_imports(
     assert await runner.fail_stuck_imports(db, env["settings"]) == 1
     stuck = (await client.get(f"/api/v1/imports/{record['id']}", headers=admin)).json()
     assert stuck["status"] == "failed" and "Stuck" in stuck["message"]
+
+
+async def test_a_file_past_max_file_size_fails_without_being_copied(
+    db: Database, inbox: Path, tmp_path: Path, admin: Headers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.scheduler import sources
+
+    async def no_copy(*args: Any) -> None:
+        raise AssertionError("a file past MAX_FILE_SIZE was copied")
+
+    monkeypatch.setattr(sources.LocalSource, "fetch", no_copy)
+    settings = make_settings(
+        upload_dir=tmp_path / "uploads",
+        import_source_roots=str(inbox),
+        import_settle_seconds=0,
+        max_file_size=1000,
+    )
+    app = create_app(settings, database=db)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        tid = await template_id(c, admin)
+        schedule = await f.post(
+            c,
+            admin,
+            "/api/v1/import-schedules",
+            {"name": "big", "template_id": tid, "source_uri": inbox.as_uri(), "cron": "0 0 * * *"},
+        )
+        drop(inbox, "huge.xlsx", b"x" * 5000)
+        report = (
+            await c.post(f"/api/v1/import-schedules/{schedule['id']}/run", headers=admin)
+        ).json()
+    (outcome,) = report["files"]
+    assert outcome["outcome"] == "failed" and "MAX_FILE_SIZE" in outcome["message"]
+    assert await count(db, ImportRecord) == 0
