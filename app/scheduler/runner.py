@@ -101,8 +101,11 @@ async def import_file(
     if existing is not None and existing.status != ImportStatus.failed:
         upload.discard()
         return FileOutcome(name=file.name, outcome="skipped_known", import_id=existing.id)
-    retry_of = existing.id if existing is not None else None
-    attempts = existing.attempts if existing is not None else 0
+    # Only this schedule's own failed record is taken up again (with its attempts, its file);
+    # an upload's or another schedule's failure stays theirs, and this is a new import.
+    mine = existing is not None and _retries(existing, schedule.id)
+    retry_of = existing.id if existing is not None and mine else None
+    attempts = existing.attempts if existing is not None and mine else 0
     if attempts >= schedule.max_attempts:
         upload.discard()
         return FileOutcome(name=file.name, outcome="skipped_given_up", import_id=retry_of)
@@ -127,7 +130,7 @@ async def import_file(
             return FileOutcome(name=file.name, outcome="claimed_elsewhere", message=exc.detail)
         except AppError as exc:
             last_error = exc.detail
-        retry_of = retry_of or await _latest_failed(db, template.id, upload.sha256)
+        retry_of = retry_of or await _latest_failed(db, template.id, upload.sha256, schedule.id)
         if attempts >= schedule.max_attempts or retry_of is None:
             break
         delay = settings.import_retry_base_seconds * 2 ** (attempts - 1)
@@ -176,9 +179,20 @@ async def fetch(source: Any, file: SourceFile, settings: Settings) -> Upload:
     return await adopt_file(folder / "file", file.name, settings)
 
 
-async def _latest_failed(db: Database, template_id: int, sha256: str) -> int | None:
+def _retries(record: ImportRecord, schedule_id: int) -> bool:
+    """A failed import of this schedule whose file is still kept."""
+    return (
+        record.status == ImportStatus.failed
+        and record.schedule_id == schedule_id
+        and record.file_deleted_at is None
+    )
+
+
+async def _latest_failed(
+    db: Database, template_id: int, sha256: str, schedule_id: int
+) -> int | None:
     record = await _by_content(db, template_id, sha256)
-    return record.id if record is not None and record.status == ImportStatus.failed else None
+    return record.id if record is not None and _retries(record, schedule_id) else None
 
 
 async def run_schedule(

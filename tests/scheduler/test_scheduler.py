@@ -383,3 +383,57 @@ async def test_a_file_past_max_file_size_fails_without_being_copied(
     (outcome,) = report["files"]
     assert outcome["outcome"] == "failed" and "MAX_FILE_SIZE" in outcome["message"]
     assert await count(db, ImportRecord) == 0
+
+
+async def test_a_schedule_takes_up_only_its_own_failed_imports(
+    env: dict[str, Any], admin: Headers, inbox: Path, db: Database
+) -> None:
+    """A user's failed upload of the same content stays the user's: the schedule makes an
+    import of its own instead of rewriting that record as its retry."""
+    import hashlib
+
+    from app.imports import lifecycle
+    from app.models import ImportSource
+
+    client = env["client"]
+    tid = await template_id(client, admin)
+    content = files.xlsx(files.rows(4))
+    sha = hashlib.sha256(content).hexdigest()
+
+    async def failed_upload(session: Any) -> int:
+        record_id = await lifecycle.claim(
+            session,
+            worker="elsewhere",
+            template_id=tid,
+            source=ImportSource.upload,
+            original_filename="mine.xlsx",
+            storage_key="imports/gone.xlsx",
+            file_format="xlsx",
+            sha256=sha,
+            size_bytes=len(content),
+            on_error="abort",
+            force=False,
+            created_by="user:7",
+            schedule_id=None,
+            source_path=None,
+        )
+        await lifecycle.fail(
+            session, record_id, message="boom", errors=[], rows_total=0, rows_failed=0
+        )
+        return record_id
+
+    upload_id = await db.run(failed_upload)
+    schedule = await f.post(
+        client,
+        admin,
+        "/api/v1/import-schedules",
+        {"name": "own", "template_id": tid, "source_uri": inbox.as_uri(), "cron": "0 0 * * *"},
+    )
+    drop(inbox, "again.xlsx", content)
+    report = (
+        await client.post(f"/api/v1/import-schedules/{schedule['id']}/run", headers=admin)
+    ).json()
+    (outcome,) = report["files"]
+    assert outcome["outcome"] == "imported" and outcome["import_id"] != upload_id
+    theirs = (await client.get(f"/api/v1/imports/{upload_id}", headers=admin)).json()
+    assert (theirs["source"], theirs["status"], theirs["attempts"]) == ("upload", "failed", 1)
