@@ -31,12 +31,12 @@ from app.models import (
     WorkOrder,
     WorkOrderStatus,
 )
+from app.qualifications.engine import CONTINUITY_MONTHS, add_months
 
 CLOSED = (WorkOrderStatus.completed, WorkOrderStatus.cancelled)
 # Counting overdue orders by the statuses still open, `status IN (...)`, lets the (status,
 # due_date) index answer one status range at a time; NOT IN would read the table.
 OPEN = tuple(s for s in WorkOrderStatus if s not in CLOSED)
-CONTINUITY = timedelta(days=183)  # ISO 9606-1: confirmed every six months
 ALERT_LIMIT = 100
 
 
@@ -191,7 +191,11 @@ async def qualification_alerts(
             .join(Employee, Employee.id == Qualification.employee_id)
             .where(
                 Employee.active.is_(True),
-                or_(Qualification.expires_on <= horizon, confirmed < today - CONTINUITY),
+                # Six calendar months, as the engine counts them (the day it ends is valid).
+                or_(
+                    Qualification.expires_on <= horizon,
+                    confirmed < add_months(today, -CONTINUITY_MONTHS),
+                ),
             )
             .order_by(func.coalesce(Qualification.expires_on, confirmed), Qualification.id)
             .limit(ALERT_LIMIT)

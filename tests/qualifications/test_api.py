@@ -499,3 +499,37 @@ async def test_no_confirmation_from_the_future_and_no_revision_of_a_superseded_w
     assert_problem(
         await client.post(f"/api/v1/wps/{rev0['id']}/revise", headers=admin), 409, "CONFLICT"
     )
+
+
+async def test_the_dashboard_counts_six_months_as_the_engine_does(
+    client: httpx.AsyncClient, admin: Headers
+) -> None:
+    from app.qualifications.engine import add_months
+
+    today = date.today()
+    edge = add_months(today, -6)  # confirmed then: valid up to and including today
+    on_edge = await welder(
+        client, admin, issued_on=iso(edge - timedelta(days=30)), last_confirmed_on=iso(edge)
+    )
+    late = await welder(
+        client,
+        admin,
+        issued_on=iso(edge - timedelta(days=30)),
+        last_confirmed_on=iso(edge - timedelta(days=1)),
+    )
+    stats = (await client.get("/api/v1/dashboard/stats", headers=admin)).json()
+    flagged = {a["qualification_id"]: a["reason"] for a in stats["qualification_alerts"]}
+    assert on_edge["cert"]["id"] not in flagged
+    assert flagged[late["cert"]["id"]] == "continuity_overdue"
+    engine = await client.get(
+        f"/api/v1/employees/{on_edge['id']}/qualified",
+        params={
+            "process": "135",
+            "joint": "BW",
+            "thickness": 8,
+            "position": "PA",
+            "on": iso(today),
+        },
+        headers=admin,
+    )
+    assert engine.json()["validity"] == []
