@@ -24,7 +24,7 @@ from app.auth.roles import Permission
 from app.core import crud
 from app.core.errors import Conflict, Forbidden, problem
 from app.core.pagination import Page, eq, page_of, paginate, where
-from app.models import Weld, WorkOrder
+from app.models import Inspection, Weld, WorkOrder
 from app.models.base import utcnow
 from app.qualifications import service as qualifications
 from app.welds.schemas import Override, WeldCreate, WeldQuery, WeldRead
@@ -126,6 +126,16 @@ async def _write(
         if wps is not None and values["process"] is None:
             values["process"] = wps.process
     await crud.check_references(session, Weld, values)
+    if previous is not None and values["reference"] != previous["reference"]:
+        inspected = await session.scalar(
+            select(Inspection.id).where(Inspection.weld_id == weld.id).limit(1)
+        )
+        if inspected is not None:  # inspections carry the reference the weld had
+            raise Conflict(
+                f"Weld {weld.id} has inspections under reference {previous['reference']}; "
+                "its reference stays",
+                extra={"fields": ["reference"]},
+            )
     if previous is None or values["reference"] != previous["reference"]:
         taken = await session.scalar(
             select(Weld.id).where(

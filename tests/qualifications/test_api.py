@@ -342,6 +342,14 @@ async def test_an_inspection_of_a_registered_weld(
         f.inspection_payload(weld_id=weld["id"], weld_reference=None),
     )
     assert (made["work_order_id"], made["weld_reference"]) == (order["id"], weld["reference"])
+    renamed = assert_problem(
+        await client.patch(
+            f"/api/v1/welds/{weld['id']}", json={"reference": "W-NEW"}, headers=admin
+        ),
+        409,
+        "CONFLICT",
+    )
+    assert renamed["fields"] == ["reference"]
     assert_problem(
         await client.post(
             "/api/v1/inspections",
