@@ -22,9 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.auth.roles import Permission
 from app.core import crud
-from app.core.errors import Conflict, Forbidden, problem
+from app.core.errors import Conflict, Forbidden, field_error, invalid_fields, problem
 from app.core.pagination import Page, eq, page_of, paginate, where
-from app.models import Inspection, Weld, WorkOrder
+from app.models import Inspection, Weld, WorkOrder, Wps
 from app.models.base import utcnow
 from app.qualifications import service as qualifications
 from app.welds.schemas import Override, WeldCreate, WeldQuery, WeldRead
@@ -126,6 +126,10 @@ async def _write(
         if wps is not None and values["process"] is None:
             values["process"] = wps.process
     await crud.check_references(session, Weld, values)
+    if values["wps_id"] is not None and (previous is None or _changed(values, previous)):
+        wps = await session.get(Wps, values["wps_id"])
+        if wps is not None and (errors := outside_scope(wps, values)):
+            raise invalid_fields(errors)
     if previous is not None and values["reference"] != previous["reference"]:
         inspected = await session.scalar(
             select(Inspection.id).where(Inspection.weld_id == weld.id).limit(1)
@@ -151,11 +155,48 @@ async def _write(
         setattr(weld, key, value)
     if previous is None:
         session.add(weld)
-    changed = previous is None or any(values[k] != previous[k] for k in GATED)
+    changed = previous is None or _changed(values, previous)
     if changed or body.override_reason is not None:
         await _gate(session, weld, principal, body.override_reason)
     await crud.flush(session, Weld)
     return weld
+
+
+def _changed(values: dict[str, Any], previous: dict[str, Any]) -> bool:
+    return any(values[k] != previous[k] for k in GATED)
+
+
+def outside_scope(wps: Wps, weld: dict[str, Any]) -> list[dict[str, Any]]:
+    """A weld under a WPS lies within the WPS's scope (422 naming each field outside it)."""
+    errors = []
+    name = f"WPS {wps.number} rev {wps.revision}"
+
+    def outside(field_name: str, text: str) -> None:
+        errors.append(field_error(field_name, f"{text}: outside {name}", "outside_wps"))
+
+    if weld["process"] is not None and weld["process"] != wps.process:
+        outside("process", f"process {weld['process']}, not {wps.process}")
+    if weld["joint"] != wps.joint:
+        outside("joint", f"joint {weld['joint']}, not {wps.joint.value}")
+    low, high = wps.thickness_min, wps.thickness_max
+    if (low is not None and weld["thickness"] < low) or (
+        high is not None and weld["thickness"] > high
+    ):
+        outside("thickness", f"thickness {weld['thickness']:g} mm")
+    diameter, dlow, dhigh = weld["diameter"], wps.diameter_min, wps.diameter_max
+    if diameter is None and dlow is not None:
+        outside("diameter", "a plate weld under a pipe WPS")
+    elif diameter is not None and (
+        (dlow is not None and diameter < dlow) or (dhigh is not None and diameter > dhigh)
+    ):
+        outside("diameter", f"diameter {diameter:g} mm")
+    positions = [p for p in wps.positions.split(",") if p]
+    if positions and weld["position"] not in positions:
+        outside("position", f"position {weld['position']}")
+    groups = [g for g in wps.material_groups.split(",") if g]
+    if groups and weld["material_group"] is not None and weld["material_group"] not in groups:
+        outside("material_group", f"material group {weld['material_group']}")
+    return errors
 
 
 async def create_weld(

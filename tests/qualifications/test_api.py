@@ -252,7 +252,7 @@ async def test_assignment_is_gated_and_a_manager_may_override(
 ) -> None:
     manager, operator = await make_key(Role.manager), await make_key(Role.operator)
     ana = await welder(client, admin)
-    wps = await approved_wps(client, admin)
+    wps = await approved_wps(client, admin, thickness_max=40, positions=["PA", "PC", "PF"])
     order = await f.work_order(client, admin)
     welds = f"/api/v1/workorders/{order['id']}/welds"
     thick = f.weld_payload(wps_id=wps["id"], thickness=20, position="PC", welder_id=ana["id"])
@@ -429,7 +429,7 @@ async def test_changing_a_welds_wps_goes_through_the_gate(
 ) -> None:
     ana = await welder(client, admin)  # 135 BW, s = 8, PF, group 1.1
     mag = await approved_wps(client, admin)
-    tig = await approved_wps(client, admin, process="141", joint="FW")
+    tig = await approved_wps(client, admin, process="141")
     order = await f.work_order(client, admin)
     weld = await f.post(
         client,
@@ -541,3 +541,34 @@ async def test_the_dashboard_counts_six_months_as_the_engine_does(
         headers=admin,
     )
     assert engine.json()["validity"] == []
+
+
+async def test_a_weld_lies_within_its_wps(client: httpx.AsyncClient, admin: Headers) -> None:
+    wps = await approved_wps(client, admin)  # 135 BW, 3-16 mm, PA PF, group 1.1, plate
+    order = await f.work_order(client, admin)
+    welds = f"/api/v1/workorders/{order['id']}/welds"
+    outside = f.weld_payload(
+        wps_id=wps["id"],
+        process="111",
+        joint="FW",
+        thickness=30,
+        position="PC",
+        material_group="8.1",
+        diameter=None,
+    )
+    body = assert_problem(
+        await client.post(welds, json=outside, headers=admin), 422, "VALIDATION_ERROR"
+    )
+    assert {e["field"] for e in body["errors"]} == {
+        "process",
+        "joint",
+        "thickness",
+        "position",
+        "material_group",
+    }
+    inside = await f.post(client, admin, welds, f.weld_payload(wps_id=wps["id"], process=None))
+    assert_problem(
+        await client.patch(f"/api/v1/welds/{inside['id']}", json={"thickness": 17}, headers=admin),
+        422,
+        "VALIDATION_ERROR",
+    )
