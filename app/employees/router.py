@@ -23,7 +23,7 @@ from app.employees.schemas import (
 )
 from app.models import Employee
 from app.qualifications import service as qualifications
-from app.welds.schemas import Qualified, QualifiedQuery
+from app.qualifications.schemas import Qualified, QualifiedQuery
 from app.welds.service import today
 
 router = Router(prefix="/employees", tags=["employees"])

@@ -15,7 +15,7 @@ import contextlib
 import hashlib
 import shutil
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,13 +139,23 @@ async def local_upload(path: Path, settings: Settings) -> Upload:
     """A file on this machine (the CLI), copied to a private temp file."""
     if (await asyncio.to_thread(path.stat)).st_size > settings.max_file_size:
         raise too_large(settings)
+    return await copied(
+        lambda dest: asyncio.to_thread(shutil.copyfile, path, dest), path.name, settings
+    )
+
+
+async def copied(
+    copy: Callable[[Path], Awaitable[object]], name: str, settings: Settings
+) -> Upload:
+    """`copy` writes the file into a private temp folder; it then becomes an Upload
+    (`adopt_file`). A copy that fails leaves no folder behind."""
     folder = Path(tempfile.mkdtemp(prefix="workshop-upload-"))
     try:
-        await asyncio.to_thread(shutil.copyfile, path, folder / "file")
+        await copy(folder / "file")
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    return await adopt_file(folder / "file", path.name, settings)
+    return await adopt_file(folder / "file", name, settings)
 
 
 async def adopt_file(path: Path, name: str, settings: Settings) -> Upload:
@@ -155,9 +165,7 @@ async def adopt_file(path: Path, name: str, settings: Settings) -> Upload:
     try:
         size, sha256 = await asyncio.to_thread(hash_file, path)
         if size > settings.max_file_size:
-            raise PayloadTooLarge(
-                f"The file is larger than MAX_FILE_SIZE ({settings.max_file_size} bytes)"
-            )
+            raise too_large(settings)
         return await check_file(upload, settings, size=size, sha256=sha256)
     except BaseException:
         upload.discard()

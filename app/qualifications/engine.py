@@ -231,8 +231,3 @@ def assess(weld: Weld, held: Iterable[Held], on: date) -> Answer:
             checks=[Check("qualification", None, False, "", None, "no qualification on record")],
         )
     return best[1]
-
-
-def rank(answer: Answer) -> tuple[int, int]:
-    """Sort key for eligible welders: qualified first, then fewest gaps and lapses."""
-    return (sum(not c.covered for c in answer.checks), len(answer.validity))

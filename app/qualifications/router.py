@@ -11,7 +11,7 @@ from app.core.openapi import errors
 from app.employees.schemas import ConfirmRequest, QualificationRead
 from app.employees.service import qualification_read
 from app.qualifications import service
-from app.welds.schemas import Due
+from app.qualifications.schemas import Due
 from app.welds.service import today
 
 router = Router(prefix="/qualifications", tags=["qualifications"])

@@ -19,7 +19,7 @@ from app.core import crud
 from app.core.errors import field_error, invalid_fields
 from app.models import Employee, Qualification, QualificationConfirmation, Weld, Wps
 from app.qualifications import engine, rules
-from app.welds.schemas import Check, Due, EligibleWelder, Lapse, Qualified, QualifiedQuery
+from app.qualifications.schemas import Check, Due, EligibleWelder, Lapse, Qualified, QualifiedQuery
 
 DERIVED = ("ISO 9606-1",)
 
@@ -40,8 +40,8 @@ def test_piece(q: Qualification) -> rules.TestPiece | None:
     )
 
 
-def ranges_of(q: Qualification) -> rules.Ranges | None:
-    piece = test_piece(q)
+def ranges_of(q: Qualification, piece: rules.TestPiece | None = None) -> rules.Ranges | None:
+    piece = piece or test_piece(q)
     if piece is None or q.standard.value not in DERIVED:
         return None
     try:
@@ -51,7 +51,8 @@ def ranges_of(q: Qualification) -> rules.Ranges | None:
 
 
 def held_of(q: Qualification) -> engine.Held | None:
-    piece, ranges = test_piece(q), ranges_of(q)
+    piece = test_piece(q)
+    ranges = ranges_of(q, piece)
     if piece is None or ranges is None:
         return None
     return engine.Held(dates_of(q), piece, ranges)

@@ -11,11 +11,8 @@ silently: each run's outcome is on the schedule (`last_status`, `last_message`).
 from __future__ import annotations
 
 import asyncio
-import shutil
-import tempfile
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,7 +25,7 @@ from app.core.logger import get_logger
 from app.imports import lifecycle
 from app.imports.records import delete_errors_workbooks
 from app.imports.service import Importer
-from app.imports.upload import Upload, adopt_file, too_large
+from app.imports.upload import Upload, copied, too_large
 from app.models import ImportRecord, ImportSchedule, ImportSource, ImportStatus, Template
 from app.models.base import utcnow
 from app.scheduler.schemas import FileOutcome, RunReport, cron_trigger
@@ -170,13 +167,7 @@ async def import_file(
 
 async def fetch(source: Any, file: SourceFile, settings: Settings) -> Upload:
     """The source file as an Upload in a private temp folder (one copy, then hashed)."""
-    folder = Path(tempfile.mkdtemp(prefix="workshop-source-"))
-    try:
-        await source.fetch(file, folder / "file")
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    return await adopt_file(folder / "file", file.name, settings)
+    return await copied(lambda dest: source.fetch(file, dest), file.name, settings)
 
 
 def _retries(record: ImportRecord, schedule_id: int) -> bool:

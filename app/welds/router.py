@@ -13,8 +13,9 @@ from app.core.openapi import errors
 from app.core.pagination import Page
 from app.models import Weld
 from app.qualifications import service as qualifications
+from app.qualifications.schemas import EligibleWelder
 from app.welds import service
-from app.welds.schemas import EligibleWelder, WeldCreate, WeldQuery, WeldRead, WeldUpdate
+from app.welds.schemas import WeldCreate, WeldQuery, WeldRead, WeldUpdate
 
 router = APIRouter(tags=["welds"])
 WRITE_ERRORS = errors(401, 403, 404, 409, 412, 422)

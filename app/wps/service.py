@@ -68,6 +68,11 @@ def _columns(body: WpsCreate) -> dict[str, Any]:
     return values
 
 
+def _as_written(wps: Wps) -> dict[str, Any]:
+    """The stored WPS as the fields of a WpsCreate (lists split, passes included)."""
+    return WpsRead.model_validate(wps).model_dump(include=set(WpsCreate.model_fields))
+
+
 def _passes(body: WpsCreate) -> list[WpsPass]:
     return [WpsPass(**p.model_dump()) for p in sorted(body.passes, key=lambda p: p.seq)]
 
@@ -128,8 +133,7 @@ async def patch_wps(
     """PATCH: a draft only; `passes`, when sent, replaces the whole list."""
     wps = await get_wps(session, wps_id, if_match)
     _draft(wps)
-    values = WpsRead.model_validate(wps).model_dump(include=set(WpsCreate.model_fields))
-    values.update(patch.model_dump(exclude_unset=True))
+    values = {**_as_written(wps), **patch.model_dump(exclude_unset=True)}
     try:
         merged = WpsCreate.model_validate(values)
     except ValidationError as exc:
@@ -191,9 +195,7 @@ async def revise_wps(session: AsyncSession, wps_id: int) -> Wps:
             extra={"wps_id": draft},
         )
     latest = await session.scalar(select(func.max(Wps.revision)).where(Wps.number == source.number))
-    copied = WpsCreate.model_validate(
-        WpsRead.model_validate(source).model_dump(include=set(WpsCreate.model_fields))
-    )
+    copied = WpsCreate.model_validate(_as_written(source))
     wps = Wps(
         **_columns(copied),
         revision=int(latest or 0) + 1,
