@@ -10,6 +10,8 @@ from app.core.http import Router
 from app.core.openapi import errors
 from app.dashboards import service
 from app.dashboards.schemas import (
+    ConformanceDashboard,
+    ConformanceQuery,
     DashboardQuery,
     EquipmentDashboard,
     InspectionDashboard,
@@ -70,3 +72,13 @@ async def production(
     """Imported entries per machine per day/week/month, and the sum/avg/min/max of a numeric
     entry field (e.g. `field=arc_time_s&agg=sum`)."""
     return await service.production(session, q, db.dialect)
+
+
+@router.get("/conformance", response_model=ConformanceDashboard, responses=ERRORS)
+async def conformance(
+    q: Annotated[ConformanceQuery, Query()], session: SessionDep, _: CanRead
+) -> ConformanceDashboard:
+    """Imported weld runs against their WPS, grouped by WPS, welder, machine or work order:
+    runs, in range, share in range, not checkable and the parameter failed most often.
+    `from`/`to` bound the runs' time."""
+    return await service.conformance(session, q)

@@ -195,3 +195,28 @@ class Production(BaseModel):
     field: str | None
     agg: str
     points: list[ProductionPoint]
+
+
+class ConformanceQuery(DashboardQuery):
+    group_by: Literal["wps", "welder", "machine", "work_order"] = "wps"
+
+
+class ConformanceGroup(BaseModel):
+    key: int = Field(description="The id of the WPS, welder, machine or work order")
+    label: str = Field(description="WPS number and revision, welder's name, ...")
+    runs: int = Field(description="Runs judged (tacks not counted)")
+    in_range: int = Field(description="Runs with verdict pass")
+    share_in_range: float = Field(description="in_range / runs; 0 without runs")
+    failed: int
+    not_checkable: int
+    top_failing_parameter: str | None = Field(
+        description="The parameter most runs failed on (current, voltage, wire_feed, "
+        "travel_speed, heat_input, qualification, wps, process); null without failures"
+    )
+    failing_parameters: dict[str, int] = Field(description="Runs failed, per parameter")
+
+
+class ConformanceDashboard(BaseModel):
+    group_by: str
+    total: ConformanceGroup = Field(description="Every run of the period (key 0)")
+    groups: list[ConformanceGroup] = Field(description="Most runs first")

@@ -7,10 +7,23 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, column, func, literal_column, or_, select, true
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.conformance.runs import BITS
 from app.core.pagination import between, contains_any, day_range, eq, where
 from app.dashboards import schemas as s
 from app.dashboards.sql import as_date, bucket, day, days_between, ratio
@@ -25,11 +38,14 @@ from app.models import (
     InspectionDayTotal,
     InspectionResult,
     Item,
+    Machine,
     Qualification,
     QualificationStandard,
     Weld,
     WorkOrder,
     WorkOrderStatus,
+    WorkshopEntry,
+    Wps,
 )
 from app.qualifications.engine import CONTINUITY_MONTHS, add_months
 
@@ -622,3 +638,72 @@ async def production(session: AsyncSession, q: s.ProductionQuery, dialect: str) 
             for m, b, n, v in rows
         ],
     )
+
+
+async def conformance(session: AsyncSession, q: s.ConformanceQuery) -> s.ConformanceDashboard:
+    """Runs judged in the period, grouped: in range, not checkable, failed per parameter (the
+    `failures` bits, summed in SQL: no JSON is read). A run without the grouping's key (no WPS,
+    welder or weld resolved) counts in the total only."""
+    e = WorkshopEntry
+    key: Any = {
+        "wps": e.wps_id,
+        "welder": e.welder_id,
+        "machine": e.machine_id,
+        "work_order": Weld.work_order_id,
+    }[q.group_by]
+    low, high = day_range(q.from_, q.to)
+    conditions = where(
+        eq(e.machine_id, q.machine_id),
+        eq(e.welder_id, q.welder_id),
+        [e.recorded_at >= low] if low else None,
+        [e.recorded_at < high] if high else None,
+    )
+    figures = [
+        func.count(),
+        func.sum(case((e.verdict == "pass", 1), else_=0)),
+        func.sum(case((e.verdict == "fail", 1), else_=0)),
+        func.sum(case((e.verdict == "not_checkable", 1), else_=0)),
+        *(func.sum(case((e.failures.op("&")(bit) != 0, 1), else_=0)) for bit in BITS.values()),
+    ]
+    stmt = select(key, *figures).where(e.verdict.is_not(None), *conditions)
+    if q.group_by == "work_order":
+        stmt = stmt.join(Weld, Weld.id == e.weld_id, isouter=True)
+    rows = (await session.execute(stmt.group_by(key))).all()
+    labels = await _labels(session, q.group_by, [r[0] for r in rows if r[0] is not None])
+    groups = [_group(r[0], labels.get(r[0], str(r[0])), r[1:]) for r in rows if r[0] is not None]
+    groups.sort(key=lambda g: (-g.runs, g.label))
+    sums = [sum(int(r[i] or 0) for r in rows) for i in range(1, len(figures) + 1)]
+    return s.ConformanceDashboard(
+        group_by=q.group_by, total=_group(0, "all runs", sums), groups=groups
+    )
+
+
+def _group(key: int, label: str, figures: Any) -> s.ConformanceGroup:
+    runs, passed, failed, unchecked, *by_bit = (int(v or 0) for v in figures)
+    failing = {name: n for name, n in zip(BITS, by_bit, strict=True) if n}
+    top = max(failing, key=lambda name: (failing[name], -BITS[name])) if failing else None
+    return s.ConformanceGroup(
+        key=key,
+        label=label,
+        runs=runs,
+        in_range=passed,
+        share_in_range=ratio(passed, runs),
+        failed=failed,
+        not_checkable=unchecked,
+        top_failing_parameter=top,
+        failing_parameters=failing,
+    )
+
+
+async def _labels(session: AsyncSession, group_by: str, keys: list[int]) -> dict[int, str]:
+    if not keys:
+        return {}
+    stmt: Any = {
+        "wps": select(Wps.id, Wps.number + " rev " + cast(Wps.revision, String)),
+        "welder": select(Employee.id, Employee.full_name),
+        "machine": select(Machine.id, Machine.name),
+        "work_order": select(WorkOrder.id, WorkOrder.order_id),
+    }[group_by]
+    model = stmt.selected_columns[0].table
+    rows = await session.execute(stmt.where(model.c.id.in_(keys)))
+    return {k: str(label) for k, label in rows.all()}

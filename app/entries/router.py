@@ -40,9 +40,11 @@ async def export_entries(
     query: Annotated[EntryExport, Query()], session: SessionDep, db: DatabaseDep, _: CanRead
 ) -> StreamingResponse:
     """Imported entries of the list's filters as CSV or XLSX. With `template_id`, each data
-    field is a column of its own; otherwise `data` is one JSON column."""
-    header, stmt, fields = await service.export_entries(session, query)
-    rows = service.flatten(stream_select(db, stmt), fields)
+    field is a column of its own; otherwise `data` is one JSON column. Weld runs (a run
+    template, or a filter on verdict, welder, WPS or weld) add their columns and `reasons`:
+    `verdict=fail` exports the failing runs with why."""
+    header, stmt, fields, runs = await service.export_entries(session, query)
+    rows = service.flatten(stream_select(db, stmt), fields, runs)
     return await download(query.format, "workshop-entries", header, rows)
 
 

@@ -3,13 +3,27 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from app.core.pagination import ExportOptions, ListQuery
 from app.core.schemas import ReadModel, UTCDateTime
 
+Verdict = Literal["pass", "fail", "not_checkable"]
+
+
+class Reason(BaseModel):
+    parameter: str = Field(examples=["current"])
+    value: float | None
+    limit: float | None
+    unit: str = Field(examples=["A"])
+    text: str = Field(examples=["current 265 A > 260 A (WPS WPS-101 rev 1, pass 2)"])
+
 
 class EntryRead(ReadModel):
+    """An imported row. A run of a run template is also tied to its welder, WPS, weld and
+    pass and judged: `verdict` (null on other rows and on tacks), `heat_input` (kJ/mm) and the
+    `reasons` of a fail or of a run not checkable."""
+
     id: int
     template_id: int
     machine_id: int
@@ -18,6 +32,33 @@ class EntryRead(ReadModel):
     recorded_at: dt.datetime | None
     data: dict[str, Any]
     created_at: dt.datetime
+    welder_id: int | None = None
+    wps_id: int | None = None
+    weld_id: int | None = None
+    pass_seq: int | None = None
+    process: str | None = None
+    verdict: Verdict | None = None
+    heat_input: float | None = Field(default=None, description="Q = k · E, kJ/mm")
+    reasons: list[Reason] = Field(default_factory=list)
+    qualified: bool | None = Field(
+        default=None, description="The welder qualified for the weld on the run's day"
+    )
+    vendor_ok: bool | None = Field(default=None, description="The machine's own OK/NOK")
+    unresolved: list[str] = Field(
+        default_factory=list, description="What could not be tied: badge 0457 unknown, ..."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _conformance(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            found = value.get("conformance")
+        else:
+            found = getattr(value, "conformance", None)
+            value = {c: getattr(value, c) for c in _COLUMNS}
+        if found:
+            value = {**value, **{k: found[k] for k in _SHOWN if k in found}}
+        return value
 
 
 class EntryQuery(ListQuery):
@@ -25,6 +66,10 @@ class EntryQuery(ListQuery):
     machine_id: int | None = None
     template_id: int | None = None
     import_id: int | None = None
+    verdict: Verdict | None = None
+    welder_id: int | None = None
+    wps_id: int | None = None
+    weld_id: int | None = None
     recorded_from: UTCDateTime | None = None
     recorded_to: UTCDateTime | None = None
     after_id: int | None = Field(
@@ -46,3 +91,7 @@ class EntryPage(BaseModel):
 
 class EntryExport(ExportOptions, EntryQuery):
     pass
+
+
+_SHOWN = ("reasons", "qualified", "vendor_ok", "unresolved")
+_COLUMNS = tuple(name for name in EntryRead.model_fields if name not in _SHOWN)

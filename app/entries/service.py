@@ -10,6 +10,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.conformance.runs import is_run_template
 from app.core.errors import NotFound
 from app.core.pagination import between, count_total, eq, ordering, read_page, where
 from app.entries.schemas import EntryExport, EntryPage, EntryQuery, EntryRead
@@ -31,6 +32,10 @@ def _filters(query: EntryQuery) -> list[Any]:
         eq(E.machine_id, query.machine_id),
         eq(E.template_id, query.template_id),
         eq(E.import_id, query.import_id),
+        eq(E.verdict, query.verdict),
+        eq(E.welder_id, query.welder_id),
+        eq(E.wps_id, query.wps_id),
+        eq(E.weld_id, query.weld_id),
         between(E.recorded_at, query.recorded_from, query.recorded_to),
     )
 
@@ -58,20 +63,25 @@ async def list_entries(session: AsyncSession, query: EntryQuery) -> EntryPage:
 
 
 BASE_COLUMNS = ("id", "machine_id", "template_id", "import_id", "row_number", "recorded_at")
+RUN_COLUMNS = ("welder_id", "wps_id", "weld_id", "pass_seq", "process", "verdict", "heat_input")
 
 
 async def export_entries(
     session: AsyncSession, query: EntryExport
-) -> tuple[list[str], Select[Any], list[str] | None]:
-    """Header, query and (with a template filter) the data fields that become columns of
-    their own; without one, `data` is one JSON column."""
+) -> tuple[list[str], Select[Any], list[str] | None, bool]:
+    """Header, query, (with a template filter) the data fields that become columns of their
+    own (without one, `data` is one JSON column), and whether the weld-run columns are in: with
+    a run template, or a filter on verdict, welder, WPS or weld."""
     fields = None
+    runs = any(v is not None for v in (query.verdict, query.welder_id, query.wps_id, query.weld_id))
     if query.template_id is not None:
         template = await session.get(Template, query.template_id)
         if template is None:
             raise NotFound(f"Template {query.template_id} does not exist")
         fields = [m["field"] for m in template.mapping]
-    stmt = select(*(getattr(E, c) for c in BASE_COLUMNS), E.data).where(*_filters(query))
+        runs = runs or is_run_template(fields)
+    names = (*BASE_COLUMNS, *(RUN_COLUMNS if runs else ()))
+    stmt = select(*(getattr(E, c) for c in names), E.conformance, E.data).where(*_filters(query))
     if query.after_id is not None:
         stmt = stmt.where(E.id > query.after_id)
     stmt = (
@@ -79,12 +89,16 @@ async def export_entries(
         .offset(query.skip)
         .limit(query.limit)
     )
-    return [*BASE_COLUMNS, *(fields or ["data"])], stmt, fields
+    header = [*names, *(["reasons"] if runs else []), *(fields or ["data"])]
+    return header, stmt, fields, runs
 
 
 async def flatten(
-    rows: AsyncIterator[Sequence[Any]], fields: list[str] | None
+    rows: AsyncIterator[Sequence[Any]], fields: list[str] | None, runs: bool
 ) -> AsyncIterator[Sequence[Any]]:
+    """Export rows: a run's reasons as one text ("; " between them), then the data."""
     async for row in rows:
-        data = row[-1] or {}
-        yield [*row[:-1], *(data.get(f) for f in fields)] if fields else row
+        *columns, conformance, data = row
+        if runs:
+            columns.append("; ".join(r["text"] for r in (conformance or {}).get("reasons", [])))
+        yield [*columns, *([data.get(f) for f in fields] if fields else [data])]

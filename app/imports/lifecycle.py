@@ -6,6 +6,7 @@
                      running --recover---> failed  (its process died; at start-up)
                      running --unstick---> failed  (running past IMPORT_RUNNING_TIMEOUT_SECONDS)
     completed or failed --undo--> (deleted, with its entries: DELETE /imports/{id})
+    completed --recheck--> completed  (its runs judged again: POST /imports/{id}/recheck)
 
 Each move is one conditional UPDATE (or DELETE) whose WHERE names the states it may start
 from, so two processes racing for one record cannot both win: the loser's statement matches no
@@ -43,7 +44,9 @@ FORGET = Move("forget", RUNNING, None)
 RECOVER = Move("recover", RUNNING, ImportStatus.failed)
 UNSTICK = Move("unstick", RUNNING, ImportStatus.failed)
 UNDO = Move("undo", frozenset({ImportStatus.completed, ImportStatus.failed}), None)
-MOVES = (CLAIM, RECLAIM, COMPLETE, FAIL, FORGET, RECOVER, UNSTICK, UNDO)
+COMPLETED = frozenset({ImportStatus.completed})
+RECHECK = Move("recheck", COMPLETED, ImportStatus.completed)
+MOVES = (CLAIM, RECLAIM, COMPLETE, FAIL, FORGET, RECOVER, UNSTICK, UNDO, RECHECK)
 
 
 class MoveRefused(Exception):
@@ -137,6 +140,7 @@ async def complete(
     rows_total: int,
     rows_failed: int,
     errors: list[dict[str, Any]],
+    conformance: dict[str, Any] | None = None,
 ) -> None:
     """In the transaction that inserted the entries: if the record is no longer running (the
     stuck-import sweep failed it meanwhile), the move is refused and the entries roll back."""
@@ -148,8 +152,21 @@ async def complete(
         rows_imported=rows_total - rows_failed,
         rows_failed=rows_failed,
         errors=errors,
+        conformance=conformance,
         finished_at=utcnow(),
     )
+
+
+async def recheck(
+    session: AsyncSession,
+    record_id: int,
+    *,
+    conformance: dict[str, Any],
+    errors: list[dict[str, Any]],
+) -> None:
+    """In the transaction that wrote the runs' new verdicts: the import's summary and its row
+    errors (the unresolved parts of its runs, judged again)."""
+    await _move(session, RECHECK, record_id, conformance=conformance, errors=errors)
 
 
 async def fail(

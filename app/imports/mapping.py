@@ -30,9 +30,17 @@ _MAX_SERIAL = 2_958_465  # 9999-12-31
 _SHOWN_CHARS = 60
 
 # Run fields and the types their columns may have; the measured ones are the keys of UNITS.
-RUN_TEXT_FIELDS = ("welder_badge", "job_number", "wps_number", "weld_reference", "process")
+RUN_TEXT_FIELDS = (
+    "welder_badge",
+    "job_number",
+    "wps_number",
+    "order_id",
+    "weld_reference",
+    "process",
+)
 RUN_NUMBER_FIELDS = ("pass_seq", *checks.UNITS)
-RUN_FIELDS = (*RUN_TEXT_FIELDS, *RUN_NUMBER_FIELDS)
+RUN_BOOLEAN_FIELDS = ("vendor_ok",)  # the machine's own OK/NOK, kept beside our verdict
+RUN_FIELDS = (*RUN_TEXT_FIELDS, *RUN_NUMBER_FIELDS, *RUN_BOOLEAN_FIELDS)
 TACK = "tack"
 
 

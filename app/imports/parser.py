@@ -74,6 +74,7 @@ class Batch:
 def run(job: ParserJob) -> None:
     from python_calamine import CalamineWorkbook
 
+    from app.conformance.runs import Context, Judge, unresolved_errors
     from app.entries.tally import Tally
     from app.imports.mapping import RowMapper
 
@@ -117,6 +118,9 @@ def run(job: ParserJob) -> None:
     errors: list[dict[str, Any]] = []
     total = failed = kept_errors = 0
     tally = Tally()  # day totals of the good rows, for the production dashboard
+    fields = [spec["field"] for spec in job.mapping]
+    judge = Judge(Context.decode(job.runs), fields) if job.runs is not None else None
+    columns_by_field = {spec["field"]: spec["column"] for spec in job.mapping}
 
     def send_chunk() -> None:
         nonlocal entries, errors
@@ -130,9 +134,15 @@ def run(job: ParserJob) -> None:
         if mapped is None:
             continue
         total += 1
+        reported: list[dict[str, Any]] = []
         if not isinstance(mapped, list):
             recorded_at, data = mapped
-            entry = [row_number, recorded_at, data]
+            run = None
+            if judge is not None:
+                judged = judge.judge(data)
+                run = judged.columns
+                reported = unresolved_errors(row_number, judged.unresolved, columns_by_field)
+            entry = [row_number, recorded_at, data, run]
             needed = size(entry)
             if batch.fits(needed):
                 batch.add(needed)
@@ -143,7 +153,9 @@ def run(job: ParserJob) -> None:
                 mapped = [too_large(mapper, row_number, data, job.message_max_bytes)]
         if isinstance(mapped, list):
             failed += 1
-            kept = mapped[: max(max_errors - kept_errors, 0)]
+            reported = mapped
+        if reported:
+            kept = reported[: max(max_errors - kept_errors, 0)]
             for error in kept:
                 batch.add(size(error))
                 errors.append(error)

@@ -32,6 +32,9 @@ class ParserJob:
     timestamp_field: str | None = None
     timezone: str = "UTC"
     min_arc_time_s: float | None = None
+    # A run template's resolution context (app.conformance.runs.Context, encoded): each run is
+    # tied to its welder, WPS, weld and pass and judged here, in the parser.
+    runs: dict[str, Any] | None = None
     rows: list[int] = field(default_factory=list)
     # Set by the API from its settings, obeyed by the parser process.
     max_memory: int = 0
@@ -59,7 +62,8 @@ class Start:
 @dataclass
 class Chunk:
     kind: ClassVar[str] = "chunk"
-    entries: list[list[Any]]  # [row_number, recorded_at (ISO 8601, UTC) or None, data]
+    # [row_number, recorded_at (ISO 8601, UTC) or None, data, run columns or None]
+    entries: list[list[Any]]
     errors: list[dict[str, Any]]  # row errors of this chunk, within the run's max_errors
     failed: int  # rows failed so far
 

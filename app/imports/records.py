@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import aclosing
@@ -12,8 +13,12 @@ import anyio
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.conformance import service as conformance
+from app.conformance.runs import is_run_template
+from app.core.config import Settings
 from app.core.errors import Conflict, Gone, NotFound, StorageUnavailable
 from app.core.export import XlsxWriter
+from app.core.logger import get_logger
 from app.core.pagination import Page, between, eq, page_of, paginate, where
 from app.core.repository import Repository
 from app.entries import totals
@@ -23,9 +28,11 @@ from app.imports.protocol import ParserJob, Rows
 from app.imports.schemas import ImportQuery, ImportRead, import_read
 from app.imports.service import Importer
 from app.imports.upload import download_name
-from app.models import ImportRecord, Template
+from app.models import ImportRecord, ImportStatus, Template
 from app.storage import Storage, StorageError, StorageMissing
 from app.storage.base import content_disposition
+
+log = get_logger(__name__)
 
 
 def repo(session: AsyncSession) -> Repository[ImportRecord]:
@@ -189,6 +196,67 @@ async def _build(
             await storage.save(kept, workbook, f"import-{record.id}-errors.xlsx")
         except StorageError as exc:
             raise StorageUnavailable("The file storage is unavailable") from exc
+
+
+async def recheck_import(
+    session: AsyncSession, importer: Importer, import_id: int
+) -> tuple[ImportRead, bool]:
+    """Re-check an import's runs now, or (more rows than IMPORT_SYNC_MAX_ROWS) in the
+    background; returns the record and whether the work went to the background."""
+    record, _ = await _checkable(session, import_id)
+    if record.rows_imported <= importer.settings.import_sync_max_rows:
+        done = await recheck(session, importer.storage, import_id, importer.settings)
+        return import_read(done, None), False
+
+    async def later(s: AsyncSession) -> ImportRecord:
+        return await recheck(s, importer.storage, import_id, importer.settings)
+
+    task = asyncio.create_task(importer.db.run(later), name=f"recheck-{import_id}")
+    importer.tasks.add(task)
+    task.add_done_callback(_reported)
+    return import_read(record, None), True
+
+
+def _reported(task: asyncio.Task[ImportRecord]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("recheck_failed", task=task.get_name(), exc_info=task.exception())
+
+
+async def _checkable(session: AsyncSession, import_id: int) -> tuple[ImportRecord, Template]:
+    record = await repo(session).get(import_id)
+    template = await session.get(Template, record.template_id)
+    if template is None:  # pragma: no cover - the foreign key prevents it
+        raise NotFound(f"Template {record.template_id} does not exist")
+    if record.conformance is None or not is_run_template(conformance.run_fields(template)):
+        raise Conflict(f"Import {import_id} holds no weld runs to check")
+    if record.status != ImportStatus.completed:
+        raise Conflict(f"Import {import_id} is not completed; re-check it when it is")
+    return record, template
+
+
+async def recheck(
+    session: AsyncSession, storage: Storage, import_id: int, settings: Settings
+) -> ImportRecord:
+    """Judge a completed import's runs again (WPS revised, job map or badges put right): the
+    verdicts, the summary and the unresolved parts among its row errors are replaced, in one
+    transaction. The kept errors workbook goes: the next call builds it from the new errors."""
+    record, template = await _checkable(session, import_id)
+    max_errors = settings.import_max_errors
+    summary, unresolved = await conformance.recheck(session, import_id, template, max_errors)
+    kept = [e for e in record.errors if e.get("kind") != "unresolved"]
+    try:
+        await lifecycle.recheck(
+            session, import_id, conformance=summary, errors=(kept + unresolved)[:max_errors]
+        )
+    except lifecycle.MoveRefused:
+        raise Conflict(f"Import {import_id} is not completed; re-check it when it is") from None
+    if record.storage_key and record.file_deleted_at is None:
+        try:
+            await storage.delete(errors_key(record.storage_key, record.attempts))
+        except StorageError as exc:
+            raise StorageUnavailable("The file storage is unavailable; nothing changed") from exc
+    await session.refresh(record)
+    return record
 
 
 @dataclass

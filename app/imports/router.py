@@ -131,6 +131,31 @@ async def errors_workbook(
     return StreamingResponse(chunks, media_type=XLSX, headers={"Content-Disposition": disposition})
 
 
+@router.post(
+    "/imports/{import_id:int}/recheck",
+    response_model=ImportRead,
+    responses={
+        **errors(401, 403, 404, 409, 503),
+        202: {"model": ImportRead, "description": "A large import: re-checking in the background"},
+    },
+)
+async def recheck_import(
+    import_id: int,
+    request: Request,
+    session: SessionDep,
+    importer: ImporterDep,
+    _: CanManageImports,
+) -> Response:
+    """Judge the import's weld runs again: after a WPS revision, a job map or a badge put
+    right. Verdicts, the `conformance` summary and the unresolved parts among `errors` are
+    replaced. 409 for an import without runs, or not completed; 202 with `Location` when it
+    has more rows than IMPORT_SYNC_MAX_ROWS (the summary's `checked_at` moves when done)."""
+    record, background = await records.recheck_import(session, importer, import_id)
+    headers = {"Location": path_for(request, "get_import", import_id=import_id)}
+    code = status.HTTP_202_ACCEPTED if background else status.HTTP_200_OK
+    return JSONResponse(record.model_dump(mode="json"), status_code=code, headers=headers)
+
+
 @router.delete(
     "/imports/{import_id:int}",
     status_code=status.HTTP_204_NO_CONTENT,

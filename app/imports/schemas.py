@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.pagination import ListQuery
 from app.core.schemas import ResourceRead, UTCDateTime
@@ -15,6 +15,27 @@ class RowError(BaseModel):
     column: str
     field: str
     message: str
+    kind: Literal["invalid", "unresolved"] = Field(
+        default="invalid",
+        description="invalid: the row was not imported; unresolved: a weld run imported "
+        "(on_error=skip) with a part that could not be tied: badge, WPS, weld or pass",
+    )
+
+
+class Conformance(BaseModel):
+    """What the checks found in an import's weld runs (ADR 0028)."""
+
+    model_config = ConfigDict(serialize_by_alias=True)
+
+    runs: int = Field(description="Runs judged (tacks not counted)")
+    pass_: int = Field(alias="pass")
+    fail: int
+    not_checkable: int
+    tacks: int
+    unresolved: int = Field(description="Runs with a part that could not be tied")
+    checked_at: dt.datetime | None = Field(
+        default=None, description="When the runs were last re-checked"
+    )
 
 
 class ImportRead(ResourceRead):
@@ -30,6 +51,9 @@ class ImportRead(ResourceRead):
     rows_imported: int
     rows_failed: int
     errors: list[RowError] = Field(description="Row errors, at most IMPORT_MAX_ERRORS")
+    conformance: Conformance | None = Field(
+        description="Of an import with a run template: its runs' verdicts"
+    )
     message: str | None = Field(description="Why a failed import failed")
     attempts: int
     started_at: dt.datetime | None

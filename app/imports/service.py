@@ -35,6 +35,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
+from app.conformance import service as conformance
+from app.conformance.runs import RUN_COLUMNS, is_run_template
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.errors import (
@@ -59,6 +61,7 @@ from app.storage import Storage, StorageError, new_key
 from app.storage.base import StorageFull
 
 ENTRIES: Table = WorkshopEntry.__table__  # type: ignore[assignment]
+NOT_A_RUN = dict.fromkeys(RUN_COLUMNS)
 log = get_logger(__name__)
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 FAIL_PATIENCE_S = 300.0  # how long a failed import waits for its database to mark it failed
@@ -137,6 +140,7 @@ class Importer:
                 record_id, key = await self._claim_and_store(
                     template, upload, source, on_error, force, created_by, schedule_id, source_path
                 )
+            job_spec = await self._parser_job(template, upload.path)
         except BaseException:
             upload.discard()
             raise
@@ -147,7 +151,7 @@ class Importer:
             on_error=on_error,
             upload=upload,
             storage_key=key,
-            parser_job=parser_job(template, upload.path),
+            parser_job=job_spec,
             keep_failed=keep_failed,
             source=source.value,
             wait=wait,
@@ -192,7 +196,8 @@ class Importer:
         try:
             total = failed = 0
             errors: list[dict[str, Any]] = []
-            parse = run_parser(self.settings, parser_job(template, upload.path), self.parsers)
+            job = await self._parser_job(template, upload.path)
+            parse = run_parser(self.settings, job, self.parsers)
             async with aclosing(parse) as messages:
                 async for message in messages:
                     if isinstance(message, Chunk):
@@ -230,6 +235,14 @@ class Importer:
             await asyncio.gather(*self.tasks, return_exceptions=True)
 
     # --- the steps -------------------------------------------------------------------------
+
+    async def _parser_job(self, template: Template, path: Path) -> ParserJob:
+        """The parser's job; a run template's carries what its runs are resolved with."""
+        job = parser_job(template, path)
+        if is_run_template(conformance.run_fields(template)):
+            ctx = await self.db.run(lambda s: conformance.context(s, template), write=False)
+            job.runs = ctx.encode()
+        return job
 
     async def _claim_and_store(
         self,
@@ -332,6 +345,8 @@ class Importer:
     async def _insert(self, job: Job, progress: Progress) -> ImportRecord:
         settings = self.settings
         row_errors: list[dict[str, Any]] = []
+        summary: dict[str, Any] | None = None
+        unresolved = 0
         # Nobody waits on the request of an import in the background or of a scheduled run:
         # those queue for a parser however long it takes; the others wait for so long only.
         patient = job.background.is_set() or job.keep_failed
@@ -344,13 +359,25 @@ class Importer:
             if big and not job.wait:
                 job.background.set()
             connection = await session.connection()
+            qualification = conformance.QualificationCheck(session)
             async for message in messages:
                 if isinstance(message, Chunk):
                     progress.rows_failed = message.failed
                     row_errors.extend(message.errors)
                     progress.rows_total += len(message.entries)
-                    if job.on_error == "abort" and progress.rows_failed:
+                    runs = [(e[3], conformance.run_day(e[1])) for e in message.entries if e[3]]
+                    tied = sum(
+                        1
+                        for run, _ in runs
+                        if run["conformance"] and "unresolved" in run["conformance"]
+                    )
+                    unresolved += tied
+                    if job.on_error == "abort" and (progress.rows_failed or unresolved):
                         continue  # keep reading to report every bad row; insert nothing
+                    if runs:
+                        await qualification.apply(runs)
+                        part = conformance.summary((run for run, _ in runs), tied)
+                        summary = conformance.add(summary, part)
                     if message.entries:  # Core executemany: the ORM's bulk path costs a third more
                         await connection.execute(ENTRIES.insert(), self._rows(job, message.entries))
                         progress.rows_imported += len(message.entries)
@@ -363,6 +390,14 @@ class Importer:
             errors = row_errors[: settings.import_max_errors]
             if total == 0:
                 raise RowProblems("The file has no data rows below the header", 0, 0, [])
+            if unresolved and job.on_error == "abort":
+                raise RowProblems(
+                    f"{failed + unresolved} of {total} rows are invalid or runs that cannot be "
+                    "tied to their welder, WPS, weld or pass; nothing was imported",
+                    total,
+                    failed + unresolved,
+                    errors,
+                )
             if failed and (job.on_error == "abort" or failed == total):
                 raise RowProblems(
                     f"{failed} of {total} rows are invalid; nothing was imported",
@@ -372,7 +407,12 @@ class Importer:
                 )
             try:
                 await lifecycle.complete(
-                    session, job.record_id, rows_total=total, rows_failed=failed, errors=errors
+                    session,
+                    job.record_id,
+                    rows_total=total,
+                    rows_failed=failed,
+                    errors=errors,
+                    conformance=summary,
                 )
             except lifecycle.MoveRefused:  # the stuck-import sweep failed it meanwhile
                 raise Conflict(
@@ -389,7 +429,7 @@ class Importer:
     def _rows(job: Job, entries: Sequence[list[Any]]) -> list[dict[str, Any]]:
         now = utcnow()
         parse_time = datetime.fromisoformat
-        return [
+        rows = [
             {
                 "template_id": job.template_id,
                 "machine_id": job.machine_id,
@@ -399,8 +439,12 @@ class Importer:
                 "data": data,
                 "created_at": now,
             }
-            for row, recorded, data in entries
+            for row, recorded, data, _ in entries
         ]
+        if job.parser_job.runs is not None:  # a run template's rows: every row has the columns
+            for row, (*_, run) in zip(rows, entries, strict=True):
+                row.update(run or NOT_A_RUN)
+        return rows
 
     async def _fail(self, record_id: int, exc: BaseException, progress: Progress) -> None:
         """Mark a background import failed, with its reason; release its claim."""

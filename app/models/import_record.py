@@ -50,6 +50,8 @@ class ImportRecord(Resource):
     rows_imported: Mapped[int] = mapped_column(Integer, default=0)
     rows_failed: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
+    # Of a run template's import: runs, pass, fail, not_checkable, tacks, unresolved, checked_at.
+    conformance: Mapped[dict[str, Any] | None] = mapped_column(Json)
     message: Mapped[str | None] = mapped_column(String(1000))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     worker: Mapped[str | None] = mapped_column(String(200))

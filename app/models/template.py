@@ -24,4 +24,6 @@ class Template(Resource):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     # A run with a shorter arc time is a tack weld: kept, marked `tack` in its data.
     min_arc_time_s: Mapped[float | None] = mapped_column(Float)
+    # The machine's job numbers (stored parameter sets) and the WPS number each one welds to.
+    job_map: Mapped[dict[str, str] | None] = mapped_column(Json)
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)

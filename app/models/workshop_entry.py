@@ -23,12 +23,20 @@ class WorkshopEntry(Base):
     """One row of a machine's Excel export, mapped and typed by its template.
 
     Written only by imports (in bulk), read in pages of a keyset cursor; expect millions.
+    When the template maps run fields, the row is a weld run: the columns from `welder_id` on
+    tie it to its welder, WPS, weld and pass and hold its conformance verdict (ADR 0028), so
+    lists and dashboards filter on them without reading `data`. NULL on other rows; `verdict`
+    is NULL on a tack too (not judged).
     """
 
     __tablename__ = "workshop_entries"
     __table_args__ = (
         Index("ix_workshop_entries_machine_id_recorded_at", "machine_id", "recorded_at"),
         Index("ix_workshop_entries_template_id_recorded_at", "template_id", "recorded_at"),
+        # A welder's evidence of welding with a process: the latest run, by an index seek.
+        Index(
+            "ix_workshop_entries_welder_process_recorded_at", "welder_id", "process", "recorded_at"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -40,6 +48,15 @@ class WorkshopEntry(Base):
     row_number: Mapped[int] = mapped_column(Integer)
     recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(Json)
+    welder_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("employees.id"))
+    wps_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("wps.id"), index=True)
+    weld_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("welds.id"), index=True)
+    pass_seq: Mapped[int | None] = mapped_column(Integer)
+    process: Mapped[str | None] = mapped_column(String(10))
+    verdict: Mapped[str | None] = mapped_column(String(16))  # pass | fail | not_checkable
+    heat_input: Mapped[float | None] = mapped_column(Double)  # kJ/mm
+    failures: Mapped[int | None] = mapped_column(Integer)  # app.conformance.runs.BITS
+    conformance: Mapped[dict[str, Any] | None] = mapped_column(Json)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -34,6 +34,13 @@ class Due(Lapse):
 
     employee_id: int
     employee_name: str
+    last_evidence_on: dt.date | None = Field(
+        description="The welder's latest imported run with the qualification's processes "
+        "(evidence of welding: it moves the ASME IX process clock; for ISO 9606-1 it is what "
+        "the coordinator confirms)"
+    )
+    last_evidence_entry_id: int | None = Field(description="That run (a workshop entry)")
+    last_evidence_process: str | None
 
 
 class Qualified(BaseModel):

@@ -9,12 +9,13 @@ says so; an ASME IX qualification still has its process clock in the list of wha
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.conformance.evidence import Evidence, last_run
 from app.core import crud
 from app.core.errors import field_error, invalid_fields
 from app.models import Employee, Qualification, QualificationConfirmation, Weld, Wps
@@ -50,15 +51,20 @@ def ranges_of(q: Qualification, piece: rules.TestPiece | None = None) -> rules.R
         return None
 
 
-def held_of(q: Qualification) -> engine.Held | None:
+def held_of(q: Qualification, welded: Evidence | None = None) -> engine.Held | None:
     piece = test_piece(q)
     ranges = ranges_of(q, piece)
     if piece is None or ranges is None:
         return None
-    return engine.Held(dates_of(q), piece, ranges)
+    return engine.Held(dates_of(q, welded), piece, ranges)
 
 
-def dates_of(q: Qualification) -> engine.Dates:
+def dates_of(q: Qualification, welded: Evidence | None = None) -> engine.Dates:
+    """The qualification's dates; `welded`, the latest run of the welder with its process,
+    moves the ASME IX process clock (a confirmation moves it too)."""
+    last_welded = q.last_welded_on
+    if welded is not None and q.standard.value == "ASME IX":
+        last_welded = max(last_welded or welded.on, welded.on)
     return engine.Dates(
         id=q.id,
         certificate=q.certificate_number,
@@ -67,8 +73,30 @@ def dates_of(q: Qualification) -> engine.Dates:
         issued_on=q.issued_on,
         expires_on=q.expires_on,
         last_confirmed_on=q.last_confirmed_on,
-        last_welded_on=q.last_welded_on,
+        last_welded_on=last_welded,
     )
+
+
+def evidence_processes(q: Qualification) -> frozenset[str]:
+    """The processes whose runs are evidence for `q`: ASME IX counts its own process (each has
+    its clock); ISO 9606-1 work "in the range", so the processes it covers."""
+    if q.standard.value == "ASME IX":
+        return frozenset({q.process})
+    return rules.equivalent_processes(q.process)
+
+
+def day_start(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+async def evidence_of(
+    session: AsyncSession, qualifications: Sequence[Qualification], before: datetime | None
+) -> dict[int, Evidence | None]:
+    """Per qualification, the latest run of its welder with its processes (before `before`)."""
+    return {
+        q.id: await last_run(session, q.employee_id, evidence_processes(q), before)
+        for q in qualifications
+    }
 
 
 def check_piece(q: Qualification) -> None:
@@ -127,9 +155,16 @@ def _answer(
 
 
 def assess(
-    employee_id: int, qualifications: list[Qualification], weld: engine.Weld, on: date
+    employee_id: int,
+    qualifications: list[Qualification],
+    weld: engine.Weld,
+    on: date,
+    welded: dict[int, Evidence | None] | None = None,
 ) -> Qualified:
-    held = [h for q in qualifications if (h := held_of(q)) is not None]
+    """The engine's answer; `welded` is the evidence of welding before `on`, per
+    qualification (evidence_of)."""
+    welded = welded or {}
+    held = [h for q in qualifications if (h := held_of(q, welded.get(q.id))) is not None]
     return _answer(employee_id, on, engine.assess(weld, held, on), qualifications)
 
 
@@ -180,8 +215,9 @@ async def qualified(
     session: AsyncSession, employee_id: int, weld: engine.Weld, on: date
 ) -> Qualified:
     employee = await crud.get(session, Employee, employee_id)
-    held = await qualifications_of(session, [employee_id])
-    answer = assess(employee_id, held[employee_id], weld, on)
+    held = (await qualifications_of(session, [employee_id]))[employee_id]
+    welded = await evidence_of(session, held, day_start(on))
+    answer = assess(employee_id, held, weld, on, welded)
     if not employee.active:
         reason = f"employee {employee_id} is not active"
         answer.qualified = False
@@ -211,7 +247,8 @@ async def eligible(session: AsyncSession, weld: Weld, on: date) -> list[Eligible
     held = await qualifications_of(session, [p.id for p in people])
     answers = []
     for person in people:
-        answer = assess(person.id, held[person.id], variables, on)
+        welded = await evidence_of(session, held[person.id], day_start(on))
+        answer = assess(person.id, held[person.id], variables, on, welded)
         answers.append(EligibleWelder(**answer.model_dump(), name=person.full_name))
     answers.sort(key=lambda a: (not a.qualified, *rank(a), a.name))
     return answers
@@ -269,7 +306,17 @@ async def due(session: AsyncSession, today: date, days: int) -> list[Due]:
     )
     found: list[Due] = []
     for q, name in rows:
-        for lapse in engine.lapses(dates_of(q), horizon):
+        welded = await last_run(session, q.employee_id, evidence_processes(q), None)
+        for lapse in engine.lapses(dates_of(q, welded), horizon):
             if lapse.kind != "not_yet_issued":
-                found.append(Due(**vars(lapse), employee_id=q.employee_id, employee_name=name))
+                found.append(
+                    Due(
+                        **vars(lapse),
+                        employee_id=q.employee_id,
+                        employee_name=name,
+                        last_evidence_on=welded.on if welded else None,
+                        last_evidence_entry_id=welded.entry_id if welded else None,
+                        last_evidence_process=welded.process if welded else None,
+                    )
+                )
     return sorted(found, key=lambda lapse: (lapse.since, lapse.employee_name))

@@ -1,15 +1,15 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from app.conformance.checks import UNITS
 from app.core.pagination import ListQuery
 from app.core.schemas import InputModel, ResourceRead, partial
-from app.imports.mapping import RUN_NUMBER_FIELDS, RUN_TEXT_FIELDS, TACK
+from app.imports.mapping import RUN_BOOLEAN_FIELDS, RUN_NUMBER_FIELDS, RUN_TEXT_FIELDS, TACK
 
 
 class FieldType(StrEnum):
@@ -40,6 +40,10 @@ class MappingColumn(InputModel):
     )
 
 
+JobNumber = Annotated[str, StringConstraints(min_length=1, max_length=50, strip_whitespace=True)]
+WpsNumber = Annotated[str, StringConstraints(min_length=1, max_length=50, strip_whitespace=True)]
+
+
 class TemplateCreate(InputModel):
     name: str = Field(min_length=1, max_length=200)
     machine_id: int
@@ -59,6 +63,13 @@ class TemplateCreate(InputModel):
         ge=0,
         le=86_400,
         description="A run with a shorter arc_time_s is a tack: kept, with tack: true in its data",
+    )
+    job_map: dict[JobNumber, WpsNumber] | None = Field(
+        default=None,
+        max_length=1000,
+        description="The machine's job numbers (stored parameter sets) and the WPS number "
+        "each welds to: how a run with a job_number column finds its WPS",
+        examples=[{"12": "WPS-101"}],
     )
     active: bool = True
 
@@ -83,6 +94,8 @@ class TemplateCreate(InputModel):
                 raise ValueError(f"{where}: a run field of text needs type string")
             if m.field in RUN_NUMBER_FIELDS and m.type not in numbers:
                 raise ValueError(f"{where}: a measured run field needs type number or integer")
+            if m.field in RUN_BOOLEAN_FIELDS and m.type != FieldType.boolean:
+                raise ValueError(f"{where}: {m.field} needs type boolean")
             if m.unit is None:
                 continue
             if m.field not in UNITS:
@@ -104,6 +117,8 @@ class TemplateCreate(InputModel):
             kinds = {m.field: m.type for m in self.mapping}
             if kinds.get(self.timestamp_field) not in (FieldType.date, FieldType.datetime):
                 raise ValueError("timestamp_field must be a mapped field of type date or datetime")
+        if self.job_map and "job_number" not in fields:
+            raise ValueError("job_map needs a column mapped to job_number")
         if self.min_arc_time_s is not None:
             if "arc_time_s" not in fields:
                 raise ValueError("min_arc_time_s needs a column mapped to arc_time_s")
@@ -124,6 +139,7 @@ class TemplateRead(ResourceRead):
     timestamp_field: str | None
     timezone: str
     min_arc_time_s: float | None
+    job_map: dict[str, str] | None
     active: bool
 
 

@@ -74,9 +74,16 @@ async def test_an_import_stores_runs_in_canonical_units_and_marks_tacks(
         [start, "0457", "WPS-101", 9, 1, 1.5, 45],
         [start + dt.timedelta(minutes=5), "0457", "WPS-101", 9, 0.01, 0.04, 1],  # 2.4 s
     ]
-    response = await upload(files.xlsx(data, header=HEADER), template_id=template["id"])
+    # Nobody has badge 0457 and WPS-101 is not registered: reported, the runs kept (skip).
+    response = await upload(
+        files.xlsx(data, header=HEADER), template_id=template["id"], on_error="skip"
+    )
     assert response.status_code == 201, response.text
     assert response.json()["rows_imported"] == 2
+    assert [(e["row"], e["field"], e["kind"]) for e in response.json()["errors"]] == [
+        (2, "welder_badge", "unresolved"),
+        (2, "wps_number", "unresolved"),
+    ]  # the tack (row 3) is not judged, so it reports nothing
 
     page = await client.get(
         "/api/v1/workshop-entries", params={"import_id": response.json()["id"]}, headers=admin

@@ -1,0 +1,245 @@
+"""Conformance on stored data: the context the parser resolves runs with, the welder's
+qualification for each run's weld on its day, an import's summary, and the re-check.
+
+The parser judges each run's parameters (app/conformance/runs.py); what needs the database is
+here: the engine of app/qualifications, asked once per welder, weld and day of an import, with
+the evidence of welding before that day (app/conformance/evidence.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.conformance import checks
+from app.conformance.runs import (
+    BITS,
+    RUN_COLUMNS,
+    Context,
+    Judge,
+    WeldPlan,
+    WpsPlan,
+    unresolved_errors,
+)
+from app.models import (
+    Employee,
+    Qualification,
+    Template,
+    Weld,
+    WorkOrder,
+    WorkOrderStatus,
+    WorkshopEntry,
+    Wps,
+    WpsStatus,
+)
+from app.qualifications import engine
+from app.qualifications import service as qualifications
+
+CLOSED = (WorkOrderStatus.completed, WorkOrderStatus.cancelled)
+
+
+def run_fields(template: Template) -> list[str]:
+    return [m["field"] for m in template.mapping]
+
+
+async def context(session: AsyncSession, template: Template) -> Context:
+    """Badges, approved WPS with their passes, the template's job map, every weld."""
+    rows = await session.execute(
+        select(Employee.badge, Employee.id).where(Employee.badge.is_not(None))
+    )
+    badges = {badge: id_ for badge, id_ in rows.all() if badge is not None}
+    approved = await session.scalars(
+        select(Wps).where(Wps.status == WpsStatus.approved).options(selectinload(Wps.passes))
+    )
+    plans = [
+        WpsPlan(
+            w.id,
+            w.number,
+            w.revision,
+            w.process,
+            {
+                p.seq: checks.PassRanges(
+                    wps=f"WPS {w.number} rev {w.revision}",
+                    seq=p.seq,
+                    current=(p.current_min, p.current_max),
+                    voltage=(p.voltage_min, p.voltage_max),
+                    wire_feed=(p.wire_feed_min, p.wire_feed_max),
+                    travel_speed=(p.travel_speed_min, p.travel_speed_max),
+                    heat_input=(p.heat_input_min, p.heat_input_max),
+                )
+                for p in w.passes
+            },
+        )
+        for w in approved
+    ]
+    welds = await session.execute(
+        select(
+            Weld.id,
+            WorkOrder.order_id,
+            Weld.reference,
+            Wps.number,
+            Weld.process,
+            WorkOrder.status.not_in(CLOSED),
+        )
+        .join(WorkOrder, WorkOrder.id == Weld.work_order_id)
+        .outerjoin(Wps, Wps.id == Weld.wps_id)
+    )
+    return Context(
+        badges=badges,
+        wps=plans,
+        jobs=dict(template.job_map or {}),
+        welds=[WeldPlan(*row) for row in welds.all()],
+    )
+
+
+def run_day(recorded_at: datetime | str | None) -> date | None:
+    if recorded_at is None:
+        return None
+    if isinstance(recorded_at, str):
+        recorded_at = datetime.fromisoformat(recorded_at)
+    return recorded_at.astimezone(UTC).date() if recorded_at.tzinfo else recorded_at.date()
+
+
+class QualificationCheck:
+    """Whether each run's welder was qualified for its weld on the run's day, with the engine's
+    reasons. Answers are kept per (welder, weld, day) for the life of one import or re-check."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.held: dict[int, list[Qualification]] = {}
+        self.welds: dict[int, engine.Weld | None] = {}
+        self.answers: dict[tuple[int, int, date], tuple[bool, str]] = {}
+
+    async def apply(self, runs: Iterable[tuple[dict[str, Any], date | None]]) -> None:
+        """Add the verdict on the welder to each judged run's columns (in place)."""
+        runs = [
+            (columns, day)
+            for columns, day in runs
+            if columns["verdict"] is not None and columns["welder_id"] and columns["weld_id"]
+        ]
+        keys = {(c["welder_id"], c["weld_id"], day) for c, day in runs if day is not None}
+        await self._load({k[0] for k in keys}, {k[1] for k in keys})
+        for key in keys - self.answers.keys():
+            self.answers[key] = await self._answer(*key)
+        for columns, day in runs:
+            if day is None:
+                continue
+            qualified, why = self.answers[columns["welder_id"], columns["weld_id"], day]
+            conformance = columns["conformance"]
+            conformance["qualified"] = qualified
+            if qualified:
+                continue
+            reason = checks.Reason("qualification", None, None, "", why)
+            if columns["verdict"] != "fail":
+                conformance["reasons"] = []
+            conformance["reasons"].append(vars(reason))
+            columns["verdict"] = "fail"
+            columns["failures"] = (columns["failures"] or 0) | BITS["qualification"]
+
+    async def _load(self, welders: set[int], welds: set[int]) -> None:
+        new = sorted(welders - self.held.keys())
+        if new:
+            self.held.update(await qualifications.qualifications_of(self.session, new))
+        for weld_id in sorted(welds - self.welds.keys()):
+            weld = await self.session.get(Weld, weld_id)
+            try:
+                self.welds[weld_id] = (
+                    await qualifications.weld_variables(self.session, weld) if weld else None
+                )
+            except Exception:  # a weld without a process: nothing the engine can weigh
+                self.welds[weld_id] = None
+
+    async def _answer(self, welder_id: int, weld_id: int, day: date) -> tuple[bool, str]:
+        variables = self.welds.get(weld_id)
+        if variables is None:
+            return True, ""
+        held = self.held.get(welder_id, [])
+        welded = await qualifications.evidence_of(self.session, held, qualifications.day_start(day))
+        answer = qualifications.assess(welder_id, held, variables, day, welded)
+        if answer.qualified:
+            return True, ""
+        gaps = [c.reason for c in answer.checks if not c.covered]
+        gaps += [lapse.reason for lapse in answer.validity]
+        return False, f"welder not qualified for the weld on {day}: " + "; ".join(gaps)
+
+
+def summary(rows: Iterable[dict[str, Any]], unresolved: int) -> dict[str, Any]:
+    """An import's conformance figures from its runs' columns."""
+    counts = {"runs": 0, "pass": 0, "fail": 0, "not_checkable": 0, "tacks": 0}
+    for columns in rows:
+        verdict = columns["verdict"]
+        if verdict is None:
+            counts["tacks"] += 1
+        else:
+            counts["runs"] += 1
+            counts[verdict] += 1
+    return {**counts, "unresolved": unresolved}
+
+
+def add(total: dict[str, Any] | None, part: dict[str, Any]) -> dict[str, Any]:
+    if total is None:
+        return dict(part)
+    return {k: total.get(k, 0) + part.get(k, 0) for k in part}
+
+
+ENTRIES: Table = WorkshopEntry.__table__  # type: ignore[assignment]
+RECHECK_BATCH = 2000
+
+
+async def recheck(
+    session: AsyncSession, import_id: int, template: Template, max_errors: int
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Judge an import's stored runs again, with today's WPS, job map, welds and badges, and
+    write the verdicts back; returns the import's summary and its runs' unresolved parts (at
+    most `max_errors`). Runs are read and written in batches of RECHECK_BATCH by keyset, in
+    the order they were imported (the pass of a run may follow its order)."""
+    ctx = await context(session, template)
+    judge = Judge(ctx, run_fields(template))
+    columns_by_field = {m["field"]: m["column"] for m in template.mapping}
+    errors: list[dict[str, Any]] = []
+    gate = QualificationCheck(session)
+    totals: dict[str, Any] | None = None
+    after = 0
+    statement = (
+        update(ENTRIES)
+        .where(ENTRIES.c.id == bindparam("entry_id"))
+        .values({c: bindparam(f"new_{c}") for c in RUN_COLUMNS})
+    )
+    while True:
+        rows = (
+            await session.execute(
+                select(
+                    WorkshopEntry.id,
+                    WorkshopEntry.row_number,
+                    WorkshopEntry.data,
+                    WorkshopEntry.recorded_at,
+                )
+                .where(WorkshopEntry.import_id == import_id, WorkshopEntry.id > after)
+                .order_by(WorkshopEntry.id)
+                .limit(RECHECK_BATCH)
+            )
+        ).all()
+        if not rows:
+            break
+        after = rows[-1].id
+        judged = [(row, judge.judge(row.data)) for row in rows]
+        await gate.apply((j.columns, run_day(row.recorded_at)) for row, j in judged)
+        unresolved = sum(1 for _, j in judged if j.unresolved)
+        for row, j in judged:
+            if j.unresolved and len(errors) < max_errors:
+                errors += unresolved_errors(row.row_number, j.unresolved, columns_by_field)
+        totals = add(totals, summary((j.columns for _, j in judged), unresolved))
+        await session.execute(
+            statement,
+            [
+                {"entry_id": row.id, **{f"new_{c}": v for c, v in j.columns.items()}}
+                for row, j in judged
+            ],
+        )
+    checked = {**(totals or summary([], 0)), "checked_at": datetime.now(UTC).isoformat()}
+    return checked, errors[:max_errors]
