@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.auth.roles import Role
+from app.conformance import service as conformance
+from app.conformance.runs import Judge
 from app.core import crud
 from app.employees import service as employees
 from app.employees.schemas import EmployeeCreate, QualificationCreate
@@ -23,7 +25,17 @@ from app.inspections.schemas import InspectionCreate
 from app.inventory import service as inventory
 from app.inventory.schemas import ItemCreate
 from app.machines.schemas import MachineCreate
-from app.models import ApiKey, Base, Employee, Item, Machine, Template, User, WorkOrder
+from app.models import (
+    ApiKey,
+    Base,
+    Employee,
+    Item,
+    Machine,
+    Template,
+    User,
+    WorkOrder,
+    WorkshopEntry,
+)
 from app.templates.schemas import TemplateCreate
 from app.welds import service as welds
 from app.welds.schemas import WeldCreate
@@ -430,6 +442,7 @@ async def seed(session: AsyncSession) -> dict[str, int]:
             SEEDER,
         )
     made["welds"] = len(joints)
+    made["runs"] = await _runs(session, machine_ids["MIG-01"])
 
     assets = [
         ("POS-01", "Positioner 2 t", "positioner", "MIG-01", "operational", -100, 365),
@@ -546,3 +559,89 @@ async def seed(session: AsyncSession) -> dict[str, int]:
         )
     made["items"] = len(stock)
     return made
+
+
+RUN_MAPPING = [
+    {"column": "Timestamp", "field": "ts", "type": "datetime", "required": True},
+    {"column": "Welder ID", "field": "welder_badge", "type": "string"},
+    {"column": "Job", "field": "job_number", "type": "string"},
+    {"column": "Part", "field": "order_id", "type": "string"},
+    {"column": "Seam", "field": "weld_reference", "type": "string"},
+    {"column": "Layer", "field": "pass_seq", "type": "integer"},
+    {"column": "I mean [A]", "field": "current_a", "type": "number"},
+    {"column": "U mean [V]", "field": "voltage_v", "type": "number"},
+    {"column": "Wire feed [m/min]", "field": "wire_feed_mm_s", "type": "number", "unit": "m/min"},
+    {"column": "Arc time [s]", "field": "arc_time_s", "type": "number"},
+    {"column": "Seam length [mm]", "field": "length_mm", "type": "number"},
+    {"column": "State", "field": "vendor_ok", "type": "boolean"},
+]
+
+
+async def _runs(session: AsyncSession, machine_id: int) -> int:
+    """A WeldCube run template with its job map, and the first order's welds as the machine
+    logged them, judged as an import would: in range, a fill pass over its current, a welder
+    without a qualification for the weld, a tack."""
+    template = await crud.create(
+        session,
+        Template,
+        TemplateCreate.model_validate(
+            {
+                "name": "Fronius WeldCube runs",
+                "machine_id": machine_id,
+                "mapping": RUN_MAPPING,
+                "timestamp_field": "ts",
+                "timezone": "Europe/Ljubljana",
+                "min_arc_time_s": 2,
+                "job_map": {"5": "WPS-101", "6": "WPS-101"},
+            }
+        ),
+    )
+    order = await session.scalar(select(WorkOrder.order_id).order_by(WorkOrder.id).limit(1))
+    # (weld, badge, pass, current A, voltage V, wire m/min, arc s, length mm, days ago)
+    logged = [
+        ("W-1", "0457", 1, 132, 18.5, 4.2, 95, 300, 9),
+        ("W-1", "0457", 2, 236, 26.1, 9.8, 70, 350, 9),
+        ("W-1", "0457", 3, 214, 25.0, 8.6, 80, 320, 9),
+        ("W-2", "0502", 1, 128, 18.0, 4.0, 100, 300, 8),
+        ("W-2", "0502", 2, 275, 27.5, 11.0, 60, 330, 8),  # over the fill's 260 A
+        ("W-3", "0458", 1, 140, 19.0, 4.4, 1.4, 6, 7),  # a tack
+        ("W-3", "0458", 1, 126, 18.2, 4.1, 90, 280, 7),
+    ]
+    ctx = await conformance.context(session, template)
+    judge = Judge(ctx, [m["field"] for m in RUN_MAPPING])
+    gate = conformance.QualificationCheck(session)
+    entries: list[tuple[int, datetime, dict[str, Any], dict[str, Any]]] = []
+    for n, (weld, badge, seq, amps, volts, wire, arc, length, ago) in enumerate(logged):
+        at = _at(-ago, 7) + timedelta(minutes=20 * n)
+        data: dict[str, Any] = {
+            "ts": at.isoformat().replace("+00:00", "Z"),
+            "welder_badge": badge,
+            "job_number": "5",
+            "order_id": order,
+            "weld_reference": weld,
+            "pass_seq": seq,
+            "current_a": amps,
+            "voltage_v": volts,
+            "wire_feed_mm_s": round(wire * 1000 / 60, 3),
+            "arc_time_s": arc,
+            "length_mm": length,
+            "vendor_ok": amps < 270,
+        }
+        if arc < 2:
+            data["tack"] = True
+        judged = judge.judge(data)
+        entries.append((n, at, data, judged.columns))
+    await gate.apply((columns, at.date()) for _, at, _, columns in entries)
+    for n, at, data, columns in entries:
+        session.add(
+            WorkshopEntry(
+                template_id=template.id,
+                machine_id=machine_id,
+                row_number=n + 2,
+                recorded_at=at,
+                data=data,
+                **columns,
+            )
+        )
+    await session.flush()
+    return len(entries)

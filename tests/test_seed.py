@@ -44,6 +44,19 @@ async def test_seed_makes_a_realistic_workshop(
     )
     assert expiring.json()["total"] >= 5
 
+    # Weld runs, judged as an import judges them: in range, over the current, a tack.
+    runs = (await client.get("/api/v1/workshop-entries", headers=admin)).json()["items"]
+    verdicts = [r["verdict"] for r in runs]
+    assert made["runs"] == len(runs) == 7
+    assert verdicts.count(None) == 1 and "pass" in verdicts
+    over = [r for r in runs if r["data"].get("current_a") == 275]
+    assert [r["verdict"] for r in over] == ["fail"]
+    assert "current 275 A > 260 A" in over[0]["reasons"][0]["text"]
+    board = await client.get(
+        "/api/v1/dashboard/conformance", params={"group_by": "welder"}, headers=admin
+    )
+    assert board.json()["total"]["runs"] == 6
+
     await db.run(seed.wipe)
     assert await db.run(seed.is_empty)
 

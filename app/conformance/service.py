@@ -170,7 +170,7 @@ class QualificationCheck:
 
 def summary(rows: Iterable[dict[str, Any]], unresolved: int) -> dict[str, Any]:
     """An import's conformance figures from its runs' columns."""
-    counts = {"runs": 0, "pass": 0, "fail": 0, "not_checkable": 0, "tacks": 0}
+    counts = dict.fromkeys(("runs", "pass", "fail", "not_checkable", "tacks"), 0)
     for columns in rows:
         verdict = columns["verdict"]
         if verdict is None:

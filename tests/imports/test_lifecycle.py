@@ -34,6 +34,7 @@ APPLY: dict[lifecycle.Move, Apply] = {
     lifecycle.UNDO: lifecycle.undo,
     lifecycle.RECOVER: lambda s, i: _counted(lifecycle.recover(s, [i])),
     lifecycle.UNSTICK: lambda s, i: _counted(lifecycle.unstick(s, utcnow() + timedelta(1))),
+    lifecycle.RECHECK: lambda s, i: lifecycle.recheck(s, i, conformance={"runs": 0}, errors=[]),
 }
 
 
