@@ -561,7 +561,7 @@ async def seed(session: AsyncSession) -> dict[str, int]:
     return made
 
 
-RUN_MAPPING = [
+RUN_MAPPING: list[dict[str, Any]] = [
     {"column": "Timestamp", "field": "ts", "type": "datetime", "required": True},
     {"column": "Welder ID", "field": "welder_badge", "type": "string"},
     {"column": "Job", "field": "job_number", "type": "string"},
