@@ -179,8 +179,21 @@ async def qualification_alerts(
     session: AsyncSession, today: date, horizon: date
 ) -> list[s.QualificationAlert]:
     """Expired, expiring before `horizon`, six-month confirmation overdue (ISO 9606-1), or
-    six months without welding with the process (ASME IX's process clock); active people."""
+    six months without welding with the process (ASME IX's process clock: the last
+    confirmation, or an imported run of the welder with the process); active people."""
     asme = Qualification.standard == QualificationStandard.asme_ix
+    cutoff = add_months(today, -CONTINUITY_MONTHS)
+    run = WorkshopEntry
+    welded_since = (
+        select(run.id)
+        .where(
+            run.welder_id == Qualification.employee_id,
+            run.process == Qualification.process,
+            run.verdict.is_not(None),
+            run.recorded_at >= day_range(cutoff, None)[0],
+        )
+        .exists()
+    )
     confirmed = case(
         (asme, func.coalesce(Qualification.last_welded_on, Qualification.issued_on)),
         else_=func.coalesce(Qualification.last_confirmed_on, Qualification.issued_on),
@@ -210,7 +223,7 @@ async def qualification_alerts(
                 # Six calendar months, as the engine counts them (the day it ends is valid).
                 or_(
                     Qualification.expires_on <= horizon,
-                    confirmed < add_months(today, -CONTINUITY_MONTHS),
+                    and_(confirmed < cutoff, or_(~asme, ~welded_since)),
                 ),
             )
             .order_by(func.coalesce(Qualification.expires_on, confirmed), Qualification.id)

@@ -361,7 +361,11 @@ async def test_runs_are_evidence_for_the_asme_process_clock(
     async def clock() -> list[dict[str, Any]]:
         due = await client.get("/api/v1/qualifications/due", params={"days": 0}, headers=admin)
         assert due.status_code == 200, due.text
-        return [d for d in due.json() if d["qualification_id"] == cert["id"]]
+        found = [d for d in due.json() if d["qualification_id"] == cert["id"]]
+        stats = (await client.get("/api/v1/dashboard/stats", headers=admin)).json()
+        flagged = {a["qualification_id"]: a["reason"] for a in stats["qualification_alerts"]}
+        assert (flagged.get(cert["id"]) == "process_clock") == bool(found)  # as the engine
+        return found
 
     (lapsed,) = await clock()  # no welding since it was issued, 11 months ago
     assert lapsed["kind"] == "process_clock" and lapsed["last_evidence_on"] is None
