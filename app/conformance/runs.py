@@ -265,6 +265,8 @@ class Judge:
         self, wps: WpsPlan, weld: WeldPlan | None, seq: Any, tack: bool
     ) -> tuple[checks.PassRanges | None, tuple[str, str] | None]:
         if seq is not None:
+            if float(seq) != int(seq):
+                return None, ("pass_seq", f"pass {seq} is not a whole number")
             found = wps.passes.get(int(seq))
             if found is None:
                 return None, ("pass_seq", f"pass {seq} not in {wps.label} ({_seqs(wps)})")

@@ -26,6 +26,7 @@ from app.conformance.runs import (
     WpsPlan,
     unresolved_errors,
 )
+from app.core.errors import AppError
 from app.models import (
     Employee,
     Qualification,
@@ -151,7 +152,7 @@ class QualificationCheck:
                 self.welds[weld_id] = (
                     await qualifications.weld_variables(self.session, weld) if weld else None
                 )
-            except Exception:  # a weld without a process: nothing the engine can weigh
+            except AppError:  # a weld without a process: nothing the engine can weigh
                 self.welds[weld_id] = None
 
     async def _answer(self, welder_id: int, weld_id: int, day: date) -> tuple[bool, str]:

@@ -92,10 +92,13 @@ def day_start(day: date) -> datetime:
 async def evidence_of(
     session: AsyncSession, qualifications: Sequence[Qualification], before: datetime | None
 ) -> dict[int, Evidence | None]:
-    """Per qualification, the latest run of its welder with its processes (before `before`)."""
+    """Per ASME IX qualification, the latest run of its welder with its process (before
+    `before`): the evidence that moves its process clock. (ISO 9606-1 validity moves only with
+    a coordinator's confirmation.)"""
     return {
         q.id: await last_run(session, q.employee_id, evidence_processes(q), before)
         for q in qualifications
+        if q.standard.value == "ASME IX"
     }
 
 
