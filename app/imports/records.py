@@ -205,21 +205,27 @@ async def recheck_import(
     background; returns the record and whether the work went to the background."""
     record, _ = await _checkable(session, import_id)
     if record.rows_imported <= importer.settings.import_sync_max_rows:
-        done = await recheck(session, importer.storage, import_id, importer.settings)
-        return import_read(done, None), False
+        checked = await recheck(session, importer.storage, import_id, importer.settings)
+        return import_read(checked, None), False
+
+    if import_id in importer.rechecks:  # one at a time: a second asks for the same work
+        return import_read(record, None), True
 
     async def later(s: AsyncSession) -> ImportRecord:
         return await recheck(s, importer.storage, import_id, importer.settings)
 
     task = asyncio.create_task(importer.db.run(later), name=f"recheck-{import_id}")
     importer.tasks.add(task)
-    task.add_done_callback(_reported)
+    importer.rechecks[import_id] = task
+
+    def ended(task: asyncio.Task[ImportRecord]) -> None:
+        importer.tasks.discard(task)
+        importer.rechecks.pop(import_id, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("recheck_failed", import_id=import_id, exc_info=task.exception())
+
+    task.add_done_callback(ended)
     return import_read(record, None), True
-
-
-def _reported(task: asyncio.Task[ImportRecord]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("recheck_failed", task=task.get_name(), exc_info=task.exception())
 
 
 async def _checkable(session: AsyncSession, import_id: int) -> tuple[ImportRecord, Template]:

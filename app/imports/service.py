@@ -108,6 +108,7 @@ class Importer:
         self.settings = settings
         self.progress: dict[int, Progress] = {}
         self.tasks: set[asyncio.Task[ImportRecord]] = set()
+        self.rechecks: dict[int, asyncio.Task[ImportRecord]] = {}  # running in the background
         self.parsers = Parsers(settings)
 
     # --- entry points ----------------------------------------------------------------------

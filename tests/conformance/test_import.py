@@ -14,6 +14,9 @@ import httpx
 import pytest
 
 from app.auth.roles import Role
+from app.core.config import Settings
+from app.core.db import Database
+from app.main import create_app
 from tests import factories as f
 from tests.conftest import Headers, MakeKey
 from tests.core.test_errors import assert_problem
@@ -386,3 +389,27 @@ async def test_runs_are_evidence_for_the_asme_process_clock(
     (back,) = await clock()  # its evidence went with it
     assert back["last_evidence_on"] == iso(first.date())
     assert back["last_evidence_entry_id"] is not None
+
+
+async def test_a_large_import_is_rechecked_in_the_background(
+    client: httpx.AsyncClient, admin: Headers, db: Database, settings: Settings
+) -> None:
+    s = await shop(client, admin, [{**ONE_PASS, "current_min": 180, "current_max": 260}])
+    when = dt.datetime.combine(TODAY - timedelta(days=1), dt.time(9))
+    response = await send(
+        client, admin, s["template"]["id"], [run(s, when, 265), run(s, when, 250)]
+    )
+    record = response.json()
+    assert record["conformance"]["checked_at"] is None
+    app = create_app(settings.model_copy(update={"import_sync_max_rows": 1}), database=db)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as small:
+        url = f"/api/v1/imports/{record['id']}/recheck"
+        first, second = await small.post(url, headers=admin), await small.post(url, headers=admin)
+        assert first.status_code == second.status_code == 202, first.text
+        assert first.headers["Location"].endswith(f"/api/v1/imports/{record['id']}")
+        assert len(app.state.importer.rechecks) <= 1  # the second asked for the same work
+        await app.state.importer.wait_idle()
+    done = (await client.get(f"/api/v1/imports/{record['id']}", headers=admin)).json()
+    assert done["conformance"]["checked_at"] is not None and done["conformance"]["fail"] == 1
