@@ -4,19 +4,36 @@
     uv run python bench/imports.py --rows 20000 --backends sqlite
     uv run python bench/imports.py --memory-rows 1000000 # + the 1M-row peak-memory run
 
+Two files of `--rows` rows, each imported into a fresh database by a fresh server:
+
+- export: a machine export of 12 columns mapped to free fields.
+- runs: weld runs (time, welder badge, WPS number, weld reference, current, voltage, wire feed
+  in m/min, arc time, seam length, the machine's OK) over 30 days, by 5 welders on 4 welds of
+  one work order, imported twice: conformance OFF, a template mapping the columns to free
+  fields (nothing resolved or judged); conformance ON, a run template mapping them to the run
+  fields (wire feed converted to mm/s), each run resolved to its welder, approved WPS, weld and
+  pass in the parser, checked against the pass's ranges (about 2 % fail), and its welder's
+  ISO 9606-1 qualification checked by the API per welder, weld and day (600 answers). The ON
+  import's conformance summary must count every run. "conformance cost" is the share of the
+  OFF rate lost: (OFF - ON) / OFF.
+
 Baseline: `pandas.read_excel` + `DataFrame.to_sql` of the same file into the same database, in
-the same run. Prints one table; nothing is asserted (timings belong here, not in tests).
+the same run. Prints one table; nothing is asserted about timings (they belong here, not in
+tests). Peak RSS is the API process's (VmHWM) and the parser process's, sampled every 50 ms.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import xlsxwriter
@@ -67,6 +84,39 @@ FIELDS = [
     "ok",
 ]
 
+# The weld runs file: one set of columns, two templates. (column, type, OFF field, ON field, unit)
+RUNS = [
+    ("Timestamp", "datetime", "ts", "ts", None),
+    ("Badge", "string", "badge", "welder_badge", None),
+    ("WPS", "string", "wps", "wps_number", None),
+    ("Weld", "string", "weld", "weld_reference", None),
+    ("Current [A]", "number", "i", "current_a", None),
+    ("Voltage [V]", "number", "u", "voltage_v", None),
+    ("Wire feed [m/min]", "number", "wire", "wire_feed_mm_s", "m/min"),
+    ("Arc time [s]", "number", "arc", "arc_time_s", None),
+    ("Seam length [mm]", "number", "length", "length_mm", None),
+    ("OK", "boolean", "ok", "vendor_ok", None),
+]
+WPS_NUMBER = "WPS-135-BENCH"
+ORDER = "WO-BENCH-1"
+BADGES = [f"B{n:03}" for n in range(1, 6)]  # 5 welders
+WELDS = [f"W-{n:02}" for n in range(1, 5)]  # 4 welds of one work order
+DAYS = 30
+PASS = {  # the WPS's one pass (no pass column: a one-pass WPS gives every run its pass)
+    "seq": 1,
+    "layer": "fill",
+    "current_min": 180,
+    "current_max": 260,
+    "voltage_min": 22,
+    "voltage_max": 30,
+    "wire_feed_min": 100,  # mm/s: 6 to 12 m/min
+    "wire_feed_max": 200,
+    "travel_speed_min": None,
+    "travel_speed_max": None,
+    "heat_input_min": 0.5,
+    "heat_input_max": 1.5,
+}
+
 
 def make_file(path: Path, rows: int) -> None:
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
@@ -96,6 +146,48 @@ def make_file(path: Path, rows: int) -> None:
     book.close()
 
 
+def make_runs_file(path: Path, rows: int) -> int:
+    """Weld runs over the last DAYS days (to yesterday); returns how many fail their pass:
+    every 50th run's current is over the range, every 333rd run's voltage too (2.3 %)."""
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    sheet = book.add_worksheet("Runs")
+    moment = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    sheet.write_row(0, 0, [c[0] for c in RUNS])
+    start = dt.datetime.combine(dt.date.today() - dt.timedelta(days=DAYS), dt.time(0, 30))
+    step = (DAYS * 86400 - 3600) / rows  # seconds between runs: all of them within DAYS days
+    failing = 0
+    for i in range(1, rows + 1):
+        high_current, high_voltage = i % 50 == 0, i % 333 == 0
+        failing += high_current or high_voltage
+        arc = 20 + i % 40  # s
+        speed = 4 + (i % 21) / 10  # mm/s: heat input 0.58 to 1.34 kJ/mm
+        sheet.write_datetime(i, 0, start + dt.timedelta(seconds=step * i), moment)
+        sheet.write_row(
+            i,
+            1,
+            [
+                BADGES[(i // 37) % len(BADGES)],
+                WPS_NUMBER,
+                WELDS[(i // 101) % len(WELDS)],
+                265 if high_current else 190 + i % 60,
+                31.5 if high_voltage else 23 + (i % 40) / 10,
+                7 + (i % 30) / 10,  # m/min: 117 to 165 mm/s
+                arc,
+                round(arc * speed, 1),
+                not (high_current or high_voltage),
+            ],
+        )
+    book.close()
+    return failing
+
+
+def _created(response: httpx.Response) -> dict[str, Any]:
+    if response.is_error:
+        raise RuntimeError(f"{response.request.url}: {response.status_code} {response.text}")
+    body: dict[str, Any] = response.json()
+    return body
+
+
 def template(client: httpx.Client) -> int:
     machine = client.post(
         "/api/v1/machines", json={"code": "BENCH", "name": "Bench cell", "type": "robot"}
@@ -115,23 +207,137 @@ def template(client: httpx.Client) -> int:
             "timezone": "Europe/Ljubljana",
         },
     )
-    created.raise_for_status()
-    return int(created.json()["id"])
+    return int(_created(created)["id"])
 
 
-def api_import(server: object, path: Path, rows: int) -> tuple[float, float]:
-    """Seconds from the first byte sent to the import completed, and the server's peak RSS."""
-    peak = [0.0]
+def shop(client: httpx.Client) -> None:
+    """An approved WPS, welders with badges and ISO 9606-1 qualifications covering the welds
+    (BW 135, s = 8, PF: 3 to 16 mm, PA PF), a work order with its welds."""
+    today = dt.date.today()
+    wps = _created(
+        client.post(
+            "/api/v1/wps",
+            json={
+                "number": WPS_NUMBER,
+                "standard": "ISO 15614-1",
+                "process": "135",
+                "joint": "BW",
+                "material_groups": ["1.1"],
+                "thickness_min": 3,
+                "thickness_max": 30,
+                "positions": ["PA", "PC", "PF"],
+                "passes": [PASS],
+            },
+        )
+    )
+    _created(client.post(f"/api/v1/wps/{wps['id']}/approve"))
+    for n, badge in enumerate(BADGES, 1):
+        person = _created(
+            client.post(
+                "/api/v1/employees",
+                json={
+                    "employee_number": f"E-{n:04}",
+                    "first_name": "Ana",
+                    "last_name": f"Kovač {n}",
+                    "role": "welder",
+                },
+            )
+        )
+        _created(client.patch(f"/api/v1/employees/{person['id']}", json={"badge": badge}))
+        _created(
+            client.post(
+                f"/api/v1/employees/{person['id']}/qualifications",
+                json={
+                    "standard": "ISO 9606-1",
+                    "process": "135",
+                    "certificate_number": f"CERT-{n:05}",
+                    "material_group": "1.1",
+                    "product": "P",
+                    "joint": "BW",
+                    "test_thickness": 8,
+                    "test_position": "PF",
+                    "issued_on": (today - dt.timedelta(days=2 * DAYS)).isoformat(),
+                    "expires_on": (today + dt.timedelta(days=900)).isoformat(),
+                },
+            )
+        )
+    order = _created(
+        client.post("/api/v1/workorders", json={"order_id": ORDER, "client": "Acme Cranes"})
+    )
+    for reference in WELDS:
+        _created(
+            client.post(
+                f"/api/v1/workorders/{order['id']}/welds",
+                json={
+                    "reference": reference,
+                    "wps_id": wps["id"],
+                    "process": "135",
+                    "joint": "BW",
+                    "thickness": 10,
+                    "position": "PA",
+                },
+            )
+        )
+
+
+def runs_template(client: httpx.Client, conformance: bool) -> int:
+    """The shop, and a template of the runs file: run fields (ON) or free fields (OFF)."""
+    shop(client)
+    machine = _created(
+        client.post("/api/v1/machines", json={"code": "RUNS", "name": "Robot 1", "type": "robot"})
+    )
+    mapping = [
+        {"column": column, "field": on if conformance else off, "type": kind}
+        | {"required": off == "ts"}
+        | ({"unit": unit} if conformance and unit else {})
+        for column, kind, off, on, unit in RUNS
+    ]
+    created = client.post(
+        "/api/v1/templates",
+        json={
+            "name": f"runs, conformance {'on' if conformance else 'off'}",
+            "machine_id": machine["id"],
+            "sheet": "Runs",
+            "mapping": mapping,
+            "timestamp_field": "ts",
+            "timezone": "Europe/Ljubljana",
+        }
+        | ({"min_arc_time_s": 3} if conformance else {}),  # no run of the file is a tack
+    )
+    return int(_created(created)["id"])
+
+
+def _children_peak_rss_mb(pid: int) -> float:
+    """The highest peak resident memory of the process's children alive now (the parser)."""
+    peak = 0.0
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return peak
+    for child in children:
+        with contextlib.suppress(OSError, ValueError):  # gone meanwhile
+            peak = max(peak, peak_rss_mb(int(child)))
+    return peak
+
+
+def api_import(
+    server: object, path: Path, rows: int, setup: Callable[[httpx.Client], int] = template
+) -> tuple[float, float, float, dict[str, Any]]:
+    """Seconds from the first byte sent to the import completed, the server's and the
+    parser's peak RSS, and the import's record. `setup` makes the template (not timed)."""
+    pid = server.process.pid  # type: ignore[attr-defined]
+    peak, parser_peak = [0.0], [0.0]
     stop = threading.Event()
 
     def sample() -> None:
         while not stop.is_set():
-            peak[0] = max(peak[0], peak_rss_mb(server.process.pid))  # type: ignore[attr-defined]
+            peak[0] = max(peak[0], peak_rss_mb(pid))
+            parser_peak[0] = max(parser_peak[0], _children_peak_rss_mb(pid))
             time.sleep(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
     with server.client() as client:  # type: ignore[attr-defined]
-        template_id = template(client)
+        template_id = setup(client)
         sampler.start()
         started = time.perf_counter()
         with path.open("rb") as handle:
@@ -148,22 +354,37 @@ def api_import(server: object, path: Path, rows: int) -> tuple[float, float]:
         elapsed = time.perf_counter() - started
         stop.set()
         sampler.join()
+        record = client.get(f"/api/v1/imports/{record['id']}").json()
     assert record["status"] == "completed", record
     assert record["rows_imported"] == rows, record
-    return elapsed, max(peak[0], peak_rss_mb(server.process.pid))  # type: ignore[attr-defined]
+    return elapsed, max(peak[0], peak_rss_mb(pid)), parser_peak[0], record
 
 
-def pandas_import(path: Path, sync_url: str) -> float:
+def pandas_import(path: Path, sync_url: str, sheet: str = "Daten") -> float:
     import pandas
     import sqlalchemy
 
     engine = sqlalchemy.create_engine(sync_url)
     started = time.perf_counter()
-    frame = pandas.read_excel(path, sheet_name="Daten", engine="openpyxl")
+    frame = pandas.read_excel(path, sheet_name=sheet, engine="openpyxl")
     frame.to_sql("pandas_bench", engine, if_exists="replace", index=False, chunksize=5000)
     elapsed = time.perf_counter() - started
     engine.dispose()
     return elapsed
+
+
+def checked(backend: str, record: dict[str, Any], rows: int, failing: int) -> str:
+    """The ON import's conformance summary, which must count every run as judged."""
+    summary = record["conformance"]
+    counts = {k: summary.get(k) for k in ("runs", "pass", "fail", "not_checkable", "tacks")}
+    line = f"{backend}: ON import's conformance {counts}, unresolved {summary.get('unresolved')}"
+    assert summary["runs"] == rows and summary["pass"] + summary["fail"] == rows, line
+    assert summary["unresolved"] == 0 and summary["tacks"] == 0, line
+    qualified = "as" if summary["fail"] == failing else "NOT as"
+    return (
+        f"{line}: all {rows:,} runs counted; {summary['fail']:,} fail, {qualified} the "
+        f"{failing:,} runs of the file out of range (every welder qualified)"
+    )
 
 
 def main() -> None:
@@ -181,59 +402,105 @@ def main() -> None:
         "IMPORT_SYNC_MAX_BYTES": str(1024**3),
     }
     results = []
+    notes = []
+    rows = args.rows
     with tempfile.TemporaryDirectory(prefix="workshop-bench-") as folder:
         work = Path(folder)
-        source = work / f"export_{args.rows}.xlsx"
-        make_file(source, args.rows)
+        source = work / f"export_{rows}.xlsx"
+        make_file(source, rows)
         size_mb = source.stat().st_size / 1024**2
+        runs = work / f"runs_{rows}.xlsx"
+        failing = make_runs_file(runs, rows)
+        runs_mb = runs.stat().st_size / 1024**2
         for backend in args.backends.split(","):
             with database(backend, work) as (app_url, sync_url):
                 baseline = pandas_import(source, sync_url)
                 with serve(app_url, work, **env) as server:
-                    elapsed, peak = api_import(server, source, args.rows)
+                    elapsed, peak, parser_peak, _ = api_import(server, source, rows)
             results.append(
                 [
                     backend,
-                    f"{args.rows:,}",
+                    f"export, {len(COLUMNS)} columns",
+                    f"{rows:,}",
                     f"{size_mb:.1f}",
-                    f"{args.rows / baseline:,.0f}",
-                    f"{args.rows / elapsed:,.0f}",
+                    f"{rows / baseline:,.0f}",
+                    f"{rows / elapsed:,.0f}",
                     f"{baseline / elapsed:.1f}x",
+                    "-",
                     f"{peak:.0f}",
+                    f"{parser_peak:.0f}",
                 ]
             )
+            rates = {}
+            for on in (False, True):
+                with database(backend, work) as (app_url, sync_url):
+                    if not on:  # the same file for both: one baseline
+                        runs_baseline = pandas_import(runs, sync_url, sheet="Runs")
+                    with serve(app_url, work, **env) as server:
+                        elapsed, peak, parser_peak, record = api_import(
+                            server, runs, rows, lambda c, on=on: runs_template(c, on)
+                        )
+                rates[on] = rows / elapsed
+                if on:
+                    notes.append(checked(backend, record, rows, failing))
+                else:
+                    assert record["conformance"] is None, record
+                cost = (rates[False] - rates[True]) / rates[False] if on else None
+                results.append(
+                    [
+                        backend,
+                        f"runs, conformance {'ON' if on else 'OFF'}",
+                        f"{rows:,}",
+                        f"{runs_mb:.1f}",
+                        f"{rows / runs_baseline:,.0f}",
+                        f"{rates[on]:,.0f}",
+                        f"{runs_baseline / elapsed:.1f}x",
+                        f"{cost:.1%}" if cost is not None else "-",
+                        f"{peak:.0f}",
+                        f"{parser_peak:.0f}",
+                    ]
+                )
         if args.memory_rows:
             big = work / f"export_{args.memory_rows}.xlsx"
             make_file(big, args.memory_rows)
             with database("sqlite", work) as (app_url, _), serve(app_url, work, **env) as server:
-                elapsed, peak = api_import(server, big, args.memory_rows)
+                elapsed, peak, parser_peak, _ = api_import(server, big, args.memory_rows)
             results.append(
                 [
                     "sqlite (memory run)",
+                    f"export, {len(COLUMNS)} columns",
                     f"{args.memory_rows:,}",
                     f"{big.stat().st_size / 1024**2:.1f}",
                     "-",
                     f"{args.memory_rows / elapsed:,.0f}",
                     "-",
+                    "-",
                     f"{peak:.0f}",
+                    f"{parser_peak:.0f}",
                 ]
             )
     print(
         table(
-            f"Excel import, {len(COLUMNS)} columns, HTTP API end to end (upload, parse, map, "
-            "validate, insert, commit)",
+            "Excel import, HTTP API end to end (upload, parse, map, [resolve, judge, qualify,] "
+            f"validate, insert, commit); runs: {len(RUNS)} columns, {len(BADGES)} welders, "
+            f"{len(WELDS)} welds, {DAYS} days",
             [
                 "database",
+                "file",
                 "rows",
                 "file MB",
                 "pandas rows/s",
                 "API rows/s",
                 "API / pandas",
+                "conformance cost",
                 "API peak RSS MB",
+                "parser peak RSS MB",
             ],
             results,
         )
     )
+    for note in notes:
+        print(note)
 
 
 if __name__ == "__main__":
