@@ -1,6 +1,7 @@
 """Mounts every domain router under /api/v1."""
 
 from app.api_keys.router import router as api_keys_router
+from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.core.http import Router
 from app.dashboards.router import router as dashboards_router
@@ -38,5 +39,6 @@ for router in (
     imports_router,
     scheduler_router,
     dashboards_router,
+    audit_router,
 ):
     api_router.include_router(router)

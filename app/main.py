@@ -16,6 +16,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from app.api import api_router
 from app.auth.cache import CredentialCache
 from app.auth.firebase import FirebaseVerifier
+from app.core.audit import ActorScope
 from app.core.config import Settings, app_version, get_settings
 from app.core.db import Database
 from app.core.errors import install_error_handlers
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     # Added innermost first: the request id wraps everything, so every log line and every
     # error body (even a 500) carries it.
+    app.add_middleware(ActorScope)  # who the audit trail names: this request's caller only
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.frontend_url,

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.grants import standing
 from app.auth.roles import Role, lowest
+from app.core import audit
 from app.core.config import Settings
 from app.core.errors import Conflict, NotFound, Unauthorized
 from app.models import ApiKey, User
@@ -105,9 +106,12 @@ async def revoke_made_by(
     level = set((await session.scalars(select(ApiKey.id).where(made_by))).all())
     while level:
         seen |= level
+        active = (ApiKey.id.in_(level), ApiKey.revoked_at.is_(None))
+        for key_id_ in (await session.scalars(select(ApiKey.id).where(*active))).all():
+            audit.record(session, "update", "api-keys", key_id_, {"revoked_at": (None, now)})
         result = await session.execute(
             update(ApiKey)
-            .where(ApiKey.id.in_(level), ApiKey.revoked_at.is_(None))
+            .where(*active)
             .values(revoked_at=now, version=ApiKey.version + 1)
             .execution_options(synchronize_session=False)
         )

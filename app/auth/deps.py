@@ -19,6 +19,7 @@ from app.api_keys import service as api_keys
 from app.auth.cache import CredentialCache
 from app.auth.principal import Principal
 from app.auth.roles import Permission
+from app.core import audit
 from app.core.db import get_db
 from app.core.errors import Forbidden, Unauthorized
 from app.core.http import transport
@@ -74,6 +75,7 @@ async def get_principal(
                 raise Unauthorized("The credential is invalid, expired or revoked")
             cache.put(token, principal, generation)
     request.state.principal = principal.label
+    audit.act_as(principal.kind, principal.id, principal.name)
     return principal
 
 
@@ -161,6 +163,7 @@ CanAdjustStock = Annotated[Principal, require(Permission.stock_adjust)]
 CanUpload = Annotated[Principal, require(Permission.import_upload)]
 CanManageImports = Annotated[Principal, require(Permission.import_manage)]
 CanManageUsers = Annotated[Principal, require(Permission.user_admin)]
+CanReadAudit = Annotated[Principal, require(Permission.audit_read)]
 
 
 async def firebase_user(
@@ -181,6 +184,7 @@ async def firebase_user(
             )
         principal = await _principal_from_firebase(request, token)
     request.state.principal = principal.label
+    audit.act_as(principal.kind, principal.id, principal.name)
     await spend(request, principal)
     return principal
 

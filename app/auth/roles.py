@@ -46,6 +46,7 @@ class Permission(StrEnum):
     stock_adjust = "stock:adjust"
     resource_write = "resources:write"  # machines, templates, schedules, work orders, ...
     import_manage = "imports:manage"  # delete imports, run schedules now
+    audit_read = "audit:read"  # the audit trail
     user_admin = "users:admin"
     api_key_admin = "api_keys:admin"
 
@@ -58,7 +59,7 @@ _OPERATOR = _VIEWER | {
     Permission.inspection_write,
     Permission.stock_adjust,
 }
-_MANAGER = _OPERATOR | {Permission.resource_write, Permission.import_manage}
+_MANAGER = _OPERATOR | {Permission.resource_write, Permission.import_manage, Permission.audit_read}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.viewer: frozenset(_VIEWER),

@@ -38,6 +38,7 @@ from tenacity import (
 )
 
 from app.core import sqlite
+from app.core.audit import AuditedSession
 from app.core.config import Settings
 from app.core.errors import is_transient_db_error
 from app.core.logger import get_logger
@@ -130,8 +131,13 @@ class Database:
         self.engine = create_engine(settings, url)
         self.dialect = self.engine.dialect.name
         writer = self.engine.execution_options(**{_SQLITE_IMMEDIATE: True})
-        self.read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        self.write_sessions = async_sessionmaker(writer, expire_on_commit=False)
+        # AuditedSession: every change of a resource writes its audit event (app/core/audit.py).
+        self.read_sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, sync_session_class=AuditedSession
+        )
+        self.write_sessions = async_sessionmaker(
+            writer, expire_on_commit=False, sync_session_class=AuditedSession
+        )
 
     def session(self, *, write: bool = True) -> AsyncSession:
         return (self.write_sessions if write else self.read_sessions)()

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.conformance import service as conformance
 from app.conformance.runs import is_run_template
+from app.core import audit
 from app.core.config import Settings
 from app.core.errors import Conflict, Gone, NotFound, StorageUnavailable
 from app.core.export import XlsxWriter
@@ -33,6 +34,8 @@ from app.storage import Storage, StorageError, StorageMissing
 from app.storage.base import content_disposition
 
 log = get_logger(__name__)
+# What the audit event of an undo keeps of the import.
+UNDONE = ("template_id", "source", "original_filename", "sha256", "status", "rows_imported")
 
 
 def repo(session: AsyncSession) -> Repository[ImportRecord]:
@@ -82,12 +85,14 @@ async def delete_import(
     await totals.forget_import(session, import_id)
     key = record.storage_key if record.file_deleted_at is None else None
     attempts = record.attempts
+    undone = {name: (getattr(record, name), None) for name in UNDONE}
     try:
         await lifecycle.undo(session, import_id)
     except lifecycle.MoveRefused:
         raise Conflict(
             f"Import {import_id} is still running; delete it when it has finished"
         ) from None
+    audit.record(session, "delete", "imports", import_id, undone)  # a Core DELETE: said here
     if key:
         try:
             # The kept errors workbooks first: without them the import is as it was.

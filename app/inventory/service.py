@@ -16,7 +16,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
-from app.core import crud
+from app.core import audit, crud
 from app.core.errors import Conflict, NotFound
 from app.core.pagination import (
     Page,
@@ -148,6 +148,13 @@ async def adjust_stock(
             "below zero",
             extra={"quantity": float(item.quantity)},
         )
+    audit.record(
+        session,
+        "update",
+        "items",
+        item_id,
+        {"quantity": (item.quantity - body.delta, item.quantity)},
+    )
     session.add(_movement(item, body.delta, body.reason, by))
     await session.flush()
     return item

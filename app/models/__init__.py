@@ -1,6 +1,7 @@
 """Every ORM model, imported here so Alembic and the app see the whole metadata."""
 
 from app.models.api_key import ApiKey
+from app.models.audit_event import AuditAction, AuditEvent
 from app.models.base import Base
 from app.models.employee import (
     Employee,
@@ -33,6 +34,8 @@ from app.models.wps import Joint, PassLayer, Progression, Wps, WpsPass, WpsStand
 
 __all__ = [
     "ApiKey",
+    "AuditAction",
+    "AuditEvent",
     "Base",
     "Employee",
     "EmployeeRole",

@@ -21,7 +21,7 @@ from app.auth.firebase import FirebaseIdentity
 from app.auth.grants import Grant, decide, standing
 from app.auth.principal import Principal
 from app.auth.roles import Role, granted, shown
-from app.core import crud
+from app.core import audit, crud
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.errors import Unauthorized
@@ -31,6 +31,7 @@ from app.models.base import utcnow
 from app.users.schemas import UserQuery, UserRead
 
 LOGIN_RESOLUTION = timedelta(minutes=5)
+SIGN_IN = audit.Actor("system", None, "sign-in")
 
 
 def grant_for(identity: FirebaseIdentity, assigned: Role | None, settings: Settings) -> Grant:
@@ -78,10 +79,12 @@ async def _upsert(
         await session.flush()
         return user, grant
 
-    try:
-        return await db.run(work)
-    except IntegrityError:  # created by a concurrent first request: update that row instead
-        return await db.run(work)
+    # The row follows what the token and the lists say: the service decides, not a caller.
+    with audit.acting(SIGN_IN):
+        try:
+            return await db.run(work)
+        except IntegrityError:  # created by a concurrent first request: update that row instead
+            return await db.run(work)
 
 
 async def update_user(

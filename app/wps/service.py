@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.auth.principal import Principal
-from app.core import crud
+from app.core import audit, crud
 from app.core.errors import Conflict, field_error, invalid_fields
 from app.core.pagination import Page, contains_any, eq, page_of, paginate, where
 from app.models import WorkOrder, Wps, WpsPass, WpsStatus
@@ -160,16 +160,22 @@ async def approve_wps(
     _draft(wps)
     if not wps.passes:
         raise Conflict(f"WPS {wps.number} has no passes: a WPS is approved with its passes")
+    approved = (Wps.number == wps.number, Wps.status == WpsStatus.approved, Wps.id != wps.id)
+    for superseded in (await session.scalars(select(Wps.id).where(*approved))).all():
+        audit.record(session, "update", "wps", superseded, {"status": ("approved", "superseded")})
     await session.execute(
         update(Wps)
-        .where(Wps.number == wps.number, Wps.status == WpsStatus.approved, Wps.id != wps.id)
+        .where(*approved)
         .values(status=WpsStatus.superseded, version=Wps.version + 1)
         .execution_options(synchronize_session="fetch")
     )
     wps.status, wps.approved_at, wps.approved_by = WpsStatus.approved, utcnow(), principal.label
+    unlinked = (WorkOrder.wps_number == wps.number, WorkOrder.wps_id.is_(None))
+    for order_id in (await session.scalars(select(WorkOrder.id).where(*unlinked))).all():
+        audit.record(session, "update", "workorders", order_id, {"wps_id": (None, wps.id)})
     await session.execute(
         update(WorkOrder)
-        .where(WorkOrder.wps_number == wps.number, WorkOrder.wps_id.is_(None))
+        .where(*unlinked)
         .values(wps_id=wps.id, version=WorkOrder.version + 1)
         .execution_options(synchronize_session=False)
     )
