@@ -6,8 +6,9 @@
 
 Needs wrk (`apt-get install wrk`). Throughput is compared with the same server's `/health` in
 the same run (shared cores: compare ratios, not absolute figures). Deep pages are timed one
-request at a time: the entries list at `after_id` near row 900,000 against its first page, and
-the cost of `total` (a count over the table) against `include_total=false`.
+request at a time: the entries list and the audit trail at `after_id` near row 900,000 against
+their first pages, and the cost of `total` (a count over the table) against
+`include_total=false`.
 
     uv run python bench/lists.py --db /tmp/b.db --profile   # and where the time goes (py-spy)
 """
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +86,7 @@ def main() -> None:
         path = (args.db or work / "lists.db").resolve()
         url = f"sqlite+aiosqlite:///{path}"
         prepare(url, f"sqlite:///{path}", args.rows)
+        fill_audit(f"sqlite:///{path}", args.rows)
         rows: list[list[object]] = []
         profiles: list[tuple[str, Any]] = []
         with serve(
@@ -100,6 +103,7 @@ def main() -> None:
             for name, target in [
                 ("workorders?limit=100", "/api/v1/workorders?limit=100"),
                 ("workshop-entries?limit=100", "/api/v1/workshop-entries?limit=100"),
+                ("audit?limit=100", "/api/v1/audit?limit=100"),
             ]:
                 url = f"{server.base}{target}"
                 result = wrk(url, headers, args.seconds, args.connections, spy)
@@ -119,6 +123,15 @@ def main() -> None:
                 )
                 counted, _ = timed(client, entries, args.runs)
                 offset, _ = timed(client, f"{entries}&include_total=false&skip=900000", args.runs)
+                trail = "/api/v1/audit?limit=100&include_total=false"
+                newest_event = client.get(f"{trail}&limit=1").json()["items"][0]["id"]
+                audit_first, _ = timed(client, trail, args.runs)
+                audit_deep, _ = timed(
+                    client, f"{trail}&after_id={int(newest_event * 0.1)}", args.runs
+                )
+                one_resource, _ = timed(
+                    client, f"{trail}&resource=workorders&after_id={newest_event // 2}", args.runs
+                )
     print(
         table(
             f"List throughput, {args.rows:,} rows per table, SQLite, {args.workers} worker(s), "
@@ -140,6 +153,26 @@ def main() -> None:
             ],
         )
     )
+    print()
+    print(
+        table(
+            f"Deep pages of the audit trail, newest first (median of {args.runs}, one at a time)",
+            ["request", "median ms", "vs first page"],
+            [
+                ["first page (include_total=false)", f"{audit_first:.1f}", "1.0x"],
+                [
+                    "after_id at 10% of the ids (90% read before)",
+                    f"{audit_deep:.1f}",
+                    f"{audit_deep / audit_first:.1f}x",
+                ],
+                [
+                    "resource=workorders, after_id halfway",
+                    f"{one_resource:.1f}",
+                    f"{one_resource / audit_first:.1f}x",
+                ],
+            ],
+        )
+    )
 
     for name, (held, components, leaves) in profiles:
         print()
@@ -151,6 +184,40 @@ def main() -> None:
                 profile.rows(held, components, leaves),
             )
         )
+
+
+def fill_audit(sync_url: str, rows: int) -> None:
+    """`rows` audit events (updates of work orders by a few actors) unless the trail holds
+    some already (a kept `--db`)."""
+    import sqlalchemy as sa
+
+    from app.models import Base
+
+    engine = sa.create_engine(sync_url)
+    events = Base.metadata.tables["audit_events"]
+    with engine.begin() as conn:
+        if conn.scalar(sa.select(sa.func.count()).select_from(events)):
+            return
+        start = datetime.now(UTC) - timedelta(seconds=rows)
+        for first in range(0, rows, 20_000):
+            conn.execute(
+                events.insert(),
+                [
+                    {
+                        "at": start + timedelta(seconds=i),
+                        "actor_kind": "user",
+                        "actor_id": str(i % 7),
+                        "actor_name": f"user{i % 7}@workshop.example",
+                        "action": "update",
+                        "resource": ("workorders", "machines", "items")[i % 3],
+                        "resource_id": str(i % 5000),
+                        "changes": {"status": ["open", "in_progress"]},
+                        "request_id": f"{i:032x}",
+                    }
+                    for i in range(first, min(first + 20_000, rows))
+                ],
+            )
+    engine.dispose()
 
 
 def _cells(result: dict[str, Any], health: dict[str, float]) -> list[str]:
