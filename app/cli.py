@@ -217,7 +217,10 @@ def api_key_revoke(key_id: Annotated[int, typer.Argument(help="Id from `api-key 
 @cli.command()
 def seed(
     force: Annotated[
-        bool, typer.Option(help="Delete the workshop data there is, then seed (not users/keys)")
+        bool,
+        typer.Option(
+            help="Delete the workshop data there is, then seed (not users, keys, audit trail)"
+        ),
     ] = False,
     if_empty: Annotated[
         bool, typer.Option(help="Seed only an empty database; otherwise do nothing (exit 0)")

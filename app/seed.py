@@ -27,6 +27,7 @@ from app.inventory.schemas import ItemCreate
 from app.machines.schemas import MachineCreate
 from app.models import (
     ApiKey,
+    AuditEvent,
     Base,
     Employee,
     Item,
@@ -44,8 +45,8 @@ from app.work_orders.schemas import WorkOrderCreate
 from app.wps import service as wps_service
 from app.wps.schemas import PassCreate, WpsCreate
 
-# What --force keeps: the accounts, not workshop data.
-KEPT_TABLES = frozenset({User.__tablename__, ApiKey.__tablename__})
+# What --force keeps: the accounts and the audit trail (the record of changes), not workshop data.
+KEPT_TABLES = frozenset({User.__tablename__, ApiKey.__tablename__, AuditEvent.__tablename__})
 SEEDER = Principal("api_key", 0, "seed", Role.admin)
 
 
