@@ -351,3 +351,25 @@ async def test_keyset_pages_read_an_index_without_sorting(
         plan = [row[-1] for row in await conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))]
     assert not any("TEMP B-TREE" in step for step in plan), plan
     assert all("SEARCH" in step for step in plan), plan
+
+
+async def test_bulk_updates_say_what_they_changed(
+    client: httpx.AsyncClient, db: Database, admin: Headers
+) -> None:
+    """Approving a WPS links the work orders that name it and supersedes the revision before:
+    Core UPDATEs, recorded beside the statement."""
+    wps = await f.post(client, admin, "/api/v1/wps", f.wps_payload())
+    order = await f.work_order(client, admin, wps_number=wps["number"])
+    approved = await client.post(f"/api/v1/wps/{wps['id']}/approve", headers=admin)
+    assert approved.status_code == 200, approved.text
+    _, approval = await events(db, resource="wps", resource_id=str(wps["id"]))
+    assert approval.changes["status"] == ["draft", "approved"]
+    _, linked = await events(db, resource="workorders", resource_id=str(order["id"]))
+    assert linked.changes == {"wps_id": [None, wps["id"]]}
+
+    revision = await client.post(f"/api/v1/wps/{wps['id']}/revise", headers=admin)
+    assert revision.status_code == 201, revision.text
+    approved = await client.post(f"/api/v1/wps/{revision.json()['id']}/approve", headers=admin)
+    assert approved.status_code == 200, approved.text
+    superseded = (await events(db, resource="wps", resource_id=str(wps["id"])))[-1]
+    assert superseded.changes == {"status": ["approved", "superseded"]}
