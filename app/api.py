@@ -10,6 +10,7 @@ from app.entries.router import router as entries_router
 from app.equipment.router import router as equipment_router
 from app.imports.router import router as imports_router
 from app.inspections.router import router as inspections_router
+from app.inventory.lots_router import router as lots_router
 from app.inventory.router import router as items_router
 from app.machines.router import router as machines_router
 from app.qualifications.router import router as qualifications_router
@@ -35,6 +36,7 @@ for router in (
     inspections_router,
     employees_router,
     items_router,
+    lots_router,
     entries_router,
     imports_router,
     scheduler_router,

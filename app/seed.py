@@ -22,8 +22,9 @@ from app.equipment import service as equipment
 from app.equipment.schemas import EquipmentCreate
 from app.inspections import service as inspections
 from app.inspections.schemas import InspectionCreate
+from app.inventory import lots
 from app.inventory import service as inventory
-from app.inventory.schemas import ItemCreate
+from app.inventory.schemas import ItemCreate, LotCreate, StockAdjust
 from app.machines.schemas import MachineCreate
 from app.models import (
     ApiKey,
@@ -34,6 +35,7 @@ from app.models import (
     Machine,
     Template,
     User,
+    Weld,
     WorkOrder,
     WorkshopEntry,
 )
@@ -559,6 +561,7 @@ async def seed(session: AsyncSession) -> dict[str, int]:
             SEEDER,
         )
     made["items"] = len(stock)
+    made["lots"] = await _lots(session, order_ids[0])
     return made
 
 
@@ -646,3 +649,47 @@ async def _runs(session: AsyncSession, machine_id: int) -> int:
         )
     await session.flush()
     return len(entries)
+
+
+async def _lots(session: AsyncSession, order_id: int) -> int:
+    """Two heats of the 1.2 mm wire with their certificates' numbers, and what the first
+    order's welds took of them: what a recall reads."""
+    wire = await session.scalar(select(Item).where(Item.item_id == "WIRE-G3SI1-12"))
+    assert wire is not None
+    heats = []
+    for number, quantity, received in (("H-23117", 15, -40), ("H-23184", 15, -12)):
+        heats.append(
+            await lots.create_lot(
+                session,
+                wire.id,
+                LotCreate(
+                    lot_number=number,
+                    supplier="Elektrode Jesenice",
+                    received_on=_days(received),
+                    expires_on=_days(received + 730),
+                    quantity=Decimal(quantity),
+                    notes="EN 10204 3.1 certificate with the delivery",
+                ),
+                SEEDER,
+            )
+        )
+    references = dict(
+        (
+            await session.execute(
+                select(Weld.reference, Weld.id).where(Weld.work_order_id == order_id)
+            )
+        ).all()
+    )
+    for heat, weld, taken in ((0, "W-1", "2.4"), (0, "W-2", "3.1"), (1, "W-2", "0.8")):
+        await inventory.move(
+            session,
+            wire.id,
+            StockAdjust(
+                delta=-Decimal(taken),
+                reason=f"welded {weld}",
+                lot_id=heats[heat].id,
+                weld_id=references[weld],
+            ),
+            SEEDER,
+        )
+    return len(heats)

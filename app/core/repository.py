@@ -137,22 +137,37 @@ async def check_dependents(session: AsyncSession, obj: Resource) -> None:
     """409 naming the tables (and counts) whose rows still refer to `obj`.
 
     Children that are part of the row (foreign keys with ON DELETE CASCADE, like an employee's
-    qualifications) go with it and do not block the delete.
+    qualifications or a work order's welds) go with it and do not block the delete, but what
+    refers to them does: a work order whose weld has imported runs is still referred to by
+    those runs.
     """
-    table = obj.__table__
     blocking: dict[str, int] = {}
-    for other in Base.metadata.sorted_tables:
-        for fk in other.foreign_keys:
-            if fk.column.table is not table or fk.ondelete in ("CASCADE", "SET NULL"):
-                continue
-            count = await session.scalar(
-                select(func.count()).select_from(other).where(fk.parent == obj.id)
-            )
-            if count:
-                blocking[f"{other.name}.{fk.parent.name}"] = int(count)
+    await _dependents(session, obj.__table__, [obj.id], blocking, depth=0)
     if blocking:
         named = ", ".join(f"{n} {ref.split('.')[0]}" for ref, n in blocking.items())
         raise Conflict(
             f"{label(type(obj))} {obj.id} is still referred to by {named}",
             extra={"dependents": blocking},
         )
+
+
+async def _dependents(
+    session: AsyncSession, table: Any, keys: Any, blocking: dict[str, int], depth: int
+) -> None:
+    """Count what refers to the rows `keys` (ids, or a subquery of them) of `table`, following
+    cascading children down a few levels."""
+    for other in Base.metadata.sorted_tables:
+        for fk in other.foreign_keys:
+            if fk.column.table is not table or fk.ondelete == "SET NULL":
+                continue
+            if fk.ondelete == "CASCADE":
+                if depth < 3 and "id" in other.c:
+                    children = select(other.c.id).where(fk.parent.in_(keys))
+                    await _dependents(session, other, children, blocking, depth + 1)
+                continue
+            count = await session.scalar(
+                select(func.count()).select_from(other).where(fk.parent.in_(keys))
+            )
+            if count:
+                ref = f"{other.name}.{fk.parent.name}"
+                blocking[ref] = blocking.get(ref, 0) + int(count)

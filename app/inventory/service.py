@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.core import audit, crud
-from app.core.errors import Conflict, NotFound
+from app.core.errors import Conflict, NotFound, field_error, invalid_fields
 from app.core.pagination import (
     Page,
     between,
@@ -37,7 +37,7 @@ from app.inventory.schemas import (
     MovementRead,
     StockAdjust,
 )
-from app.models import Item, StockMovement
+from app.models import Item, Lot, StockMovement, Weld, WorkOrder
 from app.models.base import utcnow
 
 
@@ -132,6 +132,18 @@ async def adjust_stock(
     session: AsyncSession, item_id: int, body: StockAdjust, by: Principal
 ) -> Item:
     """Add or take stock atomically; 409 (nothing changed) if it would go below zero."""
+    return await move(session, item_id, body, by)
+
+
+async def move(
+    session: AsyncSession, item_id: int, body: StockAdjust, by: Principal | None
+) -> Item:
+    """One stock move: the item's quantity, the named lot's too, and the movement that records
+    it with its lot, work order and weld. Each quantity is one conditional UPDATE (never below
+    zero); the lot goes first, so a refusal of either changes nothing."""
+    refs = await _move_references(session, item_id, body)
+    if body.lot_id is not None:
+        await _take_from_lot(session, body.lot_id, body.delta)
     result = await session.execute(
         update(Item)
         .where(Item.id == item_id, Item.quantity + body.delta >= 0)
@@ -155,9 +167,65 @@ async def adjust_stock(
         item_id,
         {"quantity": (item.quantity - body.delta, item.quantity)},
     )
-    session.add(_movement(item, body.delta, body.reason, by))
+    movement = _movement(item, body.delta, body.reason, by)
+    movement.lot_id, movement.work_order_id, movement.weld_id = refs
+    session.add(movement)
     await session.flush()
     return item
+
+
+async def _move_references(
+    session: AsyncSession, item_id: int, body: StockAdjust
+) -> tuple[int | None, int | None, int | None]:
+    """The move's lot (one of this item's), work order and weld (the weld's order by default);
+    422 naming the field for one that does not exist or does not fit."""
+    errors = []
+    if body.lot_id is not None:
+        lot_item = await session.scalar(select(Lot.item_id).where(Lot.id == body.lot_id))
+        if lot_item is None:
+            errors.append(field_error("lot_id", f"lot {body.lot_id} does not exist", "reference"))
+        elif lot_item != item_id:
+            message = f"lot {body.lot_id} is a lot of item {lot_item}, not of item {item_id}"
+            errors.append(field_error("lot_id", message, "mismatch"))
+    work_order_id = body.work_order_id
+    if body.weld_id is not None:
+        weld_order = await session.scalar(select(Weld.work_order_id).where(Weld.id == body.weld_id))
+        if weld_order is None:
+            errors.append(
+                field_error("weld_id", f"weld {body.weld_id} does not exist", "reference")
+            )
+        elif work_order_id is not None and work_order_id != weld_order:
+            message = f"weld {body.weld_id} is of work order {weld_order}, not {work_order_id}"
+            errors.append(field_error("work_order_id", message, "mismatch"))
+        else:
+            work_order_id = weld_order
+    if work_order_id is not None and not await session.scalar(
+        select(WorkOrder.id).where(WorkOrder.id == work_order_id)
+    ):
+        message = f"work order {work_order_id} does not exist"
+        errors.append(field_error("work_order_id", message, "reference"))
+    if errors:
+        raise invalid_fields(errors)
+    return body.lot_id, work_order_id, body.weld_id
+
+
+async def _take_from_lot(session: AsyncSession, lot_id: int, delta: Decimal) -> None:
+    result = await session.execute(
+        update(Lot)
+        .where(Lot.id == lot_id, Lot.quantity + delta >= 0)
+        .values(quantity=Lot.quantity + delta, version=Lot.version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    lot = await session.get(Lot, lot_id, populate_existing=True)
+    assert lot is not None  # checked by _move_references
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise Conflict(
+            f"Lot {lot.lot_number} has {lot.quantity} left; taking {-delta} would go below zero",
+            extra={"quantity": float(lot.quantity)},
+        )
+    audit.record(
+        session, "update", "lots", lot_id, {"quantity": (lot.quantity - delta, lot.quantity)}
+    )
 
 
 async def list_movements(

@@ -23,7 +23,7 @@ from app.models.inspection import (
     InspectionResult,
     QualityLevel,
 )
-from app.models.item import Item, ItemCategory, StockMovement
+from app.models.item import Item, ItemCategory, Lot, StockMovement
 from app.models.machine import Machine, MachineStatus, MachineType
 from app.models.template import Template
 from app.models.user import User
@@ -53,6 +53,7 @@ __all__ = [
     "Item",
     "ItemCategory",
     "Joint",
+    "Lot",
     "Machine",
     "MachineStatus",
     "MachineType",

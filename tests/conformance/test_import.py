@@ -209,6 +209,10 @@ async def test_200_runs_with_3_over_the_current_range(
     assert len(table) == 3
     assert {row["reasons"] for row in table} == {f"current 265 A > 260 A ({label}, pass 1)"}
 
+    # The work order's weld has runs: the order cannot go (its weld would take them along).
+    gone = await client.delete(f"/api/v1/workorders/{s['order']['id']}", headers=admin)
+    assert "workshop_entries" in str(assert_problem(gone, 409, "CONFLICT")["detail"])
+
     again = await send(client, admin, s["template"]["id"], data)
     assert_problem(again, 409, "CONFLICT")  # the same file: nothing added
     assert len(await entries(client, admin, welder_id=s["welder"]["id"])) == 200
