@@ -5,6 +5,7 @@ from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.core.http import Router
 from app.dashboards.router import router as dashboards_router
+from app.dossier.router import router as dossier_router
 from app.employees.router import router as employees_router
 from app.entries.router import router as entries_router
 from app.equipment.router import router as equipment_router
@@ -29,6 +30,7 @@ for router in (
     machines_router,
     templates_router,
     work_orders_router,
+    dossier_router,
     wps_router,
     welds_router,
     qualifications_router,

@@ -529,7 +529,46 @@ async def seed(session: AsyncSession) -> dict[str, int]:
                 }
             ),
         )
-    made["inspections"] = len(findings)
+    # The first order's registered welds, inspected: what its dossier shows.
+    registered = dict(
+        (
+            await session.execute(
+                select(Weld.reference, Weld.id).where(Weld.work_order_id == order_ids[0])
+            )
+        ).all()
+    )
+    weld_findings: list[tuple[str, str, str, str, list[dict[str, Any]], str, int]] = [
+        ("W-1", "E-001", "VT", "Pass", [], "B", -6),
+        (
+            "W-2",
+            "E-004",
+            "RT",
+            "Rework",
+            [
+                {"code": 2011, "description": "gas pore", "count": 3},
+                {"code": 401, "description": "lack of fusion", "count": 1},
+            ],
+            "C",
+            -5,
+        ),
+    ]
+    for reference, by, method, result, defects, level, ago in weld_findings:
+        await inspections.create_inspection(
+            session,
+            InspectionCreate.model_validate(
+                {
+                    "weld_id": registered[reference],
+                    "welder_id": staff[by],
+                    "inspector_id": inspector,
+                    "method": method,
+                    "result": result,
+                    "quality_level": level,
+                    "defects": defects,
+                    "inspected_at": _at(ago),
+                }
+            ),
+        )
+    made["inspections"] = len(findings) + len(weld_findings)
 
     stock = [
         ("WIRE-G3SI1-10", "G3Si1 solid wire 1.0 mm, 15 kg", "wire", "kg", 180, 60, 150, "12.40"),

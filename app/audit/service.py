@@ -42,7 +42,7 @@ def _filters(query: AuditQuery) -> list[Any]:
     )
 
 
-def _read(row: dict[str, Any]) -> AuditEventRead:
+def event_read(row: dict[str, Any]) -> AuditEventRead:
     return AuditEventRead(
         id=row["id"],
         at=row["at"],
@@ -74,7 +74,7 @@ async def list_events(session: AsyncSession, query: AuditQuery) -> AuditPage:
         count = select(func.count()).select_from(A).where(*_filters(query))
         total = await count_total(session, count)
     return AuditPage(
-        items=[_read(row) for row in rows],
+        items=[event_read(row) for row in rows],
         total=total,
         skip=query.skip,
         limit=query.limit,
