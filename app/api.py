@@ -1,6 +1,7 @@
 """Mounts every domain router under /api/v1."""
 
 from app.api_keys.router import router as api_keys_router
+from app.attachments.router import routers as attachment_routers
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.core.http import Router
@@ -44,5 +45,6 @@ for router in (
     scheduler_router,
     dashboards_router,
     audit_router,
+    *attachment_routers,
 ):
     api_router.include_router(router)

@@ -20,6 +20,7 @@ from app.core.audit import ActorScope
 from app.core.config import Settings, app_version, get_settings
 from app.core.db import Database
 from app.core.errors import install_error_handlers
+from app.core.http import takes_attachment, takes_file
 from app.core.logger import configure_logging, get_logger
 from app.core.middleware import (
     BodySizeLimit,
@@ -125,7 +126,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         BodySizeLimit,
         max_bytes=settings.max_request_body,
         # the multipart envelope around the file is small; 64 KiB covers it
-        upload_max_bytes=settings.max_file_size + 64 * 1024,
+        file_limits={
+            takes_file: settings.max_file_size + 64 * 1024,
+            takes_attachment: settings.attachment_max_size + 64 * 1024,
+        },
     )
     app.add_middleware(RetryTransientReads, attempts=settings.db_retry_attempts)
     app.add_middleware(RateLimitHeaders)

@@ -83,17 +83,19 @@ def test_the_spec_states_the_limits_the_models_enforce() -> None:
 
 
 def test_routes_that_take_files_declare_it() -> None:
-    """A route that receives a file carries the UPLOAD marker (its body limit and rate-limit
-    budget come from it); no other route does, and the sign-in routes carry AUTH. A route takes
-    a file when a parameter is an UploadFile (FastAPI reads it) or its spec declares a
-    multipart body (the upload routes read their form themselves, after the permission)."""
+    """A route that receives a file carries the UPLOAD marker, or UPLOAD_ATTACHMENT for an
+    attachment (its body limit and rate-limit budget come from it); no other route does, and
+    the sign-in routes carry AUTH. A route takes a file when a parameter is an UploadFile
+    (FastAPI reads it) or its spec declares a multipart body (the upload routes read their form
+    themselves, after the permission)."""
     import re
     from typing import get_type_hints
 
     from fastapi.routing import APIRoute, iter_route_contexts
     from starlette.datastructures import UploadFile
 
-    from app.core.http import AUTH, UPLOAD, transport
+    from app.core.http import AUTH, UPLOAD, UPLOAD_ATTACHMENT, transport
+    from app.models import OWNERS
 
     app = create_app(make_settings())
     spec = app.openapi()["paths"]
@@ -112,7 +114,9 @@ def test_routes_that_take_files_declare_it() -> None:
         )
         takes_file = reads_file or multipart
         marks = {d.dependency for d in route.dependencies}
-        assert takes_file == (UPLOAD.dependency in marks), path
+        attachment = path.endswith("/attachments") and "POST" in route.methods
+        assert takes_file == attachment or UPLOAD.dependency in marks, path
+        assert attachment == (UPLOAD_ATTACHMENT.dependency in marks), path
         signs_in = path.startswith("/api/v1/auth/")
         assert signs_in == (AUTH.dependency in marks), path
         for method in route.methods:
@@ -120,4 +124,4 @@ def test_routes_that_take_files_declare_it() -> None:
             expected = "upload" if takes_file else "auth" if signs_in else by_method
             assert transport({"route": route, "method": method}) == expected, path
         seen += takes_file
-    assert seen == 2  # the upload and its alias
+    assert seen == 2 + len(OWNERS)  # the upload, its alias and each owner's attachments

@@ -161,6 +161,7 @@ CanProgressWorkOrders = Annotated[Principal, require(Permission.work_order_progr
 CanWriteInspections = Annotated[Principal, require(Permission.inspection_write)]
 CanAdjustStock = Annotated[Principal, require(Permission.stock_adjust)]
 CanUpload = Annotated[Principal, require(Permission.import_upload)]
+CanAttach = Annotated[Principal, require(Permission.attachment_upload)]
 CanManageImports = Annotated[Principal, require(Permission.import_manage)]
 CanManageUsers = Annotated[Principal, require(Permission.user_admin)]
 CanReadAudit = Annotated[Principal, require(Permission.audit_read)]

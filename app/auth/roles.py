@@ -41,6 +41,7 @@ class Permission(StrEnum):
     me = "auth:me"  # who the caller is: every role, and pending users
     read = "read"  # every resource but users and api keys
     import_upload = "imports:upload"
+    attachment_upload = "attachments:upload"  # deleting one is resources:write
     work_order_progress = "work_orders:progress"
     inspection_write = "inspections:write"
     stock_adjust = "stock:adjust"
@@ -55,6 +56,7 @@ PENDING = frozenset({Permission.me})
 _VIEWER = PENDING | {Permission.read}
 _OPERATOR = _VIEWER | {
     Permission.import_upload,
+    Permission.attachment_upload,
     Permission.work_order_progress,
     Permission.inspection_write,
     Permission.stock_adjust,

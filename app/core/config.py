@@ -76,6 +76,7 @@ class Settings(BaseSettings):
     s3_presign_seconds: int = Field(default=300, ge=1, le=7 * 24 * 3600)
 
     max_file_size: int = Field(default=10 * 1024 * 1024, gt=0)
+    attachment_max_size: int = Field(default=25 * 1024 * 1024, gt=0)
     import_allowed_formats: CommaList = Field(default_factory=lambda: ["xlsx", "xls"])
     import_max_uncompressed_bytes: int = Field(default=1024 * 1024 * 1024, gt=0)
     import_max_compression_ratio: float = Field(default=300.0, gt=1)

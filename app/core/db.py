@@ -38,6 +38,7 @@ from tenacity import (
 )
 
 from app.core import sqlite
+from app.core.attached import discard_files
 from app.core.audit import AuditedSession
 from app.core.config import Settings
 from app.core.errors import is_transient_db_error
@@ -199,6 +200,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         session.info["totals"] = request.app.state.totals  # this app's kept list counts
         try:
             yield session
+            # Files that the transaction drops go just before it commits (app/core/attached.py).
+            await discard_files(session, request.app.state.storage)
             await session.commit()
         except BaseException:
             await rollback_quietly(session)

@@ -51,8 +51,13 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def takes_file() -> None:
-    """Marks a route that receives a file: its body may be as large as MAX_FILE_SIZE, and
-    its calls count against the upload rate limit."""
+    """Marks a route that receives a file to import: its body may be as large as
+    MAX_FILE_SIZE, and its calls count against the upload rate limit."""
+
+
+def takes_attachment() -> None:
+    """Marks a route that receives an attachment: its body may be as large as
+    ATTACHMENT_MAX_SIZE, and its calls count against the upload rate limit."""
 
 
 def signs_in() -> None:
@@ -60,17 +65,26 @@ def signs_in() -> None:
 
 
 UPLOAD = Depends(takes_file)
+UPLOAD_ATTACHMENT = Depends(takes_attachment)
 AUTH = Depends(signs_in)
-_MARKS: dict[Any, Transport] = {takes_file: "upload", signs_in: "auth"}
+_MARKS: dict[Any, Transport] = {takes_file: "upload", takes_attachment: "upload", signs_in: "auth"}
+
+
+def marker(scope: Scope) -> Any:
+    """The route's transport marker (`takes_file`, `takes_attachment`, `signs_in`), or None."""
+    for dependency in getattr(scope.get("route"), "dependencies", ()):
+        if dependency.dependency in _MARKS:
+            return dependency.dependency
+    return None
 
 
 def transport(scope: Scope) -> Transport:
     """How a request is limited (body size, rate-limit budget), from the route it matched:
-    what the route declares (`dependencies=[UPLOAD]` or `[AUTH]`), else read or write by
-    method. Known once routing has matched, which is before the body is read."""
-    for dependency in getattr(scope.get("route"), "dependencies", ()):
-        if (kind := _MARKS.get(dependency.dependency)) is not None:
-            return kind
+    what the route declares (`dependencies=[UPLOAD]`, `[UPLOAD_ATTACHMENT]` or `[AUTH]`),
+    else read or write by method. Known once routing has matched, which is before the body
+    is read."""
+    if (mark := marker(scope)) is not None:
+        return _MARKS[mark]
     return "read" if scope["method"] in _SAFE_METHODS else "write"
 
 

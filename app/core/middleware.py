@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import field_error, internal_error_response, problem_response
-from app.core.http import transport
+from app.core.http import marker
 from app.core.logger import get_logger
 from app.core.metrics import observe_request
 
@@ -123,13 +124,16 @@ class RetryTransientReads:
 
 class BodySizeLimit:
     """413 for any request body over the limit, by Content-Length or while reading (chunked
-    bodies carry no length). Routes that take a file (`dependencies=[UPLOAD]`) have their own,
-    larger limit; the route is known at the first read, as routing comes before the body."""
+    bodies carry no length). Routes that take a file have the limit of their marker
+    (`file_limits`: `takes_file` for imports, `takes_attachment` for attachments); the route
+    is known at the first read, as routing comes before the body."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, upload_max_bytes: int | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, file_limits: dict[Any, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.upload_max_bytes = upload_max_bytes or max_bytes
+        self.file_limits = file_limits or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -141,8 +145,7 @@ class BodySizeLimit:
         async def limited_receive() -> Message:
             nonlocal limit, received
             if limit is None:
-                upload = transport(scope) == "upload"
-                limit = self.upload_max_bytes if upload else self.max_bytes
+                limit = self.file_limits.get(marker(scope), self.max_bytes)
                 for name, value in scope.get("headers", []):
                     if name == b"content-length" and value.isdigit() and int(value) > limit:
                         raise _too_large(limit)

@@ -15,6 +15,7 @@ from sqlalchemy import ForeignKey, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.attached import drop_attachments
 from app.core.errors import Conflict, NotFound, PreconditionFailed, field_error, invalid_fields
 from app.models.base import Base, Resource
 
@@ -77,7 +78,9 @@ class Repository(Generic[M]):
         return obj
 
     async def delete(self, obj: M) -> None:
+        """Delete `obj` with its attachments and those of the rows deleted with it."""
         await check_dependents(self.session, obj)
+        await drop_attachments(self.session, obj)
         await self.session.delete(obj)
         await self.flush()
 

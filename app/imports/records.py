@@ -6,7 +6,6 @@ import asyncio
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import aclosing
-from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
@@ -31,7 +30,7 @@ from app.imports.service import Importer
 from app.imports.upload import download_name
 from app.models import ImportRecord, ImportStatus, Template
 from app.storage import Storage, StorageError, StorageMissing
-from app.storage.base import content_disposition
+from app.storage.download import StoredFile, open_download
 
 log = get_logger(__name__)
 # What the audit event of an undo keeps of the import.
@@ -270,27 +269,8 @@ async def recheck(
     return record
 
 
-@dataclass
-class StoredFile:
-    """Where to get an import's file: a time-limited URL (S3), or its bytes, already opened."""
-
-    url: str | None
-    chunks: AsyncIterator[bytes] | None
-    headers: dict[str, str]
-
-
 async def open_file(session: AsyncSession, storage: Storage, import_id: int) -> StoredFile:
-    """The stored file of an import, found before anything is answered: a file gone from
-    storage is 410, never a 200 whose body breaks off."""
+    """The stored file of an import, found before anything is answered."""
     record = await repo(session).get(import_id)
-    key = stored_key(record)
     name = download_name(record.original_filename, record.file_format)
-    try:
-        url = await storage.url(key, name)
-        chunks = None if url else await storage.open(key)
-    except StorageMissing:
-        raise Gone(f"The file of import {import_id} is missing from the file storage") from None
-    except StorageError as exc:
-        raise StorageUnavailable("The file storage is unavailable") from exc
-    disposition = {"Content-Disposition": content_disposition(name)}
-    return StoredFile(url, chunks, disposition)
+    return await open_download(storage, stored_key(record), name, f"The file of import {import_id}")

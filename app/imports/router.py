@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
-from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from app.auth.deps import CanManageImports, CanRead, CanUpload
 from app.core.db import SessionDep
@@ -103,12 +103,7 @@ async def download_file(
 ) -> Response:
     """The file as uploaded (from S3: a redirect to a time-limited URL)."""
     stored = await records.open_file(session, storage, import_id)
-    if stored.url is not None:
-        return RedirectResponse(stored.url, status_code=status.HTTP_307_TEMPORARY_REDIRECT)
-    assert stored.chunks is not None
-    return StreamingResponse(
-        stored.chunks, media_type="application/octet-stream", headers=stored.headers
-    )
+    return stored.response("application/octet-stream")
 
 
 @router.get(

@@ -19,38 +19,47 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from app.core.config import Settings
-from app.core.errors import PayloadTooLarge, field_error, invalid_fields, problem
+from app.core.errors import AppError, PayloadTooLarge, field_error, invalid_fields, problem
 from app.imports.sniff import Limits, Rejected, inspect_file
 
 COPY_CHUNK = 1024 * 1024
-# The upload routes' body in the spec, as FastAPI describes an UploadFile field.
-UPLOAD_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "title": "Upload",
-                    "properties": {
-                        "file": {
-                            "type": "string",
-                            "contentMediaType": "application/octet-stream",
-                            "title": "File",
-                            "description": "The machine's export, .xlsx or .xls",
-                        }
-                    },
-                    "required": ["file"],
+
+
+def multipart_file(description: str) -> dict[str, Any]:
+    """The spec of a route that reads its multipart field `file` itself (`uploaded_file`),
+    as FastAPI describes an UploadFile field."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "title": "Upload",
+                        "properties": {
+                            "file": {
+                                "type": "string",
+                                "contentMediaType": "application/octet-stream",
+                                "title": "File",
+                                "description": description,
+                            }
+                        },
+                        "required": ["file"],
+                    }
                 }
-            }
-        },
+            },
+        }
     }
-}
+
+
+# The import upload routes' body in the spec.
+UPLOAD_BODY = multipart_file("The machine's export, .xlsx or .xls")
 
 
 @dataclass
@@ -96,12 +105,13 @@ def safe_filename(name: str | None) -> str:
     return (cleaned or "upload")[:255]
 
 
-def download_name(filename: str, file_format: str) -> str:
+def download_name(filename: str, file_format: str, *also: str) -> str:
     """The name a stored file is downloaded under: its display name with the extension of what
     its bytes are (`report.bin` that is xls downloads as `report.xls`), so the program that
-    opens it is chosen by its content, not by what the uploader called it."""
+    opens it is chosen by its content, not by what the uploader called it. `also` are other
+    extensions of the same format that are kept (`jpeg` beside `jpg`)."""
     stem, dot, extension = filename.rpartition(".")
-    if dot and extension.lower() == file_format:
+    if dot and extension.lower() in (file_format, *also):
         return filename
     return f"{stem if dot and stem else filename}.{file_format}"
 
@@ -114,22 +124,33 @@ def _limits(settings: Settings) -> Limits:
     )
 
 
-async def receive_upload(upload: UploadFile, settings: Settings) -> Upload:
-    """Copy the upload to a private temp file, counting and hashing; check what it is."""
+async def copy_upload(upload: UploadFile, max_size: int, too_big: AppError) -> Upload:
+    """Copy the upload to a private temp file, counting and hashing; `too_big` past
+    `max_size`, before the rest is copied. What the file is has not been checked yet
+    (`file_format` is empty)."""
     folder = Path(tempfile.mkdtemp(prefix="workshop-upload-"))
-    path = folder / "file"
+    received = Upload(folder / "file", safe_filename(upload.filename), 0, "", "")
     digest = hashlib.sha256()
-    size = 0
-    received = Upload(path, safe_filename(upload.filename), 0, "", "")
     try:
-        with path.open("wb") as out:
+        with received.path.open("wb") as out:
             while chunk := await upload.read(COPY_CHUNK):
-                size += len(chunk)
-                if size > settings.max_file_size:
-                    raise too_large(settings)
+                received.size += len(chunk)
+                if received.size > max_size:
+                    raise too_big
                 digest.update(chunk)
                 out.write(chunk)
-        return await check_file(received, settings, size=size, sha256=digest.hexdigest())
+    except BaseException:
+        received.discard()
+        raise
+    received.sha256 = digest.hexdigest()
+    return received
+
+
+async def receive_upload(upload: UploadFile, settings: Settings) -> Upload:
+    """Copy the upload to a private temp file, counting and hashing; check what it is."""
+    received = await copy_upload(upload, settings.max_file_size, too_large(settings))
+    try:
+        return await check_file(received, settings, size=received.size, sha256=received.sha256)
     except BaseException:
         received.discard()
         raise

@@ -1,6 +1,7 @@
 """Every ORM model, imported here so Alembic and the app see the whole metadata."""
 
 from app.models.api_key import ApiKey
+from app.models.attachment import OWNERS, Attachment
 from app.models.audit_event import AuditAction, AuditEvent
 from app.models.base import Base
 from app.models.employee import (
@@ -33,7 +34,9 @@ from app.models.workshop_entry import EntryDayTotal, WorkshopEntry
 from app.models.wps import Joint, PassLayer, Progression, Wps, WpsPass, WpsStandard, WpsStatus
 
 __all__ = [
+    "OWNERS",
     "ApiKey",
+    "Attachment",
     "AuditAction",
     "AuditEvent",
     "Base",

@@ -38,9 +38,12 @@ def content_disposition(filename: str) -> str:
 class Storage(Protocol):
     name: str
 
-    async def save(self, key: str, source: Path, filename: str | None = None) -> None:
+    async def save(
+        self, key: str, source: Path, filename: str | None = None, content_type: str | None = None
+    ) -> None:
         """Store the local file `source` under `key` (streamed, never whole in memory);
-        `filename` is the name a download should get."""
+        `filename` is the name a download should get, `content_type` the type it is served
+        with (by a time-limited URL; the API serves local files with the type it knows)."""
 
     async def open(self, key: str) -> AsyncIterator[bytes]:
         """The stored bytes, in chunks. The object is found and opened before this returns,

@@ -56,7 +56,9 @@ class LocalStorage:
                 raise StorageMissing(f"no stored file under {key!r}") from exc
             raise _failure(exc, f"read {key!r}") from exc
 
-    async def save(self, key: str, source: Path, filename: str | None = None) -> None:
+    async def save(
+        self, key: str, source: Path, filename: str | None = None, content_type: str | None = None
+    ) -> None:
         path = self._path(key)
         tmp = path.with_name(f".{path.name}.part")
 

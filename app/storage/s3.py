@@ -68,12 +68,20 @@ class S3Storage:
                 raise StorageMissing(str(exc)) from cause
             raise
 
-    async def save(self, key: str, source: Path, filename: str | None = None) -> None:
-        # The download name travels with the object (presigned URLs that override response
-        # headers are not supported by every S3 server).
-        extra = {"ContentDisposition": content_disposition(filename)} if filename else None
+    async def save(
+        self, key: str, source: Path, filename: str | None = None, content_type: str | None = None
+    ) -> None:
+        # The download name and type travel with the object (presigned URLs that override
+        # response headers are not supported by every S3 server).
+        extra = {"ContentDisposition": content_disposition(filename)} if filename else {}
+        if content_type:
+            extra["ContentType"] = content_type
         await self._call(
-            self.client.upload_file, str(source), self.bucket, self._key(key), ExtraArgs=extra
+            self.client.upload_file,
+            str(source),
+            self.bucket,
+            self._key(key),
+            ExtraArgs=extra or None,
         )
 
     async def open(self, key: str) -> AsyncIterator[bytes]:
