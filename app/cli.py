@@ -228,13 +228,16 @@ def seed(
 ) -> None:
     """Fill the database with a small, realistic demo workshop."""
     from app import seed as demo
+    from app.storage import create_storage
+
+    storage = create_storage(_settings())
 
     async def work(session: AsyncSession) -> dict[str, int] | None:
         if not await demo.is_empty(session):
             if not force:
                 return None
-            await demo.wipe(session)
-        return await demo.seed(session)
+            await demo.wipe(session, storage)
+        return await demo.seed(session, storage)
 
     made = _run(work)
     if made is None:

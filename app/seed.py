@@ -4,13 +4,16 @@ something overdue, something due soon and something expiring."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import UploadFile
 
+from app.attachments import service as attachments
 from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.conformance import service as conformance
@@ -28,9 +31,11 @@ from app.inventory.schemas import ItemCreate, LotCreate, StockAdjust
 from app.machines.schemas import MachineCreate
 from app.models import (
     ApiKey,
+    Attachment,
     AuditEvent,
     Base,
     Employee,
+    Equipment,
     Item,
     Machine,
     Template,
@@ -39,6 +44,7 @@ from app.models import (
     WorkOrder,
     WorkshopEntry,
 )
+from app.storage import Storage
 from app.templates.schemas import TemplateCreate
 from app.welds import service as welds
 from app.welds.schemas import WeldCreate
@@ -59,12 +65,43 @@ async def is_empty(session: AsyncSession) -> bool:
     return True
 
 
-async def wipe(session: AsyncSession) -> None:
+async def wipe(session: AsyncSession, storage: Storage) -> None:
+    # The attachments' files first: without their rows nothing would find them again.
+    for key in await session.scalars(select(Attachment.storage_key)):
+        await storage.delete(key)
     # Children before parents, read from the metadata when called, so a table added later is
     # wiped too instead of blocking its parent's delete.
     for table in reversed(Base.metadata.sorted_tables):
         if table.name not in KEPT_TABLES:
             await session.execute(table.delete())
+
+
+def calibration_certificate(asset: str, on: date) -> bytes:
+    """A one-page PDF saying that `asset` was calibrated `on`: the smallest valid file, made
+    here so the seed needs no PDF library."""
+    text = f"Calibration certificate - {asset} - calibrated {on.isoformat()}"
+    stream = f"BT /F1 14 Tf 72 770 Td ({text}) Tj ET".encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    pdf = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(pdf)
 
 
 def _days(n: int) -> date:
@@ -75,8 +112,9 @@ def _at(days: int, hour: int = 9) -> datetime:
     return datetime.combine(_days(days), datetime.min.time(), UTC).replace(hour=hour)
 
 
-async def seed(session: AsyncSession) -> dict[str, int]:
-    """Fill an empty database; returns how many rows of each kind were made."""
+async def seed(session: AsyncSession, storage: Storage) -> dict[str, int]:
+    """Fill an empty database; returns how many rows of each kind were made. `storage` keeps
+    the attached files (a calibration certificate)."""
     made: dict[str, int] = {}
 
     machine_rows: list[dict[str, Any]] = [
@@ -469,6 +507,19 @@ async def seed(session: AsyncSession) -> dict[str, int]:
             ),
         )
     made["equipment"] = len(assets)
+    gauge = await session.scalar(select(Equipment.id).where(Equipment.code == "GAU-01"))
+    assert gauge is not None
+    certificate = calibration_certificate("GAU-01 Weld gauge set", _days(-350))
+    await attachments.attach(
+        session,
+        storage,
+        "equipment",
+        gauge,
+        UploadFile(io.BytesIO(certificate), filename="GAU-01 calibration certificate.pdf"),
+        SEEDER.label,
+        len(certificate),
+    )
+    made["attachments"] = 1
 
     inspector = staff["E-006"]
     findings: list[tuple[int, str, str, str, list[dict[str, Any]], str]] = [

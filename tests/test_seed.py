@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import anyio
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import Column, ForeignKey, String, Table, func, select
 from sqlalchemy.engine import URL
 from typer.testing import CliRunner
@@ -11,16 +14,18 @@ from app import seed
 from app.cli import cli
 from app.core.config import get_settings
 from app.core.db import Database
-from app.models import Base, Inspection, Item, Machine, WorkOrder, WorkOrderStatus
+from app.models import Attachment, Base, Inspection, Item, Machine, WorkOrder, WorkOrderStatus
 from app.models.base import BigId
+from app.storage.local import LocalStorage
 from tests.conftest import Headers
 
 
 async def test_seed_makes_a_realistic_workshop(
-    db: Database, client: httpx.AsyncClient, admin: Headers
+    db: Database, app: FastAPI, client: httpx.AsyncClient, admin: Headers
 ) -> None:
+    storage = app.state.storage  # the API's, so it serves what the seed stored
     assert await db.run(seed.is_empty)
-    made = await db.run(seed.seed)
+    made = await db.run(lambda s: seed.seed(s, storage))
     assert made["machines"] >= 5 and made["work_orders"] >= 10
     assert not await db.run(seed.is_empty)
 
@@ -57,12 +62,23 @@ async def test_seed_makes_a_realistic_workshop(
     )
     assert board.json()["total"]["runs"] == 6
 
-    await db.run(seed.wipe)
+    # A calibration certificate on the weld gauge set, a PDF through the storage.
+    gauge = (await client.get("/api/v1/equipment", params={"q": "GAU-01"}, headers=admin)).json()
+    url = f"/api/v1/equipment/{gauge['items'][0]['id']}/attachments"
+    (certificate,) = (await client.get(url, headers=admin)).json()["items"]
+    assert certificate["filename"] == "GAU-01 calibration certificate.pdf"
+    download = await client.get(certificate["download_path"], headers=admin)
+    assert download.content.startswith(b"%PDF-1.4") and b"GAU-01" in download.content
+    key = await db.run(lambda s: s.scalar(select(Attachment.storage_key)))
+    assert made["attachments"] == 1 and await storage.exists(key)
+
+    await db.run(lambda s: seed.wipe(s, storage))
     assert await db.run(seed.is_empty)
+    assert not await storage.exists(key)
 
 
 async def test_seed_force_wipes_a_table_it_does_not_know(
-    db: Database, database_url: URL, monkeypatch: pytest.MonkeyPatch
+    db: Database, database_url: URL, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     # A table added after the seed was written, pointing at a seeded one: --force must empty
     # it before the machines it refers to.
@@ -76,13 +92,14 @@ async def test_seed_force_wipes_a_table_it_does_not_know(
     try:
         async with db.engine.begin() as conn:
             await conn.run_sync(notes.create)
-        await db.run(seed.seed)
+        await db.run(lambda s: seed.seed(s, LocalStorage(tmp_path)))
         machine = await db.run(lambda s: s.scalar(select(Machine.id).limit(1)))
         async with db.engine.begin() as conn:
             await conn.execute(notes.insert().values(machine_id=machine, note="feeder rattles"))
 
         # The command itself, on this test's database (in a thread: it runs its own loop).
         monkeypatch.setenv("DATABASE_URL", database_url.render_as_string(hide_password=False))
+        monkeypatch.setenv("UPLOAD_DIR", str(tmp_path))
         get_settings.cache_clear()
         result = await anyio.to_thread.run_sync(
             lambda: CliRunner().invoke(cli, ["seed", "--force"])

@@ -81,7 +81,13 @@ def owner_routes(owner: str) -> Router:
         download it."""
         async with uploaded_file(request) as file:  # read now: the caller may upload
             attachment = await service.attach(
-                session, storage, settings, owner, owner_id, file, principal.label
+                session,
+                storage,
+                owner,
+                owner_id,
+                file,
+                principal.label,
+                settings.attachment_max_size,
             )
         read = reader(request)(attachment)
         ids = {"owner_id": owner_id, "attachment_id": attachment.id}

@@ -22,7 +22,6 @@ from starlette.datastructures import UploadFile
 from app.attachments.schemas import AttachmentQuery, AttachmentRead
 from app.core import crud
 from app.core.attached import discard_on_commit
-from app.core.config import Settings
 from app.core.errors import (
     InsufficientStorage,
     NotFound,
@@ -81,14 +80,14 @@ async def owner_row(session: AsyncSession, owner: str, owner_id: int) -> Resourc
 async def attach(
     session: AsyncSession,
     storage: Storage,
-    settings: Settings,
     owner: str,
     owner_id: int,
     file: UploadFile,
     created_by: str,
+    limit: int,
 ) -> Attachment:
+    """Attach `file` (at most `limit` bytes: ATTACHMENT_MAX_SIZE) to the owner."""
     await owner_row(session, owner, owner_id)
-    limit = settings.attachment_max_size
     too_big = PayloadTooLarge(f"The file is larger than ATTACHMENT_MAX_SIZE ({limit} bytes)")
     upload = await copy_upload(file, limit, too_big)
     try:
