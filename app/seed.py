@@ -37,6 +37,7 @@ from app.models import (
     Employee,
     Equipment,
     Item,
+    Lot,
     Machine,
     Template,
     User,
@@ -76,10 +77,8 @@ async def wipe(session: AsyncSession, storage: Storage) -> None:
             await session.execute(table.delete())
 
 
-def calibration_certificate(asset: str, on: date) -> bytes:
-    """A one-page PDF saying that `asset` was calibrated `on`: the smallest valid file, made
-    here so the seed needs no PDF library."""
-    text = f"Calibration certificate - {asset} - calibrated {on.isoformat()}"
+def one_page_pdf(text: str) -> bytes:
+    """A one-page PDF of one line of (latin-1) text: the smallest valid file."""
     stream = f"BT /F1 14 Tf 72 770 Td ({text}) Tj ET".encode("latin-1")
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -509,7 +508,9 @@ async def seed(session: AsyncSession, storage: Storage) -> dict[str, int]:
     made["equipment"] = len(assets)
     gauge = await session.scalar(select(Equipment.id).where(Equipment.code == "GAU-01"))
     assert gauge is not None
-    certificate = calibration_certificate("GAU-01 Weld gauge set", _days(-350))
+    certificate = one_page_pdf(
+        f"Calibration certificate - GAU-01 Weld gauge set - calibrated {_days(-350).isoformat()}"
+    )
     await attachments.attach(
         session,
         storage,
@@ -652,6 +653,24 @@ async def seed(session: AsyncSession, storage: Storage) -> dict[str, int]:
         )
     made["items"] = len(stock)
     made["lots"] = await _lots(session, order_ids[0])
+    # The first order's drawing and the first heat's 3.1 certificate: what its dossier lists.
+    heat = await session.scalar(select(Lot.id).where(Lot.lot_number == "H-23117"))
+    assert heat is not None
+    for owner, owner_id, name, text in (
+        ("workorders", order_ids[0], "weld map rev B.pdf", "Weld map, rev B: W-1 W-2 W-3"),
+        ("lots", heat, "EN 10204 3.1 H-23117.pdf", "Inspection certificate 3.1, heat H-23117"),
+    ):
+        document = one_page_pdf(text)
+        await attachments.attach(
+            session,
+            storage,
+            owner,
+            owner_id,
+            UploadFile(io.BytesIO(document), filename=name),
+            SEEDER.label,
+            len(document),
+        )
+    made["attachments"] += 2
     return made
 
 

@@ -69,12 +69,13 @@ async def test_seed_makes_a_realistic_workshop(
     assert certificate["filename"] == "GAU-01 calibration certificate.pdf"
     download = await client.get(certificate["download_path"], headers=admin)
     assert download.content.startswith(b"%PDF-1.4") and b"GAU-01" in download.content
-    key = await db.run(lambda s: s.scalar(select(Attachment.storage_key)))
-    assert made["attachments"] == 1 and await storage.exists(key)
+    keys = list(await db.run(lambda s: s.scalars(select(Attachment.storage_key))))
+    assert made["attachments"] == len(keys) == 3  # + a work order's drawing, a lot's 3.1
+    assert all([await storage.exists(key) for key in keys])
 
     await db.run(lambda s: seed.wipe(s, storage))
     assert await db.run(seed.is_empty)
-    assert not await storage.exists(key)
+    assert not any([await storage.exists(key) for key in keys])
 
 
 async def test_seed_force_wipes_a_table_it_does_not_know(

@@ -18,6 +18,7 @@ from app.core.errors import AppError
 from app.dossier import schemas as d
 from app.inventory.lots import work_order_lots
 from app.models import (
+    Attachment,
     AuditEvent,
     Employee,
     Inspection,
@@ -259,9 +260,26 @@ async def _qualification(
 async def _attachments(
     session: AsyncSession, work_order_id: int, weld_ids: list[int]
 ) -> dict[tuple[str, int], list[d.DossierAttachment]]:
-    """The attachments of the work order and of its welds (none until attachments land)."""
-    del session, work_order_id, weld_ids
-    return {}
+    """The attachments of the work order and of its welds, by (owner, id)."""
+    a = Attachment
+    rows = await session.scalars(
+        select(a)
+        .where(
+            or_(
+                (a.owner == "workorders") & (a.owner_id == work_order_id),
+                (a.owner == "welds") & a.owner_id.in_(weld_ids),
+            )
+        )
+        .order_by(a.id)
+    )
+    found: dict[tuple[str, int], list[d.DossierAttachment]] = defaultdict(list)
+    for row in rows:
+        found[row.owner, row.owner_id].append(
+            d.DossierAttachment(
+                id=row.id, filename=row.filename, content_type=row.content_type, size=row.size
+            )
+        )
+    return found
 
 
 async def _audit(session: AsyncSession, work_order_id: int, weld_ids: list[int]) -> d.DossierAudit:

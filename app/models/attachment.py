@@ -16,6 +16,7 @@ from app.models.base import BigId, Resource
 from app.models.employee import Qualification
 from app.models.equipment import Equipment
 from app.models.inspection import Inspection
+from app.models.item import Lot
 from app.models.machine import Machine
 from app.models.weld import Weld
 from app.models.work_order import WorkOrder
@@ -30,6 +31,7 @@ OWNERS: dict[str, type[Resource]] = {
     "equipment": Equipment,
     "machines": Machine,
     "wps": Wps,
+    "lots": Lot,
 }
 
 

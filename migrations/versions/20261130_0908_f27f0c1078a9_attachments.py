@@ -3,7 +3,7 @@ and WPS, one table for every owner (`owner`, `owner_id`, no foreign key: ADR 003
 owner needs no migration.
 
 Revision ID: f27f0c1078a9
-Revises: 36c5ea55452a
+Revises: cb11c3a29598
 Create Date: 2026-11-30 09:08:25.988545+00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import app.models.base
 
 revision: str = "f27f0c1078a9"
-down_revision: str | None = "36c5ea55452a"
+down_revision: str | None = "cb11c3a29598"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -7,6 +7,7 @@ import io
 
 import httpx
 import pypdf
+from fastapi import FastAPI
 
 from app import seed
 from app.auth.roles import Role
@@ -21,9 +22,10 @@ def text_of(pdf: bytes) -> str:
 
 
 async def test_the_dossier_of_a_seeded_work_order(
-    db: Database, client: httpx.AsyncClient, admin: Headers, make_key: MakeKey
+    db: Database, client: httpx.AsyncClient, admin: Headers, make_key: MakeKey, app: FastAPI
 ) -> None:
-    await db.run(seed.seed)
+    storage = app.state.storage
+    await db.run(lambda s: seed.seed(s, storage))
     orders = (
         await client.get("/api/v1/workorders", params={"sort_by": "id"}, headers=admin)
     ).json()
@@ -51,6 +53,9 @@ async def test_the_dossier_of_a_seeded_work_order(
     assert codes == {2011, 401} and w2["inspections"][0]["quality_level"] == "C"
     assert {lot["lot_number"] for lot in dossier["lots"]} == {"H-23117", "H-23184"}
     assert dossier["audit"]["events"] >= 1  # the seed's writes, as the system
+    (drawing,) = dossier["attachments"]
+    assert drawing["filename"] == "weld map rev B.pdf"
+    assert drawing["content_type"] == "application/pdf"
 
     as_pdf = await client.get(url, params={"format": "pdf"}, headers=viewer)
     assert as_pdf.status_code == 200, as_pdf.text
@@ -58,6 +63,7 @@ async def test_the_dossier_of_a_seeded_work_order(
     assert as_pdf.headers["content-disposition"].startswith("attachment;")
     text = text_of(as_pdf.content)
     assert "WPS-101" in text and cert in text and order["order_id"] in text
+    assert "weld map rev B.pdf" in text
     for code in codes:
         assert f"ISO 6520-1 {code}" in text
     assert "Potočnik" in text or "Novak" in text  # DejaVu: names print as written
