@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -72,6 +73,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 app.state.db, app.state.importer, app.state.storage, settings
             )
             await app.state.scheduler.start()
+        # What start-up made lives as long as the process: out of the collector's way, so a
+        # full collection during an import walks only the import's objects (ADR 0028).
+        gc.freeze()
         try:
             yield
         finally:

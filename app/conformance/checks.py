@@ -60,7 +60,7 @@ def convert(field_name: str, value: float, unit: str) -> float:
     return value * UNITS[field_name][unit]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Run:
     """What a machine's export says about one run, in this module's units."""
 
@@ -145,10 +145,16 @@ PARAMETERS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def check(run: Run, ranges: PassRanges) -> Result:
+_UNSET = object()
+
+
+def check(run: Run, ranges: PassRanges, heat: HeatInput | object | None = _UNSET) -> Result:
     """`pass` when every parameter with a range is measured and inside it; `fail` with every
-    parameter outside (value, limit, unit); else `not_checkable` with what was missing."""
-    heat = heat_input(run)
+    parameter outside (value, limit, unit); else `not_checkable` with what was missing.
+    `heat`: the run's heat_input(), when the caller has it already."""
+    if heat is _UNSET:
+        heat = heat_input(run)
+    assert heat is None or isinstance(heat, HeatInput)
     measured = {
         "current": run.current_a,
         "voltage": run.voltage_v,
@@ -158,19 +164,19 @@ def check(run: Run, ranges: PassRanges) -> Result:
     }
     failed: list[Reason] = []
     missing: list[Reason] = []
-    where = f"({ranges.wps}, pass {ranges.seq})"
     for name, label, unit in PARAMETERS:
         low, high = getattr(ranges, name)
         if low is None and high is None:
             continue
         value = measured[name]
         if value is None:
-            missing.append(Reason(name, None, None, unit, f"{label} not measured {where}"))
+            text = f"{label} not measured ({ranges.wps}, pass {ranges.seq})"
+            missing.append(Reason(name, None, None, unit, text))
         elif high is not None and value > high:
-            text = f"{label} {value:.4g} {unit} > {high:g} {unit} {where}"
+            text = f"{label} {value:.4g} {unit} > {high:g} {unit} ({ranges.wps}, pass {ranges.seq})"
             failed.append(Reason(name, value, high, unit, text))
         elif low is not None and value < low:
-            text = f"{label} {value:.4g} {unit} < {low:g} {unit} {where}"
+            text = f"{label} {value:.4g} {unit} < {low:g} {unit} ({ranges.wps}, pass {ranges.seq})"
             failed.append(Reason(name, value, low, unit, text))
     if failed:
         return Result("fail", heat, failed)

@@ -188,10 +188,53 @@ class Judge:
         self.context = context
         self.fields = set(fields)
         self.runs_of_weld: dict[int, int] = {}
+        self.ties: dict[tuple[Any, ...], Any] = {}
 
     def judge(self, data: dict[str, Any]) -> Judged:
-        ctx, mapped = self.context, self.fields
         tack = bool(data.get("tack"))
+        get = data.get
+        key = (
+            get("welder_badge"),
+            get("wps_number"),
+            get("job_number"),
+            get("weld_reference"),
+            get("order_id"),
+            get("process"),
+        )
+        tie = self.ties.get(key)
+        if tie is None:
+            tie = self.ties[key] = self._tie(data)
+        welder_id, weld, wps, process, tied_problems = tie
+        problems = list(tied_problems)
+
+        ranges = None
+        if wps is not None:
+            ranges, problem = self._pass(wps, weld, get("pass_seq"), tack)
+            if problem:
+                problems.append(problem)
+
+        columns: dict[str, Any] = {
+            "welder_id": welder_id,
+            "wps_id": wps.id if wps else None,
+            "weld_id": weld.id if weld else None,
+            "pass_seq": ranges.seq if ranges else None,
+            "process": process,
+            "verdict": None,
+            "heat_input": None,
+            "failures": None,
+            "conformance": None,
+        }
+        if tack:
+            return Judged(columns, [])
+        self._check(columns, data, wps, weld, ranges, process, problems)
+        return Judged(columns, problems)
+
+    def _tie(
+        self, data: dict[str, Any]
+    ) -> tuple[int | None, WeldPlan | None, WpsPlan | None, str | None, list[tuple[str, str]]]:
+        """Welder, weld, WPS and process of a run, and what of them could not be resolved: the
+        same for every run with the same ties (kept per file in `ties`)."""
+        ctx, mapped = self.context, self.fields
         problems: list[tuple[str, str]] = []
 
         welder_id = None
@@ -237,29 +280,7 @@ class Judge:
         process = data.get("process") or (wps.process if wps else None)
         if process is None and weld is not None:
             process = weld.process
-        process = str(process) if process is not None else None
-
-        ranges = None
-        if wps is not None:
-            ranges, problem = self._pass(wps, weld, data.get("pass_seq"), tack)
-            if problem:
-                problems.append(problem)
-
-        columns: dict[str, Any] = {
-            "welder_id": welder_id,
-            "wps_id": wps.id if wps else None,
-            "weld_id": weld.id if weld else None,
-            "pass_seq": ranges.seq if ranges else None,
-            "process": process,
-            "verdict": None,
-            "heat_input": None,
-            "failures": None,
-            "conformance": None,
-        }
-        if tack:
-            return Judged(columns, [])
-        self._check(columns, data, wps, weld, ranges, process, problems)
-        return Judged(columns, problems)
+        return welder_id, weld, wps, str(process) if process is not None else None, problems
 
     def _pass(
         self, wps: WpsPlan, weld: WeldPlan | None, seq: Any, tack: bool
@@ -300,14 +321,14 @@ class Judge:
         problems: list[tuple[str, str]],
     ) -> None:
         run = checks.Run(
-            process=process or "",
-            current_a=data.get("current_a"),
-            voltage_v=data.get("voltage_v"),
-            wire_feed_mm_s=data.get("wire_feed_mm_s"),
-            travel_speed_mm_s=data.get("travel_speed_mm_s"),
-            arc_time_s=data.get("arc_time_s"),
-            length_mm=data.get("length_mm"),
-            energy_j=data.get("energy_j"),
+            process or "",
+            data.get("current_a"),
+            data.get("voltage_v"),
+            data.get("wire_feed_mm_s"),
+            data.get("travel_speed_mm_s"),
+            data.get("arc_time_s"),
+            data.get("length_mm"),
+            data.get("energy_j"),
         )
         heat = checks.heat_input(run)
         reasons: list[checks.Reason] = []
@@ -316,8 +337,8 @@ class Judge:
             missing = "no WPS" if wps is None else f"no pass of {wps.label}"
             reasons.append(checks.Reason("wps", None, None, "", f"{missing}: nothing to check"))
         else:
-            result = checks.check(run, ranges)
-            verdict, reasons = result.verdict, list(result.reasons)
+            result = checks.check(run, ranges, heat)
+            verdict, reasons = result.verdict, result.reasons
         # What contradicts the plan fails the run whatever its parameters.
         planned: list[checks.Reason] = []
         if wps and weld and weld.wps_number and _key(weld.wps_number) != _key(wps.number):
@@ -332,19 +353,18 @@ class Judge:
         failures = 0
         for reason in reasons if verdict == "fail" else ():
             failures |= BITS.get(reason.parameter, 0)
-        conformance: dict[str, Any] = {"reasons": [vars(r) for r in reasons]}
-        if heat is not None:
-            conformance.update(arc_energy=round(heat.arc_energy, 6), k=heat.k, method=heat.method)
-        if "vendor_ok" in data:
-            conformance["vendor_ok"] = data["vendor_ok"]
-        if problems:
-            conformance["unresolved"] = [message for _, message in problems]
-        columns.update(
-            verdict=verdict,
-            heat_input=round(heat.heat_input, 6) if heat else None,
-            failures=failures,
-            conformance=conformance,
-        )
+        # Only what the columns and the data cannot tell: most runs store no JSON at all.
+        conformance: dict[str, Any] | None = None
+        if reasons or problems:
+            conformance = {}
+            if reasons:
+                conformance["reasons"] = [vars(r) for r in reasons]
+            if problems:
+                conformance["unresolved"] = [message for _, message in problems]
+        columns["verdict"] = verdict
+        columns["heat_input"] = round(heat.heat_input, 6) if heat else None
+        columns["failures"] = failures
+        columns["conformance"] = conformance
 
 
 def _seqs(wps: WpsPlan) -> str:

@@ -106,6 +106,25 @@ def run_day(recorded_at: datetime | str | None) -> date | None:
     return recorded_at.astimezone(UTC).date() if recorded_at.tzinfo else recorded_at.date()
 
 
+def runs_of(entries: list[list[Any]]) -> list[tuple[dict[str, Any], date | None]]:
+    """A chunk's runs, each as its columns (a dict: it replaces the parser's list in the entry)
+    with its day (the UTC date of `recorded_at`, which the parser writes in ISO 8601 UTC)."""
+    days: dict[str, date] = {}
+    found = []
+    for entry in entries:
+        values = entry[3]
+        if not values:
+            continue
+        columns = dict(zip(RUN_COLUMNS, values, strict=True))
+        entry[3] = columns
+        day = None
+        if entry[1]:
+            text = entry[1][:10]
+            day = days.get(text) or days.setdefault(text, date.fromisoformat(text))
+        found.append((columns, day))
+    return found
+
+
 class QualificationCheck:
     """Whether each run's welder was qualified for its weld on the run's day, with the engine's
     reasons. Answers are kept per (welder, weld, day) for the life of one import or re-check."""
@@ -117,28 +136,36 @@ class QualificationCheck:
         self.answers: dict[tuple[int, int, date], tuple[bool, str]] = {}
 
     async def apply(self, runs: Iterable[tuple[dict[str, Any], date | None]]) -> None:
-        """Add the verdict on the welder to each judged run's columns (in place)."""
-        runs = [
+        """Fail each judged run whose welder was not qualified for its weld on its day, with
+        the engine's reasons (in place). Whether a run's welder was qualified is then read from
+        its columns (`failures`), so nothing is stored for the runs that pass."""
+        asked: list[tuple[dict[str, Any], date]] = [
             (columns, day)
             for columns, day in runs
-            if columns["verdict"] is not None and columns["welder_id"] and columns["weld_id"]
+            if day is not None
+            and columns["verdict"] is not None
+            and columns["welder_id"]
+            and columns["weld_id"]
         ]
-        keys = {(c["welder_id"], c["weld_id"], day) for c, day in runs if day is not None}
-        await self._load({k[0] for k in keys}, {k[1] for k in keys})
-        for key in keys - self.answers.keys():
-            self.answers[key] = await self._answer(*key)
-        for columns, day in runs:
-            if day is None:
-                continue
+        keys = {(c["welder_id"], c["weld_id"], day) for c, day in asked}
+        new = keys - self.answers.keys()
+        if not new:
+            if all(self.answers[k][0] for k in keys):
+                return
+        else:
+            await self._load({k[0] for k in new}, {k[1] for k in new})
+            for key in new:
+                self.answers[key] = await self._answer(*key)
+        for columns, day in asked:
             qualified, why = self.answers[columns["welder_id"], columns["weld_id"], day]
-            conformance = columns["conformance"]
-            conformance["qualified"] = qualified
             if qualified:
                 continue
-            reason = checks.Reason("qualification", None, None, "", why)
+            reason = vars(checks.Reason("qualification", None, None, "", why))
+            conformance = columns["conformance"] or {}
             if columns["verdict"] != "fail":
                 conformance["reasons"] = []
-            conformance["reasons"].append(vars(reason))
+            conformance.setdefault("reasons", []).append(reason)
+            columns["conformance"] = conformance
             columns["verdict"] = "fail"
             columns["failures"] = (columns["failures"] or 0) | BITS["qualification"]
 

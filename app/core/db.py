@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import orjson
 from fastapi import Depends, Request
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL
@@ -54,6 +55,13 @@ _MYSQL_SQL_MODE = (
 _SQLITE_IMMEDIATE = "workshop_sqlite_immediate"
 
 
+def json_text(value: Any) -> str:
+    """JSON columns written with orjson: five times the standard library's speed, which an
+    import of a hundred thousand rows with JSON columns notices (ADR 0028). Keys that are not
+    text become text, as the standard library makes them."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def create_engine(
     settings: Settings, url: URL | None = None, *, foreign_keys: bool = True
 ) -> AsyncEngine:
@@ -64,6 +72,7 @@ def create_engine(
     if backend == "sqlite":
         return _sqlite_engine(url, settings, foreign_keys)
     pool: dict[str, Any] = {
+        "json_serializer": json_text,
         "pool_pre_ping": True,
         "pool_size": settings.db_pool_size,
         "max_overflow": settings.db_max_overflow,
@@ -103,7 +112,7 @@ def _sqlite_engine(url: URL, settings: Settings, foreign_keys: bool = True) -> A
         return connection
 
     # One trip to the connection's thread per statement (app/core/sqlite.py, ADR 0022).
-    engine = create_async_engine(url, async_creator=connect)
+    engine = create_async_engine(url, async_creator=connect, json_serializer=json_text)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _: Any) -> None:

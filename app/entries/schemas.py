@@ -5,10 +5,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from app.conformance.runs import BITS
 from app.core.pagination import ExportOptions, ListQuery
 from app.core.schemas import ReadModel, UTCDateTime
 
 Verdict = Literal["pass", "fail", "not_checkable"]
+QUALIFICATION_BIT = BITS["qualification"]
 
 
 class Reason(BaseModel):
@@ -39,6 +41,11 @@ class EntryRead(ReadModel):
     process: str | None = None
     verdict: Verdict | None = None
     heat_input: float | None = Field(default=None, description="Q = k · E, kJ/mm")
+    heat_input_method: Literal["U*I/v", "energy/length"] | None = Field(
+        default=None,
+        description="How E was found: from mean current, voltage and travel speed, or from the "
+        "machine's energy and the seam length (ASME IX QW-409.1)",
+    )
     reasons: list[Reason] = Field(default_factory=list)
     qualified: bool | None = Field(
         default=None, description="The welder qualified for the weld on the run's day"
@@ -51,14 +58,25 @@ class EntryRead(ReadModel):
     @model_validator(mode="before")
     @classmethod
     def _conformance(cls, value: Any) -> Any:
+        """The run's reasons and unresolved parts from its `conformance` JSON; the rest from
+        its columns and data, which hold it already (ADR 0028)."""
         if isinstance(value, dict):
             found = value.get("conformance")
         else:
             found = getattr(value, "conformance", None)
             value = {c: getattr(value, c) for c in _COLUMNS}
-        if found:
-            value = {**value, **{k: found[k] for k in _SHOWN if k in found}}
-        return value
+        if value.get("verdict") is None:
+            return value
+        data = value.get("data") or {}
+        shown = {k: found[k] for k in ("reasons", "unresolved") if k in found} if found else {}
+        if value.get("welder_id") and value.get("weld_id") and value.get("recorded_at"):
+            shown["qualified"] = not (value.get("failures") or 0) & QUALIFICATION_BIT
+        if isinstance(data.get("vendor_ok"), bool):
+            shown["vendor_ok"] = data["vendor_ok"]
+        if value.get("heat_input") is not None:
+            energy = data.get("energy_j") and data.get("length_mm")
+            shown["heat_input_method"] = "energy/length" if energy else "U*I/v"
+        return {**value, **shown}
 
 
 class EntryQuery(ListQuery):
@@ -93,5 +111,5 @@ class EntryExport(ExportOptions, EntryQuery):
     pass
 
 
-_SHOWN = ("reasons", "qualified", "vendor_ok", "unresolved")
+_SHOWN = ("reasons", "qualified", "vendor_ok", "unresolved", "heat_input_method")
 _COLUMNS = tuple(name for name in EntryRead.model_fields if name not in _SHOWN)

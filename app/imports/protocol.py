@@ -62,7 +62,8 @@ class Start:
 @dataclass
 class Chunk:
     kind: ClassVar[str] = "chunk"
-    # [row_number, recorded_at (ISO 8601, UTC) or None, data, run columns or None]
+    # [row_number, recorded_at (ISO 8601, UTC) or None, data, run or None]; a run is the values
+    # of app.conformance.runs.RUN_COLUMNS in that order
     entries: list[list[Any]]
     errors: list[dict[str, Any]]  # row errors of this chunk, within the run's max_errors
     failed: int  # rows failed so far

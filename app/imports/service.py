@@ -366,7 +366,7 @@ class Importer:
                     progress.rows_failed = message.failed
                     row_errors.extend(message.errors)
                     progress.rows_total += len(message.entries)
-                    runs = [(e[3], conformance.run_day(e[1])) for e in message.entries if e[3]]
+                    runs = conformance.runs_of(message.entries)
                     tied = sum(
                         1
                         for run, _ in runs
@@ -444,7 +444,7 @@ class Importer:
         ]
         if job.parser_job.runs is not None:  # a run template's rows: every row has the columns
             for row, (*_, run) in zip(rows, entries, strict=True):
-                row.update(run or NOT_A_RUN)
+                row.update(run or NOT_A_RUN)  # a dict by now: conformance.runs_of
         return rows
 
     async def _fail(self, record_id: int, exc: BaseException, progress: Progress) -> None:
