@@ -51,6 +51,10 @@ class EquipmentSummary(BaseModel):
     total: int
     by_status: dict[str, int]
     calibration_due: int = Field(description="Overdue or due within `days`")
+    validation_due: int = Field(
+        description="Machines requiring validation (IEC 60974-14) never validated, overdue or "
+        "due within `days`"
+    )
 
 
 class InspectionSummary(BaseModel):
@@ -129,11 +133,28 @@ class CalibrationItem(BaseModel):
     days_left: int
 
 
+class ValidationItem(BaseModel):
+    machine_id: int
+    code: str
+    name: str
+    type: str
+    last_validated_on: dt.date | None
+    validation_due: dt.date | None = Field(description="null: never validated")
+    days_left: int | None = Field(description="null: never validated")
+
+
 class EquipmentDashboard(BaseModel):
     by_status: dict[str, int]
     by_type: dict[str, int]
     calibration_overdue: list[CalibrationItem]
     calibration_due_soon: list[CalibrationItem]
+    validation_overdue: list[ValidationItem] = Field(
+        description="Machines requiring validation never validated (first) or whose "
+        "validation was due before today"
+    )
+    validation_due_soon: list[ValidationItem] = Field(
+        description="Machines whose validation is due between today and today + `days`"
+    )
 
 
 class Quality(BaseModel):

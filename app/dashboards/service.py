@@ -39,6 +39,7 @@ from app.models import (
     InspectionResult,
     Item,
     Machine,
+    MachineStatus,
     Qualification,
     QualificationStandard,
     Weld,
@@ -125,6 +126,9 @@ async def stats(session: AsyncSession, q: s.DashboardQuery) -> s.Stats:
     low_stock = await session.scalar(
         select(func.count()).select_from(Item).where(Item.quantity <= Item.reorder_level)
     )
+    validations = await session.scalar(
+        select(func.count()).select_from(Machine).where(*_validation_due(q, horizon))
+    )
     alerts = await qualification_alerts(session, today, horizon)
     overrides = await override_alerts(session)
     total_inspections, passed = int(inspected[0] or 0), int(inspected[1] or 0)
@@ -140,6 +144,7 @@ async def stats(session: AsyncSession, q: s.DashboardQuery) -> s.Stats:
             calibration_due=sum(
                 int(d or 0) for k, _, d in equipment if k != EquipmentStatus.retired
             ),
+            validation_due=int(validations or 0),
         ),
         inspections=s.InspectionSummary(
             total=total_inspections, passed=passed, pass_rate=ratio(passed, total_inspections)
@@ -353,12 +358,61 @@ async def equipment(session: AsyncSession, q: s.DashboardQuery) -> s.EquipmentDa
         )
         for r in due
     ]
+    validations = await validation_alerts(session, q, today)
     return s.EquipmentDashboard(
         by_status=by_status,
         by_type=by_type,
         calibration_overdue=[i for i in items if i.days_left < 0],
         calibration_due_soon=[i for i in items if i.days_left >= 0],
+        validation_overdue=[v for v in validations if v.days_left is None or v.days_left < 0],
+        validation_due_soon=[
+            v for v in validations if v.days_left is not None and v.days_left >= 0
+        ],
     )
+
+
+def _validation_due(q: s.DashboardQuery, horizon: date) -> list[Any]:
+    """Machines in use that require validation (IEC 60974-14) and have none in force until
+    `horizon`: never validated, or `validation_due` (kept from the history) on or before it."""
+    return where(
+        eq(Machine.id, q.machine_id),
+        Machine.validation_interval_days.is_not(None),
+        Machine.status != MachineStatus.retired,
+        or_(Machine.validation_due.is_(None), Machine.validation_due <= horizon),
+    )
+
+
+async def validation_alerts(
+    session: AsyncSession, q: s.DashboardQuery, today: date
+) -> list[s.ValidationItem]:
+    """Never validated first, then by due date."""
+    rows = (
+        await session.execute(
+            select(
+                Machine.id,
+                Machine.code,
+                Machine.name,
+                Machine.type,
+                Machine.last_validated_on,
+                Machine.validation_due,
+            )
+            .where(*_validation_due(q, today + timedelta(days=q.days)))
+            .order_by(Machine.validation_due.is_not(None), Machine.validation_due, Machine.id)
+            .limit(2 * ALERT_LIMIT)
+        )
+    ).all()
+    return [
+        s.ValidationItem(
+            machine_id=r[0],
+            code=r[1],
+            name=r[2],
+            type=str(r[3].value),
+            last_validated_on=r[4],
+            validation_due=r[5],
+            days_left=(as_date(r[5]) - today).days if r[5] is not None else None,
+        )
+        for r in rows
+    ]
 
 
 # key, inspections, passed, welds, first pass, repaired: one row of quality figures

@@ -5,13 +5,22 @@ from typing import Annotated
 from fastapi import Query, Request, Response, status
 
 from app.auth.deps import CanRead, CanWrite
-from app.core import crud
+from app.core import crud, history
 from app.core.db import SessionDep
 from app.core.http import IfMatch, Router, created, with_etag
 from app.core.openapi import errors
 from app.core.pagination import Page
 from app.equipment import service
-from app.equipment.schemas import EquipmentCreate, EquipmentQuery, EquipmentRead, EquipmentUpdate
+from app.equipment.schemas import (
+    CalibrationCreate,
+    CalibrationQuery,
+    CalibrationRead,
+    EquipmentCreate,
+    EquipmentQuery,
+    EquipmentRead,
+    EquipmentUpdate,
+)
+from app.equipment.service import CALIBRATIONS
 from app.models import Equipment
 
 router = Router(prefix="/equipment", tags=["equipment"])
@@ -82,7 +91,9 @@ async def patch_equipment(
     _: CanWrite,
     if_match: IfMatch = None,
 ) -> EquipmentRead:
-    """Change only the fields sent (e.g. a new `last_calibration_date` after calibration)."""
+    """Change only the fields sent. A calibration is better recorded with
+    `POST /equipment/{id}/calibrations`; a new `last_calibration_date` sent here is recorded
+    as a passing one."""
     equipment = await service.patch_equipment(session, equipment_id, body, if_match)
     return with_etag(response, EquipmentRead.model_validate(equipment))
 
@@ -95,5 +106,83 @@ async def patch_equipment(
 async def delete_equipment(
     equipment_id: int, session: SessionDep, _: CanWrite, if_match: IfMatch = None
 ) -> None:
-    """Delete equipment."""
+    """Delete equipment and its calibration records."""
     await crud.delete(session, Equipment, equipment_id, if_match)
+
+
+# --- calibrations: the equipment's history, reached through it -----------------------------
+
+
+@router.get(
+    "/{equipment_id:int}/calibrations",
+    response_model=Page[CalibrationRead],
+    responses=errors(401, 403, 404, 422),
+)
+async def list_calibrations(
+    equipment_id: int,
+    query: Annotated[CalibrationQuery, Query()],
+    session: SessionDep,
+    _: CanRead,
+) -> Page[CalibrationRead]:
+    """The equipment's calibrations, newest first (by `calibrated_on`, then as recorded)."""
+    return await history.list_records(session, CALIBRATIONS, equipment_id, query)
+
+
+@router.get(
+    "/{equipment_id:int}/calibrations/{calibration_id:int}",
+    response_model=CalibrationRead,
+    responses=errors(401, 403, 404),
+)
+async def get_calibration(
+    equipment_id: int, calibration_id: int, session: SessionDep, response: Response, _: CanRead
+) -> CalibrationRead:
+    """One calibration of the equipment (404 for another equipment's)."""
+    record = await history.get_record(session, CALIBRATIONS, equipment_id, calibration_id)
+    return with_etag(response, CalibrationRead.model_validate(record))
+
+
+@router.post(
+    "/{equipment_id:int}/calibrations",
+    response_model=CalibrationRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(401, 403, 404, 422),
+)
+async def create_calibration(
+    equipment_id: int,
+    body: CalibrationCreate,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+    _: CanWrite,
+) -> CalibrationRead:
+    """Record a calibration. Its `next_due` is `calibrated_on` + the equipment's
+    `calibration_interval_days` for `pass` and `adjusted`, `calibrated_on` itself for `fail`
+    (due at once). The equipment's `last_calibration_date` and `next_calibration_due` follow
+    its latest calibration. A day in the future is 422."""
+    record = await history.add_record(session, CALIBRATIONS, equipment_id, body)
+    read = CalibrationRead.model_validate(record)
+    return created(
+        request,
+        response,
+        "get_calibration",
+        read,
+        equipment_id=equipment_id,
+        calibration_id=record.id,
+    )
+
+
+@router.delete(
+    "/{equipment_id:int}/calibrations/{calibration_id:int}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(401, 403, 404, 412),
+)
+async def delete_calibration(
+    equipment_id: int,
+    calibration_id: int,
+    session: SessionDep,
+    _: CanWrite,
+    if_match: IfMatch = None,
+) -> None:
+    """Delete a calibration recorded by mistake (records are never edited: delete and record
+    again). The equipment falls back to its latest calibration left, or to no date."""
+    await history.delete_record(session, CALIBRATIONS, equipment_id, calibration_id, if_match)

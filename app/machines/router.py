@@ -5,13 +5,22 @@ from typing import Annotated
 from fastapi import Query, Request, Response, status
 
 from app.auth.deps import CanRead, CanWrite
-from app.core import crud
+from app.core import crud, history
 from app.core.db import SessionDep
 from app.core.http import IfMatch, Router, created, with_etag
 from app.core.openapi import errors
 from app.core.pagination import Page
 from app.machines import service
-from app.machines.schemas import MachineCreate, MachineQuery, MachineRead, MachineUpdate
+from app.machines.schemas import (
+    MachineCreate,
+    MachineQuery,
+    MachineRead,
+    MachineUpdate,
+    ValidationCreate,
+    ValidationQuery,
+    ValidationRead,
+)
+from app.machines.service import VALIDATIONS
 from app.models import Machine
 
 router = Router(prefix="/machines", tags=["machines"])
@@ -61,7 +70,7 @@ async def replace_machine(
     if_match: IfMatch = None,
 ) -> MachineRead:
     """Replace a machine: fields left out go back to their defaults."""
-    machine = await crud.replace(session, Machine, machine_id, body, if_match)
+    machine = await service.replace_machine(session, machine_id, body, if_match)
     return with_etag(response, MachineRead.model_validate(machine))
 
 
@@ -77,7 +86,7 @@ async def patch_machine(
     if_match: IfMatch = None,
 ) -> MachineRead:
     """Change only the fields sent; `null` clears an optional field."""
-    machine = await crud.patch(session, Machine, MachineCreate, machine_id, body, if_match)
+    machine = await service.patch_machine(session, machine_id, body, if_match)
     return with_etag(response, MachineRead.model_validate(machine))
 
 
@@ -89,5 +98,78 @@ async def patch_machine(
 async def delete_machine(
     machine_id: int, session: SessionDep, _: CanWrite, if_match: IfMatch = None
 ) -> None:
-    """Delete a machine; 409 naming what still refers to it."""
+    """Delete a machine and its validation records; 409 naming what still refers to it."""
     await crud.delete(session, Machine, machine_id, if_match)
+
+
+# --- validations (IEC 60974-14): the machine's history, reached through it -----------------
+
+
+@router.get(
+    "/{machine_id:int}/validations",
+    response_model=Page[ValidationRead],
+    responses=errors(401, 403, 404, 422),
+)
+async def list_validations(
+    machine_id: int,
+    query: Annotated[ValidationQuery, Query()],
+    session: SessionDep,
+    _: CanRead,
+) -> Page[ValidationRead]:
+    """The machine's validations, newest first (by `validated_on`, then as recorded)."""
+    return await history.list_records(session, VALIDATIONS, machine_id, query)
+
+
+@router.get(
+    "/{machine_id:int}/validations/{validation_id:int}",
+    response_model=ValidationRead,
+    responses=errors(401, 403, 404),
+)
+async def get_validation(
+    machine_id: int, validation_id: int, session: SessionDep, response: Response, _: CanRead
+) -> ValidationRead:
+    """One validation of the machine (404 for another machine's)."""
+    record = await history.get_record(session, VALIDATIONS, machine_id, validation_id)
+    return with_etag(response, ValidationRead.model_validate(record))
+
+
+@router.post(
+    "/{machine_id:int}/validations",
+    response_model=ValidationRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(401, 403, 404, 422),
+)
+async def create_validation(
+    machine_id: int,
+    body: ValidationCreate,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+    _: CanWrite,
+) -> ValidationRead:
+    """Record a validation of the machine's meters (IEC 60974-14). Its `next_due` is
+    `validated_on` + the machine's `validation_interval_days` for `pass` and `adjusted`,
+    `validated_on` itself for `fail` (due at once). The machine's `last_validated_on` and
+    `validation_due` follow its latest validation. A day in the future is 422."""
+    record = await history.add_record(session, VALIDATIONS, machine_id, body)
+    read = ValidationRead.model_validate(record)
+    return created(
+        request, response, "get_validation", read, machine_id=machine_id, validation_id=record.id
+    )
+
+
+@router.delete(
+    "/{machine_id:int}/validations/{validation_id:int}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(401, 403, 404, 412),
+)
+async def delete_validation(
+    machine_id: int,
+    validation_id: int,
+    session: SessionDep,
+    _: CanWrite,
+    if_match: IfMatch = None,
+) -> None:
+    """Delete a validation recorded by mistake (records are never edited: delete and record
+    again). The machine falls back to its latest validation left, or to none."""
+    await history.delete_record(session, VALIDATIONS, machine_id, validation_id, if_match)

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
+from app.core.history import CheckDay, CheckFields, CheckRead
 from app.core.pagination import ListQuery
 from app.core.schemas import InputModel, ResourceRead, partial
 from app.models import MachineStatus, MachineType
@@ -21,6 +23,13 @@ class MachineCreate(InputModel):
     location: str | None = Field(default=None, max_length=100)
     status: MachineStatus = MachineStatus.active
     metadata: dict[str, Any] = Field(default_factory=dict, description="Free-form JSON object")
+    validation_interval_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=3650,
+        description="Days between validations of the machine's meters (IEC 60974-14); "
+        "null: no validation required",
+    )
 
 
 MachineUpdate = partial(MachineCreate, "MachineUpdate")
@@ -36,6 +45,12 @@ class MachineRead(ResourceRead):
     location: str | None
     status: MachineStatus
     metadata: dict[str, Any] = Field(validation_alias="metadata_")
+    validation_interval_days: int | None
+    last_validated_on: dt.date | None = Field(description="Derived: the latest validation")
+    validation_due: dt.date | None = Field(
+        description="Derived from the latest validation: + validation_interval_days after a "
+        "pass or adjusted result, its own day after a fail; null without a validation"
+    )
 
 
 class MachineQuery(ListQuery):
@@ -46,3 +61,21 @@ class MachineQuery(ListQuery):
     status: MachineStatus | None = None
     location: str | None = Field(default=None, description="Exact location")
     q: str | None = Field(default=None, description="Contains, in code or name (any case)")
+
+
+class ValidationCreate(CheckFields):
+    validated_on: CheckDay = Field(description="The day of the validation; not in the future")
+
+
+class ValidationRead(CheckRead):
+    machine_id: int
+    validated_on: dt.date
+    next_due: dt.date | None = Field(
+        description="validated_on + the machine's interval (pass, adjusted); validated_on for "
+        "a fail; null without an interval"
+    )
+
+
+class ValidationQuery(ListQuery):
+    sort_by: Literal["validated_on", "id"] = "validated_on"
+    order: Literal["asc", "desc"] = "desc"

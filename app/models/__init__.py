@@ -4,6 +4,7 @@ from app.models.api_key import ApiKey
 from app.models.attachment import OWNERS, Attachment
 from app.models.audit_event import AuditAction, AuditEvent
 from app.models.base import Base
+from app.models.calibration import Calibration, CheckResult, MachineValidation
 from app.models.employee import (
     Employee,
     EmployeeRole,
@@ -40,6 +41,8 @@ __all__ = [
     "AuditAction",
     "AuditEvent",
     "Base",
+    "Calibration",
+    "CheckResult",
     "Employee",
     "EmployeeRole",
     "EntryDayTotal",
@@ -60,6 +63,7 @@ __all__ = [
     "Machine",
     "MachineStatus",
     "MachineType",
+    "MachineValidation",
     "PassLayer",
     "Priority",
     "Product",

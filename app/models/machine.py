@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import CheckConstraint, Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Resource
@@ -31,6 +32,9 @@ class Machine(Resource):
     """A welding machine or cell."""
 
     __tablename__ = "machines"
+    __table_args__ = (
+        CheckConstraint("validation_interval_days > 0", name="validation_interval_positive"),
+    )
 
     code: Mapped[str] = mapped_column(String(50), unique=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
@@ -44,3 +48,8 @@ class Machine(Resource):
     )
     # `metadata` is reserved by SQLAlchemy's declarative base: the attribute has an underscore.
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", Json, default=dict)
+    # IEC 60974-14: days between validations of the meters; null = no validation required.
+    validation_interval_days: Mapped[int | None] = mapped_column(Integer)
+    # Derived from the validation records (app/core/history.py), never written by a client.
+    last_validated_on: Mapped[date | None] = mapped_column(Date)
+    validation_due: Mapped[date | None] = mapped_column(Date, index=True)
