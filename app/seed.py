@@ -18,22 +18,24 @@ from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.conformance import service as conformance
 from app.conformance.runs import Judge
-from app.core import crud
+from app.core import crud, history
 from app.employees import service as employees
 from app.employees.schemas import EmployeeCreate, QualificationCreate
 from app.equipment import service as equipment
-from app.equipment.schemas import EquipmentCreate
+from app.equipment.schemas import CalibrationCreate, EquipmentCreate
 from app.inspections import service as inspections
 from app.inspections.schemas import InspectionCreate
 from app.inventory import lots
 from app.inventory import service as inventory
 from app.inventory.schemas import ItemCreate, LotCreate, StockAdjust
-from app.machines.schemas import MachineCreate
+from app.machines import service as machines
+from app.machines.schemas import MachineCreate, ValidationCreate
 from app.models import (
     ApiKey,
     Attachment,
     AuditEvent,
     Base,
+    CheckResult,
     Employee,
     Equipment,
     Item,
@@ -171,6 +173,8 @@ async def seed(session: AsyncSession, storage: Storage) -> dict[str, int]:
     ]
     machine_ids = {}
     for row in machine_rows:
+        if row["type"] in ("MIG/MAG", "TIG", "MMA"):  # arc welding power sources
+            row["validation_interval_days"] = 365
         machine = await crud.create(session, Machine, MachineCreate.model_validate(row))
         machine_ids[row["code"]] = machine.id
     made["machines"] = len(machine_ids)
@@ -484,6 +488,8 @@ async def seed(session: AsyncSession, storage: Storage) -> dict[str, int]:
     made["welds"] = len(joints)
     made["runs"] = await _runs(session, machine_ids["MIG-01"])
 
+    # Equipment with its calibration history: the latest calibration `last` days from today,
+    # the one before an interval earlier; CLM-01 is overdue, GAU-01 due within a month.
     assets = [
         ("POS-01", "Positioner 2 t", "positioner", "MIG-01", "operational", -100, 365),
         ("OVN-01", "Electrode drying oven 350 °C", "oven", "MMA-01", "operational", -170, 180),
@@ -491,8 +497,9 @@ async def seed(session: AsyncSession, storage: Storage) -> dict[str, int]:
         ("CLM-01", "Clamp meter for WPS checks", "gauge", None, "operational", -400, 365),
         ("FUM-01", "Fume extractor, mobile", "fume_extractor", "TIG-01", "maintenance", None, None),
     ]
+    calibrations = 0
     for code, name, kind, on_machine, status, last, interval in assets:
-        await equipment.create_equipment(
+        asset = await equipment.create_equipment(
             session,
             EquipmentCreate(
                 code=code,
@@ -500,11 +507,49 @@ async def seed(session: AsyncSession, storage: Storage) -> dict[str, int]:
                 type=kind,
                 machine_id=machine_ids[on_machine] if on_machine else None,
                 status=status,
-                last_calibration_date=_days(last) if last is not None else None,
                 calibration_interval_days=interval,
                 location="Tool store",
             ),
         )
+        if last is None or interval is None:
+            continue
+        for n, (day, result) in enumerate(((last - interval, "pass"), (last, "adjusted"))):
+            await history.add_record(
+                session,
+                equipment.CALIBRATIONS,
+                asset.id,
+                CalibrationCreate(
+                    calibrated_on=_days(day),
+                    result=CheckResult(result if code == "CLM-01" else "pass"),
+                    performed_by="Kalibra d.o.o.",
+                    certificate_number=f"K-{code}-{n + 1}",
+                ),
+            )
+            calibrations += 1
+    made["calibrations"] = calibrations
+
+    # IEC 60974-14: the meters of the arc welding machines are validated once a year; MIG-02's
+    # validation has lapsed (and the failed one before it shows in its history).
+    validations = [
+        ("MIG-01", -120, "pass"),
+        ("MIG-02", -420, "fail"),
+        ("MIG-02", -410, "pass"),
+        ("TIG-01", -340, "pass"),
+        ("MMA-01", -30, "adjusted"),
+    ]
+    for code, day, result in validations:
+        await history.add_record(
+            session,
+            machines.VALIDATIONS,
+            machine_ids[code],
+            ValidationCreate(
+                validated_on=_days(day),
+                result=CheckResult(result),
+                performed_by="Fronius service" if code.startswith("MIG") else "Kalibra d.o.o.",
+                certificate_number=f"V-{code}-{-day}",
+            ),
+        )
+    made["validations"] = len(validations)
     made["equipment"] = len(assets)
     gauge = await session.scalar(select(Equipment.id).where(Equipment.code == "GAU-01"))
     assert gauge is not None

@@ -62,6 +62,13 @@ async def test_seed_makes_a_realistic_workshop(
     )
     assert board.json()["total"]["runs"] == 6
 
+    # Calibration and validation histories, one of each overdue (ADR 0031).
+    board = (await client.get("/api/v1/dashboard/equipment", headers=admin)).json()
+    assert [c["code"] for c in board["calibration_overdue"]] == ["CLM-01"]
+    assert [c["code"] for c in board["calibration_due_soon"]] == ["OVN-01", "GAU-01"]
+    assert [v["code"] for v in board["validation_overdue"]] == ["MIG-02"]
+    assert made["calibrations"] == 8 and made["validations"] == 5
+
     # A calibration certificate on the weld gauge set, a PDF through the storage.
     gauge = (await client.get("/api/v1/equipment", params={"q": "GAU-01"}, headers=admin)).json()
     url = f"/api/v1/equipment/{gauge['items'][0]['id']}/attachments"

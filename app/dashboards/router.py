@@ -30,8 +30,9 @@ Filters = Annotated[DashboardQuery, Query()]
 @router.get("/stats", response_model=Stats, responses=ERRORS)
 async def stats(q: Filters, session: SessionDep, _: CanRead) -> Stats:
     """The workshop at a glance: work orders (by status, overdue), equipment (calibration due
-    within `days`), inspections (pass rate), stock alerts, qualifications expiring or whose
-    six-month confirmation is overdue. `from`/`to` bound work orders (created) and inspections."""
+    within `days`, machines due for validation), inspections (pass rate), stock alerts,
+    qualifications expiring or whose six-month confirmation is overdue. `from`/`to` bound work
+    orders (created) and inspections."""
     return await service.stats(session, q)
 
 
@@ -46,7 +47,9 @@ async def work_orders(
 
 @router.get("/equipment", response_model=EquipmentDashboard, responses=ERRORS)
 async def equipment(q: Filters, session: SessionDep, _: CanRead) -> EquipmentDashboard:
-    """Equipment by status and type; calibration overdue and due within `days`."""
+    """Equipment by status and type; calibration overdue and due within `days`, from the
+    calibration history; welding machines whose validation (IEC 60974-14) is overdue, never
+    made, or due within `days`."""
     return await service.equipment(session, q)
 
 

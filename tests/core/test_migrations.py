@@ -19,6 +19,7 @@ from app.core.config import get_settings
 from app.models import (
     Base,
     EntryDayTotal,
+    Equipment,
     Inspection,
     InspectionDayTotal,
     Machine,
@@ -434,3 +435,71 @@ async def test_qualification_ranges_and_wps_numbers_move_without_loss(
             await asyncio.to_thread(workshop, monkeypatch, url, "db", "upgrade")
         finally:
             await engine.dispose()
+
+
+@pytest.mark.parametrize("backend", selected_backends())
+async def test_each_calibrated_equipment_gets_its_first_calibration_record(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ADR 0031: the equipment's last calibration becomes a record of its history, and its
+    two calibration fields, derived from the history from now on, keep their values."""
+    async with provision_database(backend, tmp_path) as url:
+        await asyncio.to_thread(workshop, monkeypatch, url, "db", "upgrade", "e4da80b6ed4e")
+        engine = create_async_engine(url)
+        now = datetime.now(UTC)
+        stamp = {"created_at": now, "updated_at": now, "version": 1}
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(
+                    insert(Equipment),
+                    [
+                        {
+                            "code": code,
+                            "name": code,
+                            "type": "gauge",
+                            "status": "operational",
+                            "last_calibration_date": last,
+                            "calibration_interval_days": interval,
+                            "next_calibration_due": due,
+                            **stamp,
+                        }
+                        for code, last, interval, due in (
+                            ("G1", date(2026, 1, 10), 180, date(2026, 7, 9)),
+                            ("G2", date(2025, 5, 1), None, date(2027, 1, 1)),
+                            ("G3", None, 365, date(2026, 12, 1)),
+                        )
+                    ],
+                )
+            await asyncio.to_thread(workshop, monkeypatch, url, "db", "upgrade")
+            async with engine.connect() as conn:
+                rows = (
+                    await conn.execute(
+                        sa.text(
+                            "SELECT equipment_id, calibrated_on, result, performed_by, next_due,"
+                            " version FROM calibrations ORDER BY equipment_id"
+                        )
+                    )
+                ).all()
+            assert [(r[0], as_date(r[1]), r[2], r[3], as_date(r[4]), r[5]) for r in rows] == [
+                (1, date(2026, 1, 10), "pass", "migrated", date(2026, 7, 9), 1),
+                (2, date(2025, 5, 1), "pass", "migrated", date(2027, 1, 1), 1),
+            ]
+            await asyncio.to_thread(workshop, monkeypatch, url, "db", "downgrade", "e4da80b6ed4e")
+            async with engine.connect() as conn:
+                kept = (
+                    await conn.execute(
+                        sa.text(
+                            "SELECT last_calibration_date, next_calibration_due FROM equipment"
+                            " ORDER BY id"
+                        )
+                    )
+                ).all()
+            assert [as_date(r[0]) for r in kept] == [date(2026, 1, 10), date(2025, 5, 1), None]
+            await asyncio.to_thread(workshop, monkeypatch, url, "db", "upgrade")
+        finally:
+            await engine.dispose()
+
+
+def as_date(value: object) -> object:
+    """SQLite returns dates read with plain SQL as text."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
