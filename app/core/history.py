@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core import crud
 from app.core.errors import NotFound
 from app.core.pagination import ListQuery, Page, page_of, paginate
-from app.core.repository import label
+from app.core.repository import check_if_match, label
 from app.core.schemas import InputModel, ResourceRead
 from app.models import CheckResult
 from app.models.base import Resource
@@ -97,11 +97,12 @@ async def get_record(
 ) -> Any:
     """The record, only through its own owner (404 for an unknown owner or another's record)."""
     await crud.get(session, h.owner, owner_id)
-    record = await crud.get_for_write(session, h.record, record_id, if_match)
+    record = await crud.get(session, h.record, record_id)
     if getattr(record, h.owner_key) != owner_id:
         raise NotFound(
             f"{label(h.record)} {record_id} does not exist for {label(h.owner).lower()} {owner_id}"
         )
+    check_if_match(record, if_match)
     return record
 
 

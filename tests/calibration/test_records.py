@@ -202,8 +202,12 @@ async def test_calibration_errors(
             f"/api/v1/equipment/987654/calibrations/{record['id']}",
         ):
             assert_problem(await client.request(method, path, headers=admin), 404, "NOT_FOUND")
-    stale = await client.delete(f"{url}/{record['id']}", headers={**admin, "If-Match": '"7"'})
-    assert_problem(stale, 412, "PRECONDITION_FAILED")
+    stale = {**admin, "If-Match": '"7"'}
+    assert_problem(
+        await client.delete(f"{url}/{record['id']}", headers=stale), 412, "PRECONDITION_FAILED"
+    )
+    elsewhere = f"/api/v1/equipment/{other['id']}/calibrations/{record['id']}"
+    assert_problem(await client.delete(elsewhere, headers=stale), 404, "NOT_FOUND")
     for method in ("PUT", "PATCH"):
         assert (
             await client.request(method, f"{url}/{record['id']}", json={}, headers=admin)
