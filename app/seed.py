@@ -30,6 +30,7 @@ from app.inventory import service as inventory
 from app.inventory.schemas import ItemCreate, LotCreate, StockAdjust
 from app.machines import service as machines
 from app.machines.schemas import MachineCreate, ValidationCreate
+from app.machines.validation import lapsed_days
 from app.models import (
     ApiKey,
     Attachment,
@@ -486,7 +487,6 @@ async def seed(session: AsyncSession, storage: Storage) -> dict[str, int]:
             SEEDER,
         )
     made["welds"] = len(joints)
-    made["runs"] = await _runs(session, machine_ids["MIG-01"])
 
     # Equipment with its calibration history: the latest calibration `last` days from today,
     # the one before an interval earlier; CLM-01 is overdue, GAU-01 due within a month.
@@ -550,6 +550,8 @@ async def seed(session: AsyncSession, storage: Storage) -> dict[str, int]:
             ),
         )
     made["validations"] = len(validations)
+    # After the validations: a run is judged with its machine's validation of the day.
+    made["runs"] = await _runs(session, machine_ids["MIG-01"])
     made["equipment"] = len(assets)
     gauge = await session.scalar(select(Equipment.id).where(Equipment.code == "GAU-01"))
     assert gauge is not None
@@ -789,7 +791,9 @@ async def _runs(session: AsyncSession, machine_id: int) -> int:
             data["tack"] = True
         judged = judge.judge(data)
         entries.append((n, at, data, judged.columns))
-    await gate.apply((columns, at.date()) for _, at, _, columns in entries)
+    runs = [(columns, at.date()) for _, at, _, columns in entries]
+    await gate.apply(runs)
+    conformance.mark_unvalidated(runs, await lapsed_days(session, machine_id))
     for n, at, data, columns in entries:
         session.add(
             WorkshopEntry(

@@ -8,7 +8,7 @@ the evidence of welding before that day (app/conformance/evidence.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ from app.conformance.runs import (
     unresolved_errors,
 )
 from app.core.errors import AppError
+from app.machines.validation import lapsed_days
 from app.models import (
     Employee,
     Qualification,
@@ -196,6 +197,25 @@ class QualificationCheck:
         return False, f"welder not qualified for the weld on {day}: " + "; ".join(gaps)
 
 
+def mark_unvalidated(
+    runs: Iterable[tuple[dict[str, Any], date | None]], lapsed: Callable[[date], bool]
+) -> None:
+    """Runs welded on a day the machine's validation (IEC 60974-14) had lapsed: their readings
+    prove nothing, so a pass becomes `not_checkable`; a fail or a run not checkable keeps its
+    verdict and gets the reason too (app/machines/validation.py, ADR 0031)."""
+    for columns, day in runs:
+        if day is None or columns["verdict"] is None or not lapsed(day):
+            continue
+        text = f"the machine's validation (IEC 60974-14) had lapsed on {day}"
+        reason = vars(checks.Reason("machine_validation", None, None, "", text))
+        conformance = columns["conformance"] or {}
+        if columns["verdict"] == "pass":
+            columns["verdict"] = "not_checkable"
+            conformance["reasons"] = []
+        conformance.setdefault("reasons", []).append(reason)
+        columns["conformance"] = conformance
+
+
 def summary(rows: Iterable[dict[str, Any]], unresolved: int) -> dict[str, Any]:
     """An import's conformance figures from its runs' columns."""
     counts = dict.fromkeys(("runs", "pass", "fail", "not_checkable", "tacks"), 0)
@@ -228,6 +248,7 @@ async def recheck(
     the order they were imported (the pass of a run may follow its order)."""
     ctx = await context(session, template)
     judge = Judge(ctx, run_fields(template))
+    lapsed = await lapsed_days(session, template.machine_id)
     columns_by_field = {m["field"]: m["column"] for m in template.mapping}
     errors: list[dict[str, Any]] = []
     gate = QualificationCheck(session)
@@ -256,7 +277,9 @@ async def recheck(
             break
         after = rows[-1].id
         judged = [(row, judge.judge(row.data)) for row in rows]
-        await gate.apply((j.columns, run_day(row.recorded_at)) for row, j in judged)
+        runs = [(j.columns, run_day(row.recorded_at)) for row, j in judged]
+        await gate.apply(runs)
+        mark_unvalidated(runs, lapsed)
         unresolved = sum(1 for _, j in judged if j.unresolved)
         for row, j in judged:
             if j.unresolved and len(errors) < max_errors:

@@ -55,6 +55,7 @@ from app.imports.parsing import Parsers, run_parser
 from app.imports.protocol import Chunk, End, ParserJob, Start, Totals
 from app.imports.schemas import DryRunReport, ImportOptions
 from app.imports.upload import Upload, download_name, receive_upload
+from app.machines.validation import lapsed_days
 from app.models import ImportRecord, ImportSource, Template, WorkshopEntry
 from app.models.base import utcnow
 from app.storage import Storage, StorageError, new_key
@@ -361,6 +362,7 @@ class Importer:
                 job.background.set()
             connection = await session.connection()
             qualification = conformance.QualificationCheck(session)
+            lapsed = await lapsed_days(session, job.machine_id)
             async for message in messages:
                 if isinstance(message, Chunk):
                     progress.rows_failed = message.failed
@@ -377,6 +379,7 @@ class Importer:
                         continue  # keep reading to report every bad row; insert nothing
                     if runs:
                         await qualification.apply(runs)
+                        conformance.mark_unvalidated(runs, lapsed)
                         part = conformance.summary((run for run, _ in runs), tied)
                         summary = conformance.add(summary, part)
                     if message.entries:  # Core executemany: the ORM's bulk path costs a third more

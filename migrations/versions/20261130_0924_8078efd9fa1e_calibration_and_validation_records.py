@@ -7,7 +7,7 @@ equipment with a `last_calibration_date` gets one calibration record of that day
 and its two calibration fields, now derived from the history, keep their values.
 
 Revision ID: 8078efd9fa1e
-Revises: e4da80b6ed4e
+Revises: f27f0c1078a9
 Create Date: 2026-11-30 09:24:53.045726+00:00
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 import app.models.base
 
 revision: str = "8078efd9fa1e"
-down_revision: str | None = "e4da80b6ed4e"
+down_revision: str | None = "f27f0c1078a9"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -417,3 +417,38 @@ async def test_a_large_import_is_rechecked_in_the_background(
         await app.state.importer.wait_idle()
     done = (await client.get(f"/api/v1/imports/{record['id']}", headers=admin)).json()
     assert done["conformance"]["checked_at"] is not None and done["conformance"]["fail"] == 1
+
+
+async def test_runs_of_a_machine_whose_validation_had_lapsed(
+    client: httpx.AsyncClient, admin: Headers
+) -> None:
+    s = await shop(client, admin, [{**ONE_PASS, "current_min": 180, "current_max": 260}])
+    machine = f"/api/v1/machines/{s['machine']['id']}"
+    patched = await client.patch(machine, json={"validation_interval_days": 365}, headers=admin)
+    assert patched.status_code == 200, patched.text
+    when = dt.datetime.combine(TODAY - timedelta(days=2), dt.time(9))
+    response = await send(
+        client, admin, s["template"]["id"], [run(s, when, 220), run(s, when, 265)]
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["conformance"]["not_checkable"] == 1  # the pass cannot stand
+    in_range, over = await entries(client, admin, import_id=response.json()["id"])
+    assert in_range["verdict"] == "not_checkable" and over["verdict"] == "fail"
+    lapsed = f"the machine's validation (IEC 60974-14) had lapsed on {when.date()}"
+    assert [r["text"] for r in in_range["reasons"]] == [lapsed]
+    assert over["reasons"][-1]["parameter"] == "machine_validation"
+
+    validated = await client.post(
+        f"{machine}/validations",
+        json={
+            "validated_on": iso(TODAY - timedelta(days=30)),
+            "result": "pass",
+            "performed_by": "Fronius service",
+        },
+        headers=admin,
+    )
+    assert validated.status_code == 201, validated.text
+    rechecked = await client.post(f"/api/v1/imports/{response.json()['id']}/recheck", headers=admin)
+    assert rechecked.json()["conformance"]["pass"] == 1
+    in_range, over = await entries(client, admin, import_id=response.json()["id"])
+    assert in_range["verdict"] == "pass" and in_range["reasons"] == []
