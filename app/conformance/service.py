@@ -107,23 +107,9 @@ def run_day(recorded_at: datetime | str | None) -> date | None:
     return recorded_at.astimezone(UTC).date() if recorded_at.tzinfo else recorded_at.date()
 
 
-def runs_of(entries: list[list[Any]]) -> list[tuple[dict[str, Any], date | None]]:
-    """A chunk's runs, each as its columns (a dict: it replaces the parser's list in the entry)
-    with its day (the UTC date of `recorded_at`, which the parser writes in ISO 8601 UTC)."""
-    days: dict[str, date] = {}
-    found = []
-    for entry in entries:
-        values = entry[3]
-        if not values:
-            continue
-        columns = dict(zip(RUN_COLUMNS, values, strict=True))
-        entry[3] = columns
-        day = None
-        if entry[1]:
-            text = entry[1][:10]
-            day = days.get(text) or days.setdefault(text, date.fromisoformat(text))
-        found.append((columns, day))
-    return found
+def runs_in(rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], date | None]]:
+    """A run template's rows to insert, each with its day (the UTC date of `recorded_at`)."""
+    return [(row, row["recorded_at"].date() if row["recorded_at"] else None) for row in rows]
 
 
 class QualificationCheck:

@@ -368,7 +368,9 @@ class Importer:
                     progress.rows_failed = message.failed
                     row_errors.extend(message.errors)
                     progress.rows_total += len(message.entries)
-                    runs = conformance.runs_of(message.entries)
+                    # One dict per row, the run's columns in it: the checks below change it.
+                    rows = self._rows(job, message.entries)
+                    runs = conformance.runs_in(rows) if job.parser_job.runs is not None else []
                     tied = sum(
                         1
                         for run, _ in runs
@@ -382,9 +384,9 @@ class Importer:
                         conformance.mark_unvalidated(runs, lapsed)
                         part = conformance.summary((run for run, _ in runs), tied)
                         summary = conformance.add(summary, part)
-                    if message.entries:  # Core executemany: the ORM's bulk path costs a third more
-                        await connection.execute(ENTRIES.insert(), self._rows(job, message.entries))
-                        progress.rows_imported += len(message.entries)
+                    if rows:  # Core executemany: the ORM's bulk path costs a third more
+                        await connection.execute(ENTRIES.insert(), rows)
+                        progress.rows_imported += len(rows)
                 elif isinstance(message, Totals):  # rolled back with the rest if rows fail
                     await totals.add(session, job.template_id, job.machine_id, message.rows)
                 elif isinstance(message, End):
@@ -447,7 +449,7 @@ class Importer:
         ]
         if job.parser_job.runs is not None:  # a run template's rows: every row has the columns
             for row, (*_, run) in zip(rows, entries, strict=True):
-                row.update(run or NOT_A_RUN)  # a dict by now: conformance.runs_of
+                row.update(zip(RUN_COLUMNS, run, strict=True) if run else NOT_A_RUN)
         return rows
 
     async def _fail(self, record_id: int, exc: BaseException, progress: Progress) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import BigId, Resource, UTCDateTime
-from app.models.types import Json, enum_column
+from app.models.types import Json, OptionalJson, enum_column
 
 
 class ImportStatus(StrEnum):
@@ -51,7 +51,7 @@ class ImportRecord(Resource):
     rows_failed: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
     # Of a run template's import: runs, pass, fail, not_checkable, tacks, unresolved, checked_at.
-    conformance: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    conformance: Mapped[dict[str, Any] | None] = mapped_column(OptionalJson)
     message: Mapped[str | None] = mapped_column(String(1000))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     worker: Mapped[str | None] = mapped_column(String(200))

@@ -6,7 +6,7 @@ from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, Str
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import BigId, Resource
-from app.models.types import Json
+from app.models.types import Json, OptionalJson
 
 
 class Template(Resource):
@@ -25,5 +25,5 @@ class Template(Resource):
     # A run with a shorter arc time is a tack weld: kept, marked `tack` in its data.
     min_arc_time_s: Mapped[float | None] = mapped_column(Float)
     # The machine's job numbers (stored parameter sets) and the WPS number each one welds to.
-    job_map: Mapped[dict[str, str] | None] = mapped_column(Json)
+    job_map: Mapped[dict[str, str] | None] = mapped_column(OptionalJson)
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)

@@ -29,6 +29,9 @@ def enum_column(enum: type[StrEnum], **kwargs: Any) -> MappedColumn[Any]:
 
 # JSONB on PostgreSQL (indexable, compact); JSON elsewhere (MariaDB checks json_valid).
 Json = JSON().with_variant(JSONB(), "postgresql")
+# The same, for a column that may be empty: None is SQL NULL (not the JSON text `null`), and
+# costs no serialising (a weld run that passes stores no conformance JSON).
+OptionalJson = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 # Stock quantities: exact decimals (kg of wire, litres of gas, pieces).
 Quantity = Numeric(14, 3)
 Money = Numeric(12, 2)

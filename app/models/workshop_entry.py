@@ -16,7 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, BigId, UTCDateTime, utcnow
-from app.models.types import Json
+from app.models.types import Json, OptionalJson
 
 
 class WorkshopEntry(Base):
@@ -56,7 +56,7 @@ class WorkshopEntry(Base):
     verdict: Mapped[str | None] = mapped_column(String(16))  # pass | fail | not_checkable
     heat_input: Mapped[float | None] = mapped_column(Double)  # kJ/mm
     failures: Mapped[int | None] = mapped_column(Integer)  # app.conformance.runs.BITS
-    conformance: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    conformance: Mapped[dict[str, Any] | None] = mapped_column(OptionalJson)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
