@@ -92,17 +92,19 @@ FIELDS = [
 ]
 
 # The weld runs file: one set of columns, two templates. (column, type, OFF field, ON field, unit)
+# (column, type, field OFF, field ON, unit ON). The OFF names are as long as the run fields'
+# names, so both imports carry and store the same bytes of data: the difference is conformance.
 RUNS = [
     ("Timestamp", "datetime", "ts", "ts", None),
-    ("Badge", "string", "badge", "welder_badge", None),
-    ("WPS", "string", "wps", "wps_number", None),
-    ("Weld", "string", "weld", "weld_reference", None),
-    ("Current [A]", "number", "i", "current_a", None),
-    ("Voltage [V]", "number", "u", "voltage_v", None),
-    ("Wire feed [m/min]", "number", "wire", "wire_feed_mm_s", "m/min"),
-    ("Arc time [s]", "number", "arc", "arc_time_s", None),
-    ("Seam length [mm]", "number", "length", "length_mm", None),
-    ("OK", "boolean", "ok", "vendor_ok", None),
+    ("Badge", "string", "badge_welder", "welder_badge", None),
+    ("WPS", "string", "number_wps", "wps_number", None),
+    ("Weld", "string", "reference_weld", "weld_reference", None),
+    ("Current [A]", "number", "a_current", "current_a", None),
+    ("Voltage [V]", "number", "v_voltage", "voltage_v", None),
+    ("Wire feed [m/min]", "number", "mm_s_wire_feed", "wire_feed_mm_s", "m/min"),
+    ("Arc time [s]", "number", "s_arc_time", "arc_time_s", None),
+    ("Seam length [mm]", "number", "mm_length", "length_mm", None),
+    ("OK", "boolean", "ok_vendor", "vendor_ok", None),
 ]
 WPS_NUMBER = "WPS-135-BENCH"
 ORDER = "WO-BENCH-1"

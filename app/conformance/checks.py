@@ -74,6 +74,16 @@ class Run:
     energy_j: float | None = None
 
 
+PARAMETERS: tuple[tuple[str, str, str], ...] = (
+    # (name in PassRanges, label, unit)
+    ("current", "current", "A"),
+    ("voltage", "voltage", "V"),
+    ("wire_feed", "wire feed", "mm/s"),
+    ("travel_speed", "travel speed", "mm/s"),
+    ("heat_input", "heat input", "kJ/mm"),
+)
+
+
 @dataclass(frozen=True)
 class PassRanges:
     """The ranges of one WPS pass; None: that end is open."""
@@ -85,6 +95,19 @@ class PassRanges:
     wire_feed: tuple[float | None, float | None] = (None, None)
     travel_speed: tuple[float | None, float | None] = (None, None)
     heat_input: tuple[float | None, float | None] = (None, None)
+    # The parameters that have a range, each (position in PARAMETERS, name, label, unit, low,
+    # high): what `check` walks, worked out once per pass rather than once per run.
+    limits: tuple[tuple[int, str, str, str, float | None, float | None], ...] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        limits = tuple(
+            (i, name, label, unit, *getattr(self, name))
+            for i, (name, label, unit) in enumerate(PARAMETERS)
+            if getattr(self, name) != (None, None)
+        )
+        object.__setattr__(self, "limits", limits)
 
 
 @dataclass(frozen=True)
@@ -135,16 +158,6 @@ def heat_input(run: Run) -> HeatInput | None:
     return None
 
 
-PARAMETERS: tuple[tuple[str, str, str], ...] = (
-    # (name in PassRanges, label, unit)
-    ("current", "current", "A"),
-    ("voltage", "voltage", "V"),
-    ("wire_feed", "wire feed", "mm/s"),
-    ("travel_speed", "travel speed", "mm/s"),
-    ("heat_input", "heat input", "kJ/mm"),
-)
-
-
 _UNSET = object()
 
 
@@ -155,20 +168,17 @@ def check(run: Run, ranges: PassRanges, heat: HeatInput | object | None = _UNSET
     if heat is _UNSET:
         heat = heat_input(run)
     assert heat is None or isinstance(heat, HeatInput)
-    measured = {
-        "current": run.current_a,
-        "voltage": run.voltage_v,
-        "wire_feed": run.wire_feed_mm_s,
-        "travel_speed": travel_speed(run),
-        "heat_input": heat.heat_input if heat else None,
-    }
+    measured = (
+        run.current_a,
+        run.voltage_v,
+        run.wire_feed_mm_s,
+        travel_speed(run),
+        heat.heat_input if heat else None,
+    )
     failed: list[Reason] = []
     missing: list[Reason] = []
-    for name, label, unit in PARAMETERS:
-        low, high = getattr(ranges, name)
-        if low is None and high is None:
-            continue
-        value = measured[name]
+    for i, name, label, unit, low, high in ranges.limits:
+        value = measured[i]
         if value is None:
             text = f"{label} not measured ({ranges.wps}, pass {ranges.seq})"
             missing.append(Reason(name, None, None, unit, text))

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.conformance import checks
+from app.conformance.evidence import Evidence
 from app.conformance.runs import (
     BITS,
     RUN_COLUMNS,
@@ -121,6 +122,7 @@ class QualificationCheck:
         self.held: dict[int, list[Qualification]] = {}
         self.welds: dict[int, engine.Weld | None] = {}
         self.answers: dict[tuple[int, int, date], tuple[bool, str]] = {}
+        self.weighed: dict[tuple[int, date | None], engine.Held | None] = {}
 
     async def apply(self, runs: Iterable[tuple[dict[str, Any], date | None]]) -> None:
         """Fail each judged run whose welder was not qualified for its weld on its day, with
@@ -170,17 +172,26 @@ class QualificationCheck:
                 self.welds[weld_id] = None
 
     async def _answer(self, welder_id: int, weld_id: int, day: date) -> tuple[bool, str]:
+        """The engine's answer, with each qualification weighed once per import (its ranges
+        derived once; an ASME IX one again only when its evidence of welding moves)."""
         variables = self.welds.get(weld_id)
         if variables is None:
             return True, ""
         held = self.held.get(welder_id, [])
         welded = await qualifications.evidence_of(self.session, held, qualifications.day_start(day))
-        answer = qualifications.assess(welder_id, held, variables, day, welded)
+        weighed = [h for q in held if (h := self._weighed(q, welded.get(q.id))) is not None]
+        answer = engine.assess(variables, weighed, day)
         if answer.qualified:
             return True, ""
         gaps = [c.reason for c in answer.checks if not c.covered]
         gaps += [lapse.reason for lapse in answer.validity]
         return False, f"welder not qualified for the weld on {day}: " + "; ".join(gaps)
+
+    def _weighed(self, q: Qualification, welded: Evidence | None) -> engine.Held | None:
+        key = (q.id, welded.on if welded else None)
+        if key not in self.weighed:
+            self.weighed[key] = qualifications.held_of(q, welded)
+        return self.weighed[key]
 
 
 def mark_unvalidated(
