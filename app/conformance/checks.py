@@ -119,7 +119,7 @@ class Reason:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class HeatInput:
     arc_energy: float  # E, kJ/mm
     heat_input: float  # Q = k · E, kJ/mm
@@ -128,7 +128,7 @@ class HeatInput:
     travel_speed_mm_s: float | None
 
 
-@dataclass
+@dataclass(slots=True)
 class Result:
     verdict: Verdict
     heat_input: HeatInput | None
@@ -172,7 +172,7 @@ def check(run: Run, ranges: PassRanges, heat: HeatInput | object | None = _UNSET
         run.current_a,
         run.voltage_v,
         run.wire_feed_mm_s,
-        travel_speed(run),
+        heat.travel_speed_mm_s if heat else travel_speed(run),
         heat.heat_input if heat else None,
     )
     failed: list[Reason] = []

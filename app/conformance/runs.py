@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from app.conformance import checks
@@ -65,6 +66,10 @@ class WpsPlan:
     @property
     def label(self) -> str:
         return f"WPS {self.number} rev {self.revision}"
+
+    @cached_property
+    def order(self) -> list[int]:
+        return sorted(self.passes)
 
 
 @dataclass(frozen=True)
@@ -172,6 +177,18 @@ def is_run_template(fields: Iterable[str]) -> bool:
     return any(f in TIES for f in fields)
 
 
+# A run's ties: welder id, weld, WPS, process, what could not be resolved, what contradicts
+# the plan (a WPS other than the weld's, a process other than the WPS's).
+Tie = tuple[
+    int | None,
+    WeldPlan | None,
+    WpsPlan | None,
+    str | None,
+    list[tuple[str, str]],
+    list[checks.Reason],
+]
+
+
 @dataclass
 class Judged:
     """A run's columns, and its unresolved parts as (field, message)."""
@@ -188,10 +205,15 @@ class Judge:
         self.context = context
         self.fields = set(fields)
         self.runs_of_weld: dict[int, int] = {}
-        self.ties: dict[tuple[Any, ...], Any] = {}
+        self.ties: dict[tuple[Any, ...], Tie] = {}
 
     def judge(self, data: dict[str, Any]) -> Judged:
-        tack = bool(data.get("tack"))
+        values, problems = self.values(data)
+        return Judged(dict(zip(RUN_COLUMNS, values, strict=True)), problems)
+
+    def values(self, data: dict[str, Any]) -> tuple[list[Any], list[tuple[str, str]]]:
+        """The run's columns in RUN_COLUMNS order, and its unresolved parts: what the parser
+        sends (a list, no dict to build per run)."""
         get = data.get
         key = (
             get("welder_badge"),
@@ -204,34 +226,22 @@ class Judge:
         tie = self.ties.get(key)
         if tie is None:
             tie = self.ties[key] = self._tie(data)
-        welder_id, weld, wps, process, tied_problems = tie
-        problems = list(tied_problems)
+        welder_id, weld, wps, process, problems, planned = tie
+        tack = bool(get("tack"))
 
         ranges = None
         if wps is not None:
             ranges, problem = self._pass(wps, weld, get("pass_seq"), tack)
             if problem:
-                problems.append(problem)
-
-        columns: dict[str, Any] = {
-            "welder_id": welder_id,
-            "wps_id": wps.id if wps else None,
-            "weld_id": weld.id if weld else None,
-            "pass_seq": ranges.seq if ranges else None,
-            "process": process,
-            "verdict": None,
-            "heat_input": None,
-            "failures": None,
-            "conformance": None,
-        }
+                problems = [*problems, problem]  # the tie's list is shared: never changed
+        ids = (welder_id, wps.id if wps else None, weld.id if weld else None)
+        seq = ranges.seq if ranges else None
         if tack:
-            return Judged(columns, [])
-        self._check(columns, data, wps, weld, ranges, process, problems)
-        return Judged(columns, problems)
+            return [*ids, seq, process, None, None, None, None], []
+        judged = self._check(data, wps, ranges, process, problems, planned)
+        return [*ids, seq, process, *judged], problems
 
-    def _tie(
-        self, data: dict[str, Any]
-    ) -> tuple[int | None, WeldPlan | None, WpsPlan | None, str | None, list[tuple[str, str]]]:
+    def _tie(self, data: dict[str, Any]) -> Tie:
         """Welder, weld, WPS and process of a run, and what of them could not be resolved: the
         same for every run with the same ties (kept per file in `ties`)."""
         ctx, mapped = self.context, self.fields
@@ -280,7 +290,16 @@ class Judge:
         process = data.get("process") or (wps.process if wps else None)
         if process is None and weld is not None:
             process = weld.process
-        return welder_id, weld, wps, str(process) if process is not None else None, problems
+        process = str(process) if process is not None else None
+        # What contradicts the plan fails the run whatever its parameters.
+        planned: list[checks.Reason] = []
+        if wps and weld and weld.wps_number and _key(weld.wps_number) != _key(wps.number):
+            text = f"run under {wps.label}; weld {weld.reference} is planned under WPS "
+            planned.append(checks.Reason("wps", None, None, "", text + weld.wps_number))
+        if wps is not None and process is not None and process != wps.process:
+            text = f"process {process} is not {wps.label}'s {wps.process}"
+            planned.append(checks.Reason("process", None, None, "", text))
+        return welder_id, weld, wps, process, problems, planned
 
     def _pass(
         self, wps: WpsPlan, weld: WeldPlan | None, seq: Any, tack: bool
@@ -302,7 +321,7 @@ class Judge:
             )
         nth = self.runs_of_weld.get(weld.id, 0) + 1
         self.runs_of_weld[weld.id] = nth
-        ordered = sorted(wps.passes)
+        ordered = wps.order
         if nth > len(ordered):
             return None, (
                 "pass_seq",
@@ -312,23 +331,24 @@ class Judge:
 
     @staticmethod
     def _check(
-        columns: dict[str, Any],
         data: dict[str, Any],
         wps: WpsPlan | None,
-        weld: WeldPlan | None,
         ranges: checks.PassRanges | None,
         process: str | None,
         problems: list[tuple[str, str]],
-    ) -> None:
+        planned: list[checks.Reason],
+    ) -> tuple[str, float | None, int, dict[str, Any] | None]:
+        """verdict, heat_input, failures and conformance of a run that is not a tack."""
+        get = data.get
         run = checks.Run(
             process or "",
-            data.get("current_a"),
-            data.get("voltage_v"),
-            data.get("wire_feed_mm_s"),
-            data.get("travel_speed_mm_s"),
-            data.get("arc_time_s"),
-            data.get("length_mm"),
-            data.get("energy_j"),
+            get("current_a"),
+            get("voltage_v"),
+            get("wire_feed_mm_s"),
+            get("travel_speed_mm_s"),
+            get("arc_time_s"),
+            get("length_mm"),
+            get("energy_j"),
         )
         heat = checks.heat_input(run)
         reasons: list[checks.Reason] = []
@@ -339,32 +359,22 @@ class Judge:
         else:
             result = checks.check(run, ranges, heat)
             verdict, reasons = result.verdict, result.reasons
-        # What contradicts the plan fails the run whatever its parameters.
-        planned: list[checks.Reason] = []
-        if wps and weld and weld.wps_number and _key(weld.wps_number) != _key(wps.number):
-            text = f"run under {wps.label}; weld {weld.reference} is planned under WPS "
-            planned.append(checks.Reason("wps", None, None, "", text + weld.wps_number))
-        if wps is not None and process is not None and process != wps.process:
-            text = f"process {process} is not {wps.label}'s {wps.process}"
-            planned.append(checks.Reason("process", None, None, "", text))
         if planned:
             reasons = ([] if verdict != "fail" else reasons) + planned
             verdict = "fail"
         failures = 0
-        for reason in reasons if verdict == "fail" else ():
-            failures |= BITS.get(reason.parameter, 0)
         # Only what the columns and the data cannot tell: most runs store no JSON at all.
         conformance: dict[str, Any] | None = None
         if reasons or problems:
+            if verdict == "fail":
+                for reason in reasons:
+                    failures |= BITS.get(reason.parameter, 0)
             conformance = {}
             if reasons:
                 conformance["reasons"] = [vars(r) for r in reasons]
             if problems:
                 conformance["unresolved"] = [message for _, message in problems]
-        columns["verdict"] = verdict
-        columns["heat_input"] = round(heat.heat_input, 6) if heat else None
-        columns["failures"] = failures
-        columns["conformance"] = conformance
+        return verdict, round(heat.heat_input, 6) if heat else None, failures, conformance
 
 
 def _seqs(wps: WpsPlan) -> str:
