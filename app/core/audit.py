@@ -47,6 +47,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.models import (
     ApiKey,
+    Attachment,
     AuditEvent,
     Calibration,
     Employee,
@@ -85,6 +86,7 @@ RESOURCES: dict[type[Any], str] = {
     ImportSchedule: "import-schedules",
     User: "users",
     ApiKey: "api-keys",
+    Attachment: "attachments",
 }
 # Parts recorded in their parent's event, as `<field>.<key>.<column>` (`passes.2.current_max`):
 # a WPS's passes are replaced whole on each edit; its event says what that changed.
@@ -99,6 +101,7 @@ SKIPPED_PER_MODEL: dict[type[Any], frozenset[str]] = {
     User: frozenset({"last_login_at"}),
     ImportSchedule: frozenset({"last_run_at", "last_status", "last_message", "next_run_at"}),
     Inspection: frozenset({"first_of_weld", "weld_repaired"}),
+    Attachment: frozenset({"storage_key"}),  # where the file lies: the service's business
 }
 SECRET = re.compile(r"hash|secret|password|token", re.IGNORECASE)
 _PENDING = "audit_pending"

@@ -317,3 +317,21 @@ async def test_an_owner_that_may_not_go_keeps_its_attachments(
     response = await client.delete(f"/api/v1/machines/{machine}", headers=admin)
     assert_problem(response, 409, "CONFLICT")
     assert len(stored(uploads)) == 1 and await attachment_rows(db) == 1
+
+
+async def test_an_attachment_and_its_delete_are_in_the_audit_trail(
+    client: httpx.AsyncClient, admin: Headers
+) -> None:
+    owner = f"/api/v1/machines/{await make_owner(client, admin, 'machines')}"
+    made = (await attach(client, admin, owner, filename="validation.pdf")).json()
+    deleted = await client.delete(f"{owner}/attachments/{made['id']}", headers=admin)
+    assert deleted.status_code == 204, deleted.text
+    trail = await client.get(
+        "/api/v1/audit",
+        params={"resource": "attachments", "resource_id": str(made["id"]), "order": "asc"},
+        headers=admin,
+    )
+    events = trail.json()["items"]
+    assert [e["action"] for e in events] == ["create", "delete"]
+    assert events[0]["changes"]["filename"] == [None, "validation.pdf"]
+    assert "storage_key" not in events[0]["changes"]  # where the file lies is not history
