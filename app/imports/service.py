@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
 from app.conformance import service as conformance
-from app.conformance.runs import RUN_COLUMNS, Judge, is_run_template, unresolved_errors
+from app.conformance.runs import RUN_COLUMNS, is_run_template
 from app.core.bulk import BulkInsert
 from app.core.config import Settings
 from app.core.db import Database
@@ -106,18 +106,10 @@ class Job:
     upload: Upload
     storage_key: str
     parser_job: ParserJob
-    # A run template's runs are judged on the insert path (SQLite: this process has time to
-    # spare while the parser maps) or by the parser (server databases: the insert is slower).
-    judge: Judge | None = None
     keep_failed: bool = False
     source: str = "upload"
     wait: bool = False  # the caller waits for the outcome (CLI, scheduler): never background
     background: asyncio.Event = field(default_factory=asyncio.Event)
-
-    @property
-    def runs(self) -> bool:
-        """A run template's import: every entry is a weld run."""
-        return self.judge is not None or self.parser_job.runs is not None
 
 
 class Importer:
@@ -162,7 +154,7 @@ class Importer:
                 record_id, key = await self._claim_and_store(
                     template, upload, source, on_error, force, created_by, schedule_id, source_path
                 )
-            job_spec, judge = await self._parser_job(template, upload.path, in_parser=None)
+            job_spec = await self._parser_job(template, upload.path)
         except BaseException:
             upload.discard()
             raise
@@ -174,7 +166,6 @@ class Importer:
             upload=upload,
             storage_key=key,
             parser_job=job_spec,
-            judge=judge,
             keep_failed=keep_failed,
             source=source.value,
             wait=wait,
@@ -219,7 +210,7 @@ class Importer:
         try:
             total = failed = 0
             errors: list[dict[str, Any]] = []
-            job, _ = await self._parser_job(template, upload.path, in_parser=True)
+            job = await self._parser_job(template, upload.path)
             parse = run_parser(self.settings, job, self.parsers)
             async with aclosing(parse) as messages:
                 async for message in messages:
@@ -259,24 +250,13 @@ class Importer:
 
     # --- the steps -------------------------------------------------------------------------
 
-    async def _parser_job(
-        self, template: Template, path: Path, in_parser: bool | None
-    ) -> tuple[ParserJob, Judge | None]:
-        """The parser's job, and for a run template the judge of its runs: in the parser's job
-        (`in_parser`; by default on server databases, whose inserts leave the parser time to
-        spare) or returned for the insert path (by default on SQLite, whose fast inserts leave
-        this process time to spare while the parser maps). ADR 0028."""
+    async def _parser_job(self, template: Template, path: Path) -> ParserJob:
+        """The parser's job; a run template's carries what its runs are resolved with."""
         job = parser_job(template, path)
-        fields = conformance.run_fields(template)
-        if not is_run_template(fields):
-            return job, None
-        ctx = await self.db.run(lambda s: conformance.context(s, template), write=False)
-        if in_parser is None:
-            in_parser = self.db.dialect != "sqlite"
-        if in_parser:
+        if is_run_template(conformance.run_fields(template)):
+            ctx = await self.db.run(lambda s: conformance.context(s, template), write=False)
             job.runs = ctx.encode()
-            return job, None
-        return job, Judge(ctx, fields)
+        return job
 
     async def _claim_and_store(
         self,
@@ -401,11 +381,9 @@ class Importer:
                     progress.rows_failed = message.failed
                     row_errors.extend(message.errors)
                     progress.rows_total += len(message.entries)
-                    if job.judge is not None:  # judged here (see Job.judge)
-                        row_errors.extend(self._judge(job, message.entries))
                     # One dict per row, the run's columns in it: the checks below change it.
                     rows = self._rows(job, message.entries)
-                    runs = conformance.runs_in(rows) if job.runs else []
+                    runs = conformance.runs_in(rows) if job.parser_job.runs is not None else []
                     tied = sum(
                         1
                         for run, _ in runs
@@ -473,7 +451,7 @@ class Importer:
         now = utcnow()
         parse_time = datetime.fromisoformat
         template_id, machine_id, import_id = job.template_id, job.machine_id, job.record_id
-        if not job.runs:
+        if job.parser_job.runs is None:
             return [
                 {
                     "template_id": template_id,
@@ -509,20 +487,6 @@ class Importer:
             }
             for row, recorded, data, run in entries
         ]
-
-    @staticmethod
-    def _judge(job: Job, entries: Sequence[list[Any]]) -> list[dict[str, Any]]:
-        """Judge a chunk's runs in place (each entry's run, as the parser would have sent it);
-        returns their unresolved parts as row errors."""
-        assert job.judge is not None
-        columns_by_field = {m["field"]: m["column"] for m in job.parser_job.mapping}
-        errors: list[dict[str, Any]] = []
-        values = job.judge.values
-        for entry in entries:
-            entry[3], unresolved = values(entry[2])
-            if unresolved:
-                errors += unresolved_errors(entry[0], unresolved, columns_by_field)
-        return errors
 
     async def _fail(self, record_id: int, exc: BaseException, progress: Progress) -> None:
         """Mark a background import failed, with its reason; release its claim."""
