@@ -124,7 +124,8 @@ def main() -> None:
                 counted, _ = timed(client, entries, args.runs)
                 offset, _ = timed(client, f"{entries}&include_total=false&skip=900000", args.runs)
                 trail = "/api/v1/audit?limit=100&include_total=false"
-                newest_event = client.get(f"{trail}&limit=1").json()["items"][0]["id"]
+                newest = client.get("/api/v1/audit?limit=1&include_total=false")
+                newest_event = newest.json()["items"][0]["id"]
                 audit_first, _ = timed(client, trail, args.runs)
                 audit_deep, _ = timed(
                     client, f"{trail}&after_id={int(newest_event * 0.1)}", args.runs
