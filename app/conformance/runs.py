@@ -381,6 +381,11 @@ def _seqs(wps: WpsPlan) -> str:
     return ", ".join(str(s) for s in sorted(wps.passes)) or "none"
 
 
+def columns_by_field(mapping: list[dict[str, Any]]) -> dict[str, str]:
+    """A template mapping's column per field: the column an unresolved part is reported in."""
+    return {spec["field"]: spec["column"] for spec in mapping}
+
+
 def unresolved_errors(
     row: int, unresolved: list[tuple[str, str]], columns_by_field: dict[str, str]
 ) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ from app.conformance.runs import (
     Judge,
     WeldPlan,
     WpsPlan,
+    columns_by_field,
     unresolved_errors,
 )
 from app.core.errors import AppError
@@ -246,7 +247,7 @@ async def recheck(
     ctx = await context(session, template)
     judge = Judge(ctx, run_fields(template))
     lapsed = await lapsed_days(session, template.machine_id)
-    columns_by_field = {m["field"]: m["column"] for m in template.mapping}
+    columns = columns_by_field(template.mapping)
     errors: list[dict[str, Any]] = []
     gate = QualificationCheck(session)
     totals: dict[str, Any] | None = None
@@ -280,7 +281,7 @@ async def recheck(
         unresolved = sum(1 for _, j in judged if j.unresolved)
         for row, j in judged:
             if j.unresolved and len(errors) < max_errors:
-                errors += unresolved_errors(row.row_number, j.unresolved, columns_by_field)
+                errors += unresolved_errors(row.row_number, j.unresolved, columns)
         totals = add(totals, summary((j.columns for _, j in judged), unresolved))
         await session.execute(
             statement,

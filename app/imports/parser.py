@@ -75,7 +75,7 @@ class Batch:
 def run(job: ParserJob) -> None:
     from python_calamine import CalamineWorkbook
 
-    from app.conformance.runs import Context, Judge, unresolved_errors
+    from app.conformance.runs import Context, Judge, columns_by_field, unresolved_errors
     from app.entries.tally import Tally
     from app.imports.mapping import RowMapper
 
@@ -121,7 +121,7 @@ def run(job: ParserJob) -> None:
     tally = Tally()  # day totals of the good rows, for the production dashboard
     fields = [spec["field"] for spec in job.mapping]
     judge = Judge(Context.decode(job.runs), fields) if job.runs is not None else None
-    columns_by_field = {spec["field"]: spec["column"] for spec in job.mapping}
+    columns = columns_by_field(job.mapping)
 
     def send_chunk() -> None:
         nonlocal entries, errors
@@ -142,7 +142,7 @@ def run(job: ParserJob) -> None:
             if judge is not None:
                 run, unresolved = judge.values(data)  # by position: half the bytes of a dict
                 if unresolved:
-                    reported = unresolved_errors(row_number, unresolved, columns_by_field)
+                    reported = unresolved_errors(row_number, unresolved, columns)
             entry = [row_number, recorded_at, data, run]
             needed = size(entry)
             if batch.fits(needed):
