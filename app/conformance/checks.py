@@ -159,6 +159,42 @@ def heat_input(run: Run) -> HeatInput | None:
 
 
 _UNSET = object()
+NOT_CLEAN = object()
+
+
+def clean_pass_heat(
+    process: str,
+    current_a: float | None,
+    voltage_v: float | None,
+    wire_feed_mm_s: float | None,
+    travel_speed_mm_s: float | None,
+    arc_time_s: float | None,
+    length_mm: float | None,
+    energy_j: float | None,
+    ranges: PassRanges,
+) -> float | object | None:
+    """The rounded heat input of a run that passes every range of `ranges`, measured in all;
+    `NOT_CLEAN` for any other run, whose verdict and reasons `check` works out. The same
+    arithmetic as `heat_input` and `check`, without their objects: most runs pass, and this
+    is their whole cost (ADR 0028)."""
+    speed = travel_speed_mm_s or (length_mm / arc_time_s if length_mm and arc_time_s else None)
+    efficiency = EFFICIENCY.get(process)
+    heat = None
+    if efficiency is not None:
+        if energy_j and length_mm:
+            heat = efficiency.k * (energy_j / length_mm / 1000)
+        elif voltage_v and current_a and speed:
+            heat = efficiency.k * (voltage_v * current_a / speed / 1000)
+    measured = (current_a, voltage_v, wire_feed_mm_s, speed, heat)
+    for i, _, _, _, low, high in ranges.limits:
+        value = measured[i]
+        if (
+            value is None
+            or (high is not None and value > high)
+            or (low is not None and value < low)
+        ):
+            return NOT_CLEAN
+    return None if heat is None else round(heat, 6)
 
 
 def check(run: Run, ranges: PassRanges, heat: HeatInput | object | None = _UNSET) -> Result:

@@ -238,6 +238,20 @@ class Judge:
         seq = ranges.seq if ranges else None
         if tack:
             return [*ids, seq, process, None, None, None, None], []
+        if ranges is not None and not problems and not planned:
+            heat = checks.clean_pass_heat(
+                process or "",
+                get("current_a"),
+                get("voltage_v"),
+                get("wire_feed_mm_s"),
+                get("travel_speed_mm_s"),
+                get("arc_time_s"),
+                get("length_mm"),
+                get("energy_j"),
+                ranges,
+            )
+            if heat is not checks.NOT_CLEAN:
+                return [*ids, seq, process, "pass", heat, 0, None], problems
         judged = self._check(data, wps, ranges, process, problems, planned)
         return [*ids, seq, process, *judged], problems
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.conformance.checks import (
     EFFICIENCY,
+    NOT_CLEAN,
     PassRanges,
     Run,
     check,
+    clean_pass_heat,
     convert,
     heat_input,
     travel_speed,
@@ -112,3 +116,31 @@ def test_unit_conversions(field: str, value: float, unit: str, expected: float) 
     assert convert(field, value, unit) == pytest.approx(expected)
     with pytest.raises(KeyError):
         convert(field, value, "furlongs")
+
+
+_MEASURE = st.one_of(st.none(), st.just(0.0), st.floats(0.1, 500, allow_nan=False))
+_LIMIT = st.tuples(st.one_of(st.none(), st.floats(0, 300)), st.one_of(st.none(), st.floats(0, 300)))
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    process=st.sampled_from(["135", "141", "114", "999", ""]),
+    values=st.tuples(*[_MEASURE] * 7),
+    limits=st.tuples(*[_LIMIT] * 5),
+)
+def test_the_clean_pass_shortcut_agrees_with_check(
+    process: str,
+    values: tuple[float | None, ...],
+    limits: tuple[tuple[float | None, float | None], ...],
+) -> None:
+    """The parser's shortcut for a run that passes gives check's verdict and heat input, and
+    steps aside (NOT_CLEAN) for every run check does not pass."""
+    run = Run(process, *values)
+    ranges = PassRanges("WPS-1 rev 0", 1, *[(lo, hi) for lo, hi in limits])
+    result = check(run, ranges)
+    quick = clean_pass_heat(process, *values, ranges)
+    if result.verdict == "pass":
+        heat = result.heat_input
+        assert quick == (None if heat is None else round(heat.heat_input, 6))
+    else:
+        assert quick is NOT_CLEAN
