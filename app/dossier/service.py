@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 from app.audit.service import event_read
 from app.core.errors import AppError
 from app.dossier import schemas as d
-from app.inventory.lots import work_order_lots
+from app.inventory.lots import consumed, work_order_lots
 from app.models import (
     Attachment,
     AuditEvent,
@@ -182,10 +182,16 @@ async def _inspections(
 async def _weld_lots(
     session: AsyncSession, weld_ids: list[int]
 ) -> dict[int | None, list[d.DossierLot]]:
-    m = StockMovement
     found: dict[int | None, list[d.DossierLot]] = defaultdict(list)
     if not weld_ids:
         return found
+    m = StockMovement
+    rows = await session.execute(consumed(m.weld_id.in_(weld_ids), m.weld_id))
+    for weld_id, lot_id, number, _, item, quantity in rows.all():
+        found[weld_id].append(
+            d.DossierLot(lot_id=lot_id, lot_number=number, item_name=item, quantity=quantity)
+        )
+    return found
     rows = await session.execute(
         select(m.weld_id, m.lot_id, Lot.lot_number, Item.item_name, func.sum(-m.delta))
         .join(Lot, Lot.id == m.lot_id)

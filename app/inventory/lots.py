@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
@@ -92,6 +92,20 @@ def _taken() -> Any:
     return func.sum(-M.delta)
 
 
+def consumed(condition: ColumnElement[bool], *by: Any) -> Select[Any]:
+    """The lots taken by the moves that meet `condition`: (`by`…, lot id, lot number, item id,
+    item name, quantity taken), per lot and per each of `by`."""
+    lot = (M.lot_id, Lot.lot_number, Lot.item_id, Item.item_name)
+    return (
+        select(*by, *lot, _taken())
+        .join(Lot, Lot.id == M.lot_id)
+        .join(Item, Item.id == Lot.item_id)
+        .where(condition, M.delta < 0)
+        .group_by(*by, *lot)
+        .order_by(*by, M.lot_id)
+    )
+
+
 async def usage(session: AsyncSession, lot_id: int) -> LotUsage:
     """Which work orders and welds used the lot, and how much of it."""
     lot = await crud.get(session, Lot, lot_id)
@@ -127,14 +141,7 @@ async def usage(session: AsyncSession, lot_id: int) -> LotUsage:
 async def work_order_lots(session: AsyncSession, work_order_id: int) -> list[WorkOrderLot]:
     """The lots that went into a work order, with how much of each and into which welds."""
     await crud.get(session, WorkOrder, work_order_id)
-    rows = await session.execute(
-        select(M.lot_id, Lot.lot_number, Lot.item_id, Item.item_name, _taken())
-        .join(Lot, Lot.id == M.lot_id)
-        .join(Item, Item.id == Lot.item_id)
-        .where(M.work_order_id == work_order_id, M.delta < 0)
-        .group_by(M.lot_id, Lot.lot_number, Lot.item_id, Item.item_name)
-        .order_by(M.lot_id)
-    )
+    rows = await session.execute(consumed(M.work_order_id == work_order_id))
     welds: dict[int | None, set[str]] = defaultdict(set)
     for lot_id, reference in await session.execute(
         select(M.lot_id, Weld.reference)
