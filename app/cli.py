@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.roles import Role
+from app.core import clock
 from app.core.config import Settings, describe_settings_error, get_settings
 
 T = TypeVar("T")
@@ -36,10 +37,12 @@ cli.add_typer(keys_cli, name="api-key")
 
 def _settings() -> Settings:
     try:
-        return get_settings()
+        settings = get_settings()
     except ValidationError as exc:
         typer.echo(describe_settings_error(exc), err=True)
         raise typer.Exit(2) from None
+    clock.use(settings.workshop_timezone)
+    return settings
 
 
 def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:

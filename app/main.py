@@ -17,6 +17,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from app.api import api_router
 from app.auth.cache import CredentialCache
 from app.auth.firebase import FirebaseVerifier
+from app.core import clock
 from app.core.audit import ActorScope
 from app.core.config import Settings, app_version, get_settings
 from app.core.db import Database
@@ -49,6 +50,7 @@ log = get_logger(__name__)
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
+    clock.use(settings.workshop_timezone)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

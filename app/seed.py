@@ -18,7 +18,8 @@ from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.conformance import service as conformance
 from app.conformance.runs import Judge
-from app.core import crud, history
+from app.core import clock, crud, history
+from app.core.clock import workshop_day
 from app.employees import service as employees
 from app.employees.schemas import EmployeeCreate, QualificationCreate
 from app.equipment import service as equipment
@@ -107,7 +108,7 @@ def one_page_pdf(text: str) -> bytes:
 
 
 def _days(n: int) -> date:
-    return date.today() + timedelta(days=n)
+    return clock.today() + timedelta(days=n)
 
 
 def _at(days: int, hour: int = 9) -> datetime:
@@ -791,7 +792,7 @@ async def _runs(session: AsyncSession, machine_id: int) -> int:
             data["tack"] = True
         judged = judge.judge(data)
         entries.append((n, at, data, judged.columns))
-    runs = [(columns, at.date()) for _, at, _, columns in entries]
+    runs = [(columns, workshop_day(at)) for _, at, _, columns in entries]
     await gate.apply(runs)
     conformance.mark_unvalidated(runs, await lapsed_days(session, machine_id))
     for n, at, data, columns in entries:

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.clock import workshop_day
 from app.models import WorkshopEntry as E
 
 
@@ -42,6 +43,6 @@ async def last_run(
         if before is not None:
             stmt = stmt.where(E.recorded_at < before)
         row = (await session.execute(stmt)).first()
-        if row is not None and (latest is None or row.recorded_at.date() > latest.on):
-            latest = Evidence(row.recorded_at.date(), row.id, process)
+        if row is not None and (latest is None or workshop_day(row.recorded_at) > latest.on):
+            latest = Evidence(workshop_day(row.recorded_at), row.id, process)
     return latest

@@ -28,6 +28,7 @@ from app.conformance.runs import (
     columns_by_field,
     unresolved_errors,
 )
+from app.core.clock import workshop_day
 from app.core.errors import AppError
 from app.machines.validation import lapsed_days
 from app.models import (
@@ -106,12 +107,13 @@ def run_day(recorded_at: datetime | str | None) -> date | None:
         return None
     if isinstance(recorded_at, str):
         recorded_at = datetime.fromisoformat(recorded_at)
-    return recorded_at.astimezone(UTC).date() if recorded_at.tzinfo else recorded_at.date()
+    return workshop_day(recorded_at)
 
 
 def runs_in(rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], date | None]]:
-    """A run template's rows to insert, each with its day (the UTC date of `recorded_at`)."""
-    return [(row, row["recorded_at"].date() if row["recorded_at"] else None) for row in rows]
+    """A run template's rows to insert, each with its day (the workshop's day of
+    `recorded_at`)."""
+    return [(row, run_day(row["recorded_at"])) for row in rows]
 
 
 class QualificationCheck:

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     log_file: Path | None = None
     log_file_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     log_file_backups: int = Field(default=5, ge=0)
+    # The workshop's days (dashboards, date filters, day totals, "today"): an IANA name.
+    workshop_timezone: str = "UTC"
 
     database_url: str | None = None
     db_driver: DbDriver = "sqlite"
@@ -179,6 +181,14 @@ class Settings(BaseSettings):
             raise ValueError(
                 "the emulator must be on this machine: 127.0.0.1:PORT, [::1]:PORT or localhost:PORT"
             )
+        return value
+
+    @field_validator("workshop_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from app.core.clock import load
+
+        load(value)  # ValueError names an unknown zone (or missing zone data)
         return value
 
     @field_validator("log_level", mode="before")

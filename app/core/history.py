@@ -20,14 +20,14 @@ ADR 0031.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import crud
+from app.core import clock, crud
 from app.core.errors import NotFound
 from app.core.pagination import ListQuery, Page, page_of, paginate
 from app.core.repository import check_if_match, label
@@ -37,12 +37,12 @@ from app.models.base import Resource
 
 
 def _not_in_future(day: date) -> date:
-    if day > datetime.now(UTC).date():
+    if day > clock.today():
         raise ValueError("a check cannot be recorded before it is made: the day is in the future")
     return day
 
 
-# The day a check was made: today (UTC) at the latest.
+# The day a check was made: today (the workshop's) at the latest.
 CheckDay = Annotated[date, AfterValidator(_not_in_future)]
 
 

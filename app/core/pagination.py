@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Generic, Literal, TypeVar
 
 from cachetools import TTLCache
@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import clock
 from app.core.schemas import SafeValues
 
 T = TypeVar("T")
@@ -73,9 +74,10 @@ def contains_any(value: str | None, *columns: Any) -> ColumnElement[bool] | None
 
 
 def day_range(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
-    """[start 00:00 UTC, the day after end 00:00 UTC): both ends inclusive as dates."""
-    low = datetime.combine(start, time(), UTC) if start else None
-    high = datetime.combine(end + timedelta(days=1), time(), UTC) if end else None
+    """[start's local midnight, the day after end's) in UTC: both ends inclusive as the
+    workshop's days (app.core.clock; a day is 23 or 25 hours when the clocks change)."""
+    low = clock.day_start(start) if start else None
+    high = clock.day_start(end + timedelta(days=1)) if end else None
     return low, high
 
 

@@ -24,9 +24,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.conformance.runs import BITS
+from app.core import clock
 from app.core.pagination import between, contains_any, day_range, eq, where
 from app.dashboards import schemas as s
-from app.dashboards.sql import as_date, bucket, day, days_between, ratio
+from app.dashboards.sql import as_date, bucket, day, days_between, ratio, workshop_time
 from app.entries.tally import ALL
 from app.inspections import totals as inspection_totals
 from app.models import (
@@ -91,7 +92,7 @@ def _inspection_filters(q: s.DashboardQuery) -> list[Any]:
 
 
 async def stats(session: AsyncSession, q: s.DashboardQuery) -> s.Stats:
-    today = date.today()
+    today = clock.today()
     horizon = today + timedelta(days=q.days)
     orders = _order_filters(q)
     by_status = await _count_by(session, WorkOrder.status, orders)
@@ -253,7 +254,7 @@ async def qualification_alerts(
 async def work_orders(
     session: AsyncSession, q: s.DashboardQuery, dialect: str
 ) -> s.WorkOrderDashboard:
-    today = date.today()
+    today = clock.today()
     filters = _order_filters(q)
     by_status = await _count_by(session, WorkOrder.status, filters)
     by_priority = await _count_by(session, WorkOrder.priority, filters)
@@ -281,13 +282,14 @@ async def work_orders(
         WorkOrder.status == WorkOrderStatus.completed,
         WorkOrder.completed_at.is_not(None),
     ]
-    week = bucket(WorkOrder.completed_at, "week", dialect)
+    done_at = workshop_time(WorkOrder.completed_at, dialect)
+    week = bucket(done_at, "week", dialect)
     weekly = (
         await session.execute(
             select(week, func.count()).where(*completed).group_by(week).order_by(week)
         )
     ).all()
-    done_day = bucket(WorkOrder.completed_at, "day", dialect)
+    done_day = bucket(done_at, "day", dialect)
     timing = (
         await session.execute(
             select(
@@ -325,7 +327,7 @@ async def work_orders(
 
 
 async def equipment(session: AsyncSession, q: s.DashboardQuery) -> s.EquipmentDashboard:
-    today = date.today()
+    today = clock.today()
     scope = where(eq(Equipment.machine_id, q.machine_id))
     by_status = await _count_by(session, Equipment.status, scope)
     by_type = await _count_by(session, Equipment.type, scope)
@@ -607,7 +609,7 @@ async def _weekly(
     # Per day first (a cheap expression the (inspected_at, result) index answers in order),
     # then the few hundred days into weeks.
     passed = case((Inspection.result == InspectionResult.passed, 1), else_=0)
-    day_of = day(Inspection.inspected_at, dialect).label("day")
+    day_of = day(workshop_time(Inspection.inspected_at, dialect), dialect).label("day")
     days = (
         select(day_of, func.count().label("n"), func.sum(passed).label("p"))
         .where(*filters)

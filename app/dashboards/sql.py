@@ -9,8 +9,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Date, Float, cast, func, literal_column
+from sqlalchemy import Date, Float, String, case, cast, func, literal, literal_column
 from sqlalchemy.sql.elements import ColumnElement
+
+from app.core import clock
 
 Bucket = Literal["day", "week", "month"]
 
@@ -24,7 +26,7 @@ def bucket(column: Any, unit: Bucket, dialect: str) -> ColumnElement[Any]:
         if unit == "day":
             return day
         if unit == "week":
-            return func.date_sub(day, literal_column(f"INTERVAL WEEKDAY({_sql(column)}) DAY"))
+            return func.subdate(day, func.weekday(column))
         return func.date_format(column, "%Y-%m-01")
     if unit == "day":
         return func.date(column)
@@ -33,16 +35,31 @@ def bucket(column: Any, unit: Bucket, dialect: str) -> ColumnElement[Any]:
     return func.date(column, "start of month")
 
 
+def workshop_time(column: Any, dialect: str) -> Any:
+    """A UTC timestamp as the workshop's wall-clock time, for grouping by day, week or month
+    (`bucket`, `day`): shifted by the zone's offset at that instant, a CASE over the zone's
+    changes of offset since 2000 (newest first: recent rows match early). The column itself
+    in UTC. SQL time-zone functions are not portable (app.core.clock)."""
+    base, changes = clock.offsets()
+    if not base and not changes:
+        return column
+    offset: Any = literal(base)
+    if changes:
+        offset = case(*((column >= at, seconds) for at, seconds in reversed(changes)), else_=base)
+    if dialect == "postgresql":
+        return column + offset * literal_column("INTERVAL '1 second'")
+    if dialect == "mysql":
+        return func.timestampadd(literal_column("SECOND"), offset, column)
+    return func.datetime(column, cast(offset, String) + " seconds")
+
+
 def day(column: Any, dialect: str) -> ColumnElement[Any]:
-    """The UTC day of a timestamp, as cheaply as the database gives it: SQLite stores ISO text,
-    whose first ten characters are the day (no date parsing per row)."""
+    """The day of a timestamp (UTC, or `workshop_time`'s), as cheaply as the database gives
+    it: SQLite stores ISO text, whose first ten characters are the day (no date parsing per
+    row)."""
     if dialect == "sqlite":
         return func.substr(column, 1, 10)
     return func.date(column)
-
-
-def _sql(column: Any) -> str:
-    return str(column.expression if hasattr(column, "expression") else column)
 
 
 def days_between(start: Any, end: Any, dialect: str) -> ColumnElement[Any]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 import anyio
 from fastapi import Query, Request, Response
 
 from app.auth.deps import CanRead
+from app.core import clock
 from app.core.db import SessionDep
 from app.core.http import Router
 from app.core.openapi import errors
@@ -46,7 +46,7 @@ async def dossier(
     the day, the conformance of its runs, the lots it took, its inspections with ISO 6520-1
     defects and ISO 5817 level, its attachments; the work order's lots, inspections,
     attachments and audit summary."""
-    found = await service.dossier(session, work_order_id, datetime.now(UTC).date())
+    found = await service.dossier(session, work_order_id, clock.today())
     wants_pdf = format == "pdf" or (
         format is None and PDF in request.headers.get("accept", "").split(",")[0]
     )

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.audit.service import event_read
+from app.core.clock import workshop_day
 from app.core.errors import AppError
 from app.dossier import schemas as d
 from app.inventory.lots import consumed, work_order_lots
@@ -55,7 +56,7 @@ async def dossier(session: AsyncSession, work_order_id: int, today: date) -> d.D
     items = []
     for weld in welds:
         last_run = runs[weld.id].last_at
-        day = last_run.date() if last_run else today
+        day = workshop_day(last_run) if last_run else today
         items.append(
             d.DossierWeld(
                 id=weld.id,

@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, EmailStr, Field, model_validator
 
+from app.core import clock
 from app.core.pagination import ListQuery
 from app.core.schemas import InputModel, ResourceRead, partial
 from app.models import (
@@ -112,7 +113,7 @@ class QualificationCreate(InputModel):
             raise ValueError("expires_on is before issued_on")
         if (
             self.last_confirmed_on is not None
-            and self.last_confirmed_on > dt.date.today() + dt.timedelta(days=1)
+            and self.last_confirmed_on > clock.today() + dt.timedelta(days=1)
         ):
             raise ValueError("last_confirmed_on is in the future")
         if self.last_confirmed_on is not None and self.last_confirmed_on < self.issued_on:

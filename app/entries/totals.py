@@ -11,12 +11,13 @@ adds its own totals after this transaction commits.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Table, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.clock import workshop_day
 from app.core.pagination import day_range
 from app.core.upsert import upsert_adding
 from app.entries.tally import Row, Tally
@@ -67,7 +68,7 @@ async def forget_import(session: AsyncSession, import_id: int) -> None:
     await session.execute(delete(E).where(E.import_id == import_id))
     for template_id, machine_id, first, last in spans:
         if first and last:
-            await recount(session, template_id, machine_id, first.date(), last.date())
+            await recount(session, template_id, machine_id, workshop_day(first), workshop_day(last))
 
 
 async def recount(
@@ -94,7 +95,7 @@ async def recount(
         .execution_options(yield_per=10_000)
     )
     async for recorded_at, data in entries:
-        tally.add(recorded_at.date().isoformat(), data)
+        tally.add(workshop_day(recorded_at).isoformat(), data)
     await add(session, template_id, machine_id, tally.rows())
 
 
@@ -110,5 +111,5 @@ def tally_entries(
         if recorded_at is not None:
             key = (template_id, machine_id)
             tally = tallies.get(key) or tallies.setdefault(key, Tally())
-            tally.add(recorded_at.astimezone(UTC).date().isoformat(), data)
+            tally.add(workshop_day(recorded_at).isoformat(), data)
     return tallies

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from app.core.clock import DayOf
 from app.imports.protocol import (
     ENVELOPE_BYTES,
     Chunk,
@@ -119,6 +120,7 @@ def run(job: ParserJob) -> None:
     errors: list[dict[str, Any]] = []
     total = failed = kept_errors = 0
     tally = Tally()  # day totals of the good rows, for the production dashboard
+    day_of = DayOf(job.workshop_timezone)
     fields = [spec["field"] for spec in job.mapping]
     judge = Judge(Context.decode(job.runs), fields) if job.runs is not None else None
     columns = columns_by_field(job.mapping)
@@ -149,7 +151,7 @@ def run(job: ParserJob) -> None:
                 batch.add(needed)
                 entries.append(entry)
                 if recorded_at:
-                    tally.add(recorded_at[:10], data)  # ISO 8601 in UTC: its day comes first
+                    tally.add(day_of(recorded_at), data)
             else:
                 mapped = [too_large(mapper, row_number, data, job.message_max_bytes)]
         if isinstance(mapped, list):

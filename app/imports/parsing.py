@@ -18,6 +18,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Hashable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
+from app.core import clock
 from app.core.config import Settings
 from app.core.errors import ServiceUnavailable, problem
 from app.core.logger import get_logger
@@ -116,6 +117,7 @@ async def run_parser(
         max_errors=settings.import_max_errors,
         max_cell_chars=settings.import_max_cell_chars,
         message_max_bytes=settings.import_message_max_bytes,
+        workshop_timezone=clock.name(),  # the process's WORKSHOP_TIMEZONE (app.core.clock)
     )
     async with parsers.slot(patient=patient):
         proc = await asyncio.create_subprocess_exec(

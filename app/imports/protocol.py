@@ -31,6 +31,7 @@ class ParserJob:
     mapping: list[dict[str, Any]] = field(default_factory=list)
     timestamp_field: str | None = None
     timezone: str = "UTC"
+    workshop_timezone: str = "UTC"  # WORKSHOP_TIMEZONE: the days of the day totals
     min_arc_time_s: float | None = None
     # A run template's resolution context (app.conformance.runs.Context, encoded): each run is
     # tied to its welder, WPS, weld and pass and judged here, in the parser.

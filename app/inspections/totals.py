@@ -9,12 +9,13 @@ so differences add up whatever order concurrent writes commit in (`upsert_adding
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, Table, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.clock import workshop_day
 from app.core.upsert import upsert_adding
 from app.models import Inspection, InspectionDayTotal, InspectionResult, WorkOrder
 
@@ -49,7 +50,7 @@ def count(rows: Iterable[Sequence[Any]], sign: int = 1, into: Totals | None = No
     """Add (sign 1) or take away (-1) the figures of inspections given as `facts` rows."""
     totals: Totals = {} if into is None else into
     for at, welder, machine, method, client, result, first, repaired, defects in rows:
-        day = at.astimezone(UTC).date()
+        day = workshop_day(at)
         ok = result == InspectionResult.passed
         figures = (
             sign,

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.conformance.evidence import Evidence, last_run
-from app.core import crud
+from app.core import clock, crud
 from app.core.errors import field_error, invalid_fields
 from app.models import Employee, Qualification, QualificationConfirmation, Weld, Wps
 from app.qualifications import engine, rules
@@ -272,7 +272,7 @@ async def confirm(
     """ISO 9606-1 9.2: the coordinator confirms the welder worked in the range; for ASME IX
     the confirmation is evidence of welding with the process (its clock restarts)."""
     q = await crud.get_for_write(session, Qualification, qualification_id, if_match)
-    if confirmed_on > date.today() + timedelta(days=1):  # a day of grace for time zones
+    if confirmed_on > clock.today() + timedelta(days=1):  # a day of grace for time zones
         raise invalid_fields([field_error("confirmed_on", "in the future", "range")])
     if confirmed_on < q.issued_on:
         raise invalid_fields(

@@ -12,7 +12,7 @@ Rules:
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.auth.roles import Permission
-from app.core import crud
+from app.core import clock, crud
 from app.core.errors import Conflict, Forbidden, field_error, invalid_fields, problem
 from app.core.pagination import Page, eq, page_of, paginate, where
 from app.models import Inspection, Weld, WorkOrder, Wps
@@ -76,7 +76,7 @@ async def list_welds(session: AsyncSession, work_order_id: int, query: WeldQuery
 
 
 def today() -> date:
-    return datetime.now(UTC).date()
+    return clock.today()
 
 
 async def _gate(

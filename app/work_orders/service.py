@@ -9,7 +9,7 @@ Rules:
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from app.auth.principal import Principal
 from app.auth.roles import Permission
-from app.core import crud
+from app.core import clock, crud
 from app.core.errors import Conflict, Forbidden
 from app.core.pagination import (
     Page,
@@ -58,7 +58,7 @@ async def get_work_order(session: AsyncSession, work_order_id: int) -> WorkOrder
 def _filters(query: WorkOrderQuery) -> list[Any]:
     overdue = None
     if query.overdue is not None:
-        late = (WorkOrder.due_date < date.today()) & WorkOrder.status.not_in(CLOSED)
+        late = (WorkOrder.due_date < clock.today()) & WorkOrder.status.not_in(CLOSED)
         overdue = late if query.overdue else not_(late) | WorkOrder.due_date.is_(None)
     return where(
         eq(WorkOrder.status, query.status),
