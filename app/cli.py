@@ -32,7 +32,12 @@ keys_cli = typer.Typer(
     help="API keys for machines, scripts and the first admin.", no_args_is_help=True
 )
 cli.add_typer(db_cli, name="db")
+totals_cli = typer.Typer(
+    help="The dashboards' day totals (kept on write, by the workshop's days).",
+    no_args_is_help=True,
+)
 cli.add_typer(keys_cli, name="api-key")
+cli.add_typer(totals_cli, name="totals")
 
 
 def _settings() -> Settings:
@@ -217,6 +222,19 @@ def api_key_revoke(key_id: Annotated[int, typer.Argument(help="Id from `api-key 
     typer.echo(f"revoked API key {key_id}{also}")
 
 
+@totals_cli.command("rebuild")
+def totals_rebuild() -> None:
+    """Count the day totals again by the days of WORKSHOP_TIMEZONE (after changing it; stop
+    the API and the scheduler first)."""
+    from app.dashboards import day_totals
+
+    done = _run(day_totals.rebuild)
+    typer.echo(
+        f"day totals counted by the days of {done.zone} (were {done.previous}): "
+        f"{done.entry_days} entry days, {done.inspection_days} inspection days"
+    )
+
+
 @cli.command()
 def seed(
     force: Annotated[
@@ -231,6 +249,7 @@ def seed(
 ) -> None:
     """Fill the database with a small, realistic demo workshop."""
     from app import seed as demo
+    from app.dashboards import day_totals
     from app.storage import create_storage
 
     storage = create_storage(_settings())
@@ -240,6 +259,7 @@ def seed(
             if not force:
                 return None
             await demo.wipe(session, storage)
+        await day_totals.check_zone(session)  # no totals now: they are counted in this zone
         return await demo.seed(session, storage)
 
     made = _run(work)
@@ -262,6 +282,7 @@ def import_file(
     """Import an Excel file with a template, through the same pipeline as uploads."""
     from app.core.db import Database
     from app.core.errors import AppError
+    from app.dashboards import day_totals
     from app.imports.service import Importer, template_for_upload
     from app.imports.upload import local_upload
     from app.models import ImportSource
@@ -276,6 +297,7 @@ def import_file(
         db = Database(settings)
         importer = Importer(db, create_storage(settings), settings)
         try:
+            await day_totals.ensure_zone(db)
             tpl = await db.run(lambda s: template_for_upload(s, template), write=False)
             upload = await local_upload(path, settings)
             with typer.progressbar(length=1, label=f"importing {path.name}") as bar:
@@ -307,6 +329,9 @@ def import_file(
 
     try:
         result = asyncio.run(main())
+    except day_totals.ZoneMismatch as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
     except AppError as exc:
         typer.echo(f"import failed: {exc.detail}", err=True)
         for error in exc.extra.get("row_errors", [])[:20]:
@@ -324,6 +349,7 @@ def scheduler() -> None:
 
     from app.core.db import Database
     from app.core.logger import configure_logging
+    from app.dashboards import day_totals
     from app.imports.recovery import recover_interrupted
     from app.imports.service import Importer
     from app.scheduler.service import Scheduler
@@ -342,6 +368,7 @@ def scheduler() -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         try:
+            await day_totals.ensure_zone(db)
             await recover_interrupted(db)
             await runner.start()
             await stop.wait()
@@ -350,7 +377,11 @@ def scheduler() -> None:
             await importer.wait_idle()
             await db.dispose()
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except day_totals.ZoneMismatch as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
 
 
 @cli.command()

@@ -36,6 +36,7 @@ from app.core.middleware import (
 from app.core.openapi import finish_schema
 from app.core.pagination import TotalsCache
 from app.core.ratelimit import RateLimiter, RateLimitHeaders
+from app.dashboards import day_totals
 from app.health.router import router as health_router
 from app.imports.recovery import recover_interrupted
 from app.imports.router import alias as upload_alias
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 risk="ID tokens are not signature-checked: anyone who reaches this API can "
                 "forge any user or role",
             )
+        await day_totals.ensure_zone(app.state.db)
         try:
             await recover_interrupted(app.state.db)
         except Exception as exc:  # the database may be down at start: serve 503s, recover later

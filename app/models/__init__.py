@@ -1,6 +1,7 @@
 """Every ORM model, imported here so Alembic and the app see the whole metadata."""
 
 from app.models.api_key import ApiKey
+from app.models.app_state import DAY_TOTALS_ZONE, AppState
 from app.models.attachment import OWNERS, Attachment
 from app.models.audit_event import AuditAction, AuditEvent
 from app.models.base import Base
@@ -35,8 +36,10 @@ from app.models.workshop_entry import EntryDayTotal, WorkshopEntry
 from app.models.wps import Joint, PassLayer, Progression, Wps, WpsPass, WpsStandard, WpsStatus
 
 __all__ = [
+    "DAY_TOTALS_ZONE",
     "OWNERS",
     "ApiKey",
+    "AppState",
     "Attachment",
     "AuditAction",
     "AuditEvent",
