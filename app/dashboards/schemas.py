@@ -11,8 +11,10 @@ from app.core.schemas import SafeValues
 class DashboardQuery(SafeValues):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    from_: dt.date | None = Field(default=None, alias="from", description="First day (UTC)")
-    to: dt.date | None = Field(default=None, description="Last day (UTC), inclusive")
+    from_: dt.date | None = Field(
+        default=None, alias="from", description="First day (the workshop's, WORKSHOP_TIMEZONE)"
+    )
+    to: dt.date | None = Field(default=None, description="Last day (the workshop's), inclusive")
     machine_id: int | None = None
     welder_id: int | None = None
     client: str | None = Field(default=None, description="Work-order client contains (any case)")

@@ -167,7 +167,9 @@ class QualificationRead(ResourceRead):
 
 
 class ConfirmRequest(InputModel):
-    confirmed_on: dt.date | None = Field(default=None, description="Default: today (UTC)")
+    confirmed_on: dt.date | None = Field(
+        default=None, description="Default: today (the workshop's)"
+    )
     evidence: str | None = Field(
         default=None, max_length=10_000, description="What shows the welder worked in range"
     )

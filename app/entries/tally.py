@@ -16,9 +16,10 @@ Row = list[Any]
 
 
 class Tally:
-    """Per UTC day (ISO text) and numeric field: how many values, their sum, least and
-    greatest; field `ALL` counts the entries. Numbers only: the integer and number fields of a
-    template; text, yes/no, dates and empty cells are not counted as values."""
+    """Per workshop day (ISO text, app.core.clock) and numeric field: how many values, their
+    sum, least and greatest; field `ALL` counts the entries. Numbers only: the integer and
+    number fields of a template; text, yes/no, dates and empty cells are not counted as
+    values."""
 
     __slots__ = ("days",)
 

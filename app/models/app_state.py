@@ -12,6 +12,8 @@ DAY_TOTALS_ZONE = "day_totals_zone"
 
 
 class AppState(Base):
+    """A named fact, e.g. `day_totals_zone`: checked by app.dashboards.day_totals at start."""
+
     __tablename__ = "app_state"
 
     name: Mapped[str] = mapped_column(String(50), primary_key=True)

@@ -72,11 +72,12 @@ class Inspection(Resource):
 
 
 class InspectionDayTotal(Base):
-    """Per UTC day and key of one dimension — `all` (key ''), `welder`, `machine` (ids),
-    `method`, `client` ('' for none) — the inspection and weld figures of the quality
-    dashboard; `defect` keys are ISO 6520-1 codes whose `inspections` count imperfections.
-    Kept by adding each write's difference in the same transaction (app.inspections.totals),
-    so the dashboard reads these rows instead of every inspection (ADR 0020)."""
+    """Per workshop day (WORKSHOP_TIMEZONE, ADR 0036) and key of one dimension — `all` (key
+    ''), `welder`, `machine` (ids), `method`, `client` ('' for none) — the inspection and weld
+    figures of the quality dashboard; `defect` keys are ISO 6520-1 codes whose `inspections`
+    count imperfections. Kept by adding each write's difference in the same transaction
+    (app.inspections.totals), so the dashboard reads these rows instead of every inspection
+    (ADR 0020)."""
 
     __tablename__ = "inspection_day_totals"
     __table_args__ = (UniqueConstraint("day", "dimension", "key"),)

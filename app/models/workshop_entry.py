@@ -61,10 +61,10 @@ class WorkshopEntry(Base):
 
 
 class EntryDayTotal(Base):
-    """Per template, machine, UTC day and numeric field: how many values, their sum, least and
-    greatest; `field = ''` counts the day's entries. Kept in the transaction that writes the
-    entries (app.entries.totals), so the production dashboard reads these few rows instead of
-    every entry's JSON (ADR 0019)."""
+    """Per template, machine, workshop day (WORKSHOP_TIMEZONE, ADR 0036) and numeric field: how
+    many values, their sum, least and greatest; `field = ''` counts the day's entries. Kept in
+    the transaction that writes the entries (app.entries.totals), so the production dashboard
+    reads these few rows instead of every entry's JSON (ADR 0019)."""
 
     __tablename__ = "entry_day_totals"
     __table_args__ = (

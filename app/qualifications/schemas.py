@@ -64,7 +64,7 @@ class QualifiedQuery(SafeValues):
     model_config = ConfigDict(extra="forbid")
 
     weld_id: int | None = Field(default=None, description="Take the variables from this weld")
-    on: dt.date | None = Field(default=None, description="Default: today (UTC)")
+    on: dt.date | None = Field(default=None, description="Default: today (the workshop's)")
     process: Process | None = None
     joint: Joint | None = None
     thickness: Measure | None = None

@@ -111,7 +111,7 @@ async def eligible_welders(
     weld_id: int,
     session: SessionDep,
     _: CanRead,
-    on: Annotated[dt.date | None, Query(description="Default: today (UTC)")] = None,
+    on: Annotated[dt.date | None, Query(description="Default: today (the workshop's)")] = None,
 ) -> list[EligibleWelder]:
     """Who may weld it on the day, best covered first, each with the engine's reasons."""
     weld = await crud.get(session, Weld, weld_id)
