@@ -28,7 +28,7 @@ from app.conformance.runs import (
     columns_by_field,
     unresolved_errors,
 )
-from app.core.clock import workshop_day
+from app.core.clock import day_start, workshop_day
 from app.core.errors import AppError
 from app.machines.validation import lapsed_days
 from app.models import (
@@ -181,7 +181,7 @@ class QualificationCheck:
         if variables is None:
             return True, ""
         held = self.held.get(welder_id, [])
-        welded = await qualifications.evidence_of(self.session, held, qualifications.day_start(day))
+        welded = await qualifications.evidence_of(self.session, held, day_start(day))
         weighed = [h for q in held if (h := self._weighed(q, welded.get(q.id))) is not None]
         answer = engine.assess(variables, weighed, day)
         if answer.qualified:

@@ -9,7 +9,7 @@ says so; an ASME IX qualification still has its process clock in the list of wha
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -83,10 +83,6 @@ def evidence_processes(q: Qualification) -> frozenset[str]:
     if q.standard.value == "ASME IX":
         return frozenset({q.process})
     return rules.equivalent_processes(q.process)
-
-
-def day_start(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=UTC)
 
 
 async def evidence_of(
@@ -219,7 +215,7 @@ async def qualified(
 ) -> Qualified:
     employee = await crud.get(session, Employee, employee_id)
     held = (await qualifications_of(session, [employee_id]))[employee_id]
-    welded = await evidence_of(session, held, day_start(on))
+    welded = await evidence_of(session, held, clock.day_start(on))
     answer = assess(employee_id, held, weld, on, welded)
     if not employee.active:
         reason = f"employee {employee_id} is not active"
@@ -250,7 +246,7 @@ async def eligible(session: AsyncSession, weld: Weld, on: date) -> list[Eligible
     held = await qualifications_of(session, [p.id for p in people])
     answers = []
     for person in people:
-        welded = await evidence_of(session, held[person.id], day_start(on))
+        welded = await evidence_of(session, held[person.id], clock.day_start(on))
         answer = assess(person.id, held[person.id], variables, on, welded)
         answers.append(EligibleWelder(**answer.model_dump(), name=person.full_name))
     answers.sort(key=lambda a: (not a.qualified, *rank(a), a.name))
