@@ -4,11 +4,13 @@ print as written; pages break by themselves and carry "page n of m"."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF
 
+from app.core.clock import workshop_day
 from app.dossier.schemas import Dossier, DossierInspection, DossierLot, DossierWeld
 
 FONTS = Path(__file__).parent / "fonts"
@@ -45,6 +47,13 @@ class _Pdf(FPDF):
     def bullet(self, text: str) -> None:
         self.set_x(self.l_margin + 4)
         self.multi_cell(0, 5, f"• {text}", new_x="LMARGIN", new_y="NEXT")
+
+
+def _day(instant: Any) -> str:
+    """The workshop's day of an instant (a datetime, or ISO text from JSON)."""
+    if isinstance(instant, str):
+        instant = datetime.fromisoformat(instant)
+    return workshop_day(instant).isoformat()
 
 
 def _text(value: Any) -> str:
@@ -88,8 +97,8 @@ def render(dossier: Dossier) -> bytes:
     pdf.heading("Audit trail")
     actions = ", ".join(f"{n} {action}" for action, n in sorted(audit.by_action.items()))
     pdf.line_of("Events", f"{audit.events} ({actions})" if audit.events else 0)
-    pdf.line_of("First", f"{audit.first_at:%Y-%m-%d %H:%M}" if audit.first_at else None)
-    pdf.line_of("Last", f"{audit.last_at:%Y-%m-%d %H:%M}" if audit.last_at else None)
+    pdf.line_of("First", f"{audit.first_at:%Y-%m-%d %H:%M} UTC" if audit.first_at else None)
+    pdf.line_of("Last", f"{audit.last_at:%Y-%m-%d %H:%M} UTC" if audit.last_at else None)
     for event in audit.recent:
         changed = ", ".join(sorted(event["changes"]))
         who = event["actor"]["name"] or event["actor"]["kind"]
@@ -128,12 +137,10 @@ def _weld(pdf: _Pdf, weld: DossierWeld) -> None:
             pdf.bullet(reason)
     if weld.override:
         o = weld.override
-        pdf.line_of("Override", f"by {o['by']} at {o['at']:%Y-%m-%d}: {o['reason']}")
+        pdf.line_of("Override", f"by {o['by']} on {_day(o['at'])}: {o['reason']}")
     runs = weld.conformance
     span = (
-        f", {runs.first_at:%Y-%m-%d} to {runs.last_at:%Y-%m-%d}"
-        if runs.first_at and runs.last_at
-        else ""
+        f", {_day(runs.first_at)} to {_day(runs.last_at)}" if runs.first_at and runs.last_at else ""
     )
     pdf.line_of(
         "Runs",
@@ -160,7 +167,7 @@ def _inspections(pdf: _Pdf, inspections: list[DossierInspection]) -> None:
     for i in inspections:
         level = f", ISO 5817 level {i.quality_level}" if i.quality_level else ""
         by = f" by {i.inspector}" if i.inspector else ""
-        pdf.bullet(f"{i.inspected_at:%Y-%m-%d} {i.method}: {i.result}{level}{by}")
+        pdf.bullet(f"{_day(i.inspected_at)} {i.method}: {i.result}{level}{by}")
         for defect in i.defects:
             pdf.set_x(pdf.l_margin + 10)
             what = f" {defect.description}" if defect.description else ""
