@@ -71,15 +71,16 @@ class DayOf:
     time order: the day's UTC bounds are kept, so most rows cost a parse and two comparisons;
     in UTC the day is the text's first ten characters."""
 
-    __slots__ = ("day", "high", "low", "zone")
+    __slots__ = ("day", "high", "low", "utc", "zone")
 
     def __init__(self, zone_name: str) -> None:
         self.zone = load(zone_name)
+        self.utc = self.zone is UTC
         self.low = self.high = datetime.min.replace(tzinfo=UTC)
         self.day = ""
 
     def __call__(self, text: str) -> str:
-        if self.zone is UTC:
+        if self.utc:
             return text[:10]
         instant = datetime.fromisoformat(text)
         if not self.low <= instant < self.high:

@@ -121,6 +121,7 @@ def run(job: ParserJob) -> None:
     total = failed = kept_errors = 0
     tally = Tally()  # day totals of the good rows, for the production dashboard
     day_of = DayOf(job.workshop_timezone)
+    utc = day_of.utc  # UTC text's day is its first ten characters: no call per row
     fields = [spec["field"] for spec in job.mapping]
     judge = Judge(Context.decode(job.runs), fields) if job.runs is not None else None
     columns = columns_by_field(job.mapping)
@@ -151,7 +152,7 @@ def run(job: ParserJob) -> None:
                 batch.add(needed)
                 entries.append(entry)
                 if recorded_at:
-                    tally.add(day_of(recorded_at), data)
+                    tally.add(recorded_at[:10] if utc else day_of(recorded_at), data)
             else:
                 mapped = [too_large(mapper, row_number, data, job.message_max_bytes)]
         if isinstance(mapped, list):
