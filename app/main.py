@@ -33,7 +33,7 @@ from app.core.middleware import (
     SingleQueryValues,
     TrustedHosts,
 )
-from app.core.openapi import finish_schema
+from app.core.openapi import finish_schema, operation_id
 from app.core.pagination import TotalsCache
 from app.core.ratelimit import RateLimiter, RateLimitHeaders
 from app.dashboards import day_totals
@@ -105,6 +105,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         redoc_url="/redoc" if settings.show_docs else None,
         openapi_url="/openapi.json" if settings.show_docs else None,
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     app.state.started_at = time.monotonic()

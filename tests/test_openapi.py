@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
+
+from openapi_spec_validator import validate
 
 from app.main import create_app
 from tests.conftest import make_settings
@@ -125,3 +129,104 @@ def test_routes_that_take_files_declare_it() -> None:
             assert transport({"route": route, "method": method}) == expected, path
         seen += takes_file
     assert seen == 2 + len(OWNERS)  # the upload, its alias and each owner's attachments
+
+
+def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(m.upper(), p, op) for p, item in spec["paths"].items() for m, op in item.items()]
+
+
+def test_operation_ids_are_readable_unique_and_stable() -> None:
+    """Generated clients name their methods by the operation id: one rule makes them
+    (app/core/openapi.py operation_id); each is unique, snake_case, and the ones pinned here
+    do not change under a client's feet. Each operation has one tag, its resource, which
+    clients group methods by."""
+    spec = create_app(make_settings()).openapi()
+    ids = [op["operationId"] for _, _, op in operations(spec)]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    for method, path, op in operations(spec):
+        assert re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", op["operationId"]), (method, path)
+        assert len(op.get("tags", [])) == 1, (method, path)
+    by_route = {(m, p): op["operationId"] for m, p, op in operations(spec)}
+    pinned = {
+        ("GET", "/api/v1/machines"): "machines_list",
+        ("POST", "/api/v1/machines"): "machines_create",
+        ("GET", "/api/v1/machines/{machine_id}"): "machines_get",
+        ("PUT", "/api/v1/machines/{machine_id}"): "machines_replace",
+        ("PATCH", "/api/v1/machines/{machine_id}"): "machines_update",
+        ("DELETE", "/api/v1/machines/{machine_id}"): "machines_delete",
+        ("POST", "/api/v1/workorders"): "workorders_create",
+        ("GET", "/api/v1/workorders/export"): "workorders_export",
+        ("GET", "/api/v1/workorders/{work_order_id}/welds"): "workorders_welds_list",
+        ("GET", "/api/v1/workorders/{work_order_id}/dossier"): "workorders_dossier",
+        ("POST", "/api/v1/imports/{import_id}/recheck"): "imports_recheck",
+        ("GET", "/api/v1/imports/{import_id}/errors.xlsx"): "imports_errors_xlsx",
+        ("POST", "/api/v1/templates/{template_id}/imports"): "imports_upload",
+        ("POST", "/upload/{template_id}"): "imports_upload_alias",
+        ("POST", "/api/v1/machines/{owner_id}/attachments"): "machines_attachments_upload",
+        ("GET", "/api/v1/api-keys"): "api_keys_list",
+        ("GET", "/api/v1/dashboard/inventory/alerts"): "dashboard_inventory_alerts",
+        ("GET", "/health"): "health",
+    }
+    assert {route: by_route[route] for route in pinned} == pinned
+
+
+def test_route_names_stay_the_python_names() -> None:
+    """The operation ids are the spec's; the code still finds routes by their function's
+    name (`path_for(request, "get_machine", ...)`)."""
+    app = create_app(make_settings())
+    assert app.url_path_for("get_machine", machine_id=7) == "/api/v1/machines/7"
+    assert app.url_path_for("list_work_orders") == "/api/v1/workorders"
+
+
+def test_every_schema_has_a_readable_name() -> None:
+    """Schema names become class names in generated clients: `MachinePage`, never pydantic's
+    `Page_MachineRead_` for a generic, nor FastAPI's `Body_...`/`Response_...` helpers."""
+    spec = create_app(make_settings()).openapi()
+    names = spec["components"]["schemas"]
+    unreadable = [n for n in names if not re.fullmatch(r"[A-Z][A-Za-z0-9]*", n)]
+    assert not unreadable
+    assert {"MachinePage", "WorkOrderPage", "AuditPage"} <= set(names)
+    page = spec["paths"]["/api/v1/machines"]["get"]["responses"]["200"]["content"]
+    assert page["application/json"]["schema"] == {"$ref": "#/components/schemas/MachinePage"}
+    assert names["MachinePage"]["title"] == "MachinePage"
+    refs = re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(spec))
+    assert set(refs) <= set(names)
+
+
+FILE = {"type": "string", "format": "binary"}
+
+
+def test_file_answers_declare_their_media_type_and_a_binary_schema() -> None:
+    """Exports, the errors workbook, the dossier's PDF, downloads: each success media type
+    that is not JSON carries `type: string, format: binary`, which generators turn into bytes
+    (an answer without a schema some of them drop)."""
+    spec = create_app(make_settings()).openapi()
+    files = {}
+    for method, path, op in operations(spec):
+        for code, response in op["responses"].items():
+            for media, content in response.get("content", {}).items():
+                if code.startswith("2") and not media.endswith("json"):
+                    assert "schema" in content, (method, path, media)
+                    files[(path, media)] = content["schema"]
+    assert files[("/metrics", "text/plain")] == {"type": "string"}
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    for path, media in [
+        ("/api/v1/workorders/export", "text/csv"),
+        ("/api/v1/workorders/export", xlsx),
+        ("/api/v1/inspections/export", xlsx),
+        ("/api/v1/items/export", xlsx),
+        ("/api/v1/workshop-entries/export", xlsx),
+        ("/api/v1/imports/{import_id}/errors.xlsx", xlsx),
+        ("/api/v1/imports/{import_id}/file", "application/octet-stream"),
+        ("/api/v1/workorders/{work_order_id}/dossier", "application/pdf"),
+        ("/api/v1/machines/{owner_id}/attachments/{attachment_id}", "application/pdf"),
+        ("/api/v1/machines/{owner_id}/attachments/{attachment_id}", "image/png"),
+    ]:
+        assert files[(path, media)] == FILE, (path, media)
+    assert all(schema in (FILE, {"type": "string"}) for schema in files.values())
+
+
+def test_the_spec_is_valid_openapi() -> None:
+    spec = create_app(make_settings()).openapi()
+    assert spec["openapi"].startswith("3.1")
+    validate(spec)

@@ -1,10 +1,14 @@
-"""The error responses routes declare in OpenAPI, all in the one problem+json shape."""
+"""The OpenAPI spec as clients read it: the error responses routes declare (all in the one
+problem+json shape), the operation ids generated clients name their methods by, and the
+schemas of the files routes answer with."""
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import Any
 
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
 
@@ -55,10 +59,99 @@ def _problem_doc(status: int) -> dict[str, Any]:
     }
 
 
+_API_PREFIX = "/api/v1"
+_ITEM_VERBS = {"GET": "get", "PUT": "replace", "PATCH": "update", "DELETE": "delete"}
+_COLLECTION_VERBS = ("list", "create", "upload")
+
+
+def operation_id(route: APIRoute) -> str:
+    """The operation's id, which generated clients name their method by (`machines_list`):
+    the path's words, less the prefix and the parameters, then what the operation does.
+
+    On an item (`/machines/{machine_id}`) the method says it: get, replace (PUT), update
+    (PATCH), delete. On a collection the route function's verb does, when it is list, create
+    or upload (`list_machines` is `machines_list`); any other route ending in a word is a
+    view or an action, named by the path's words alone (`imports_recheck`,
+    `workorders_export`). A route whose id would read badly by this rule passes
+    `operation_id=` itself. FastAPI calls this once per route (`generate_unique_id_function`),
+    before the route knows its response model, hence the function's name; ids stay as stable
+    as paths and names, and tests/test_openapi.py checks they are unique."""
+    segments = [s for s in route.path_format.removeprefix(_API_PREFIX).split("/") if s]
+    words = [re.sub(r"\W", "_", s) for s in segments if not s.startswith("{")]
+    (method,) = route.methods or ("GET",)  # every route here answers one method
+    if segments and segments[-1].startswith("{"):
+        words.append(_ITEM_VERBS.get(method, method.lower()))
+    elif (verb := route.name.partition("_")[0]) in _COLLECTION_VERBS:
+        words.append(verb)
+    return "_".join(words)
+
+
 def finish_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """The spec says what the API really does: its error bodies, and the limits the models
-    enforce that FastAPI does not write down (64-bit integers, years 1900-2999)."""
-    declare_limits(problem_media_types(schema))
+    """The spec says what the API really does: its error bodies, its file answers, and the
+    limits the models enforce that FastAPI does not write down (64-bit integers, years
+    1900-2999)."""
+    declare_limits(file_schemas(problem_media_types(name_generics(schema))))
+    return schema
+
+
+# How pydantic names a parametrized generic model's schema: `Page[MachineRead]` is
+# `Page_MachineRead_`.
+_GENERIC_NAME = re.compile(r"^([A-Za-z0-9]+)_([A-Za-z0-9]+)_$")
+
+
+def name_generics(schema: dict[str, Any]) -> dict[str, Any]:
+    """A page's schema is named after what it holds, `MachinePage` (pydantic names it
+    `Page_MachineRead_`, which generated clients turn into class names like
+    `PageMachineRead`). The schema is renamed and every reference to it follows."""
+    components = schema.get("components", {}).get("schemas", {})
+    renamed: dict[str, str] = {}
+    for name in list(components):
+        if match := _GENERIC_NAME.match(name):
+            generic, argument = match.groups()
+            new = argument.removesuffix("Read") + generic
+            if new in components:
+                raise ValueError(f"{name} would be renamed {new}, a name already taken")
+            components[new] = components.pop(name)
+            components[new]["title"] = new
+            renamed[f"{_REF_PREFIX}{name}"] = f"{_REF_PREFIX}{new}"
+    if renamed:
+        _follow_renames(schema, renamed)
+    return schema
+
+
+_REF_PREFIX = "#/components/schemas/"
+
+
+def _follow_renames(node: Any, renamed: dict[str, str]) -> None:
+    if isinstance(node, dict):
+        if (ref := node.get("$ref")) in renamed:
+            node["$ref"] = renamed[ref]
+        for value in node.values():
+            _follow_renames(value, renamed)
+    elif isinstance(node, list):
+        for value in node:
+            _follow_renames(value, renamed)
+
+
+_JSON = re.compile(r"^application/(.+\+)?json$")
+
+
+def file_schemas(schema: dict[str, Any]) -> dict[str, Any]:
+    """A success answer in another media type than JSON is a file (an export, a workbook, a
+    PDF, an attachment): it gets the schema of one, `type: string, format: binary`, which
+    generators read as bytes (without a schema some drop the answer). Plain text is a string."""
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            for code, response in operation.get("responses", {}).items():
+                if not code.startswith("2"):
+                    continue
+                for media, content in response.get("content", {}).items():
+                    if _JSON.match(media) or "schema" in content:
+                        continue
+                    if media.startswith("text/plain"):
+                        content["schema"] = {"type": "string"}
+                    else:
+                        content["schema"] = {"type": "string", "format": "binary"}
     return schema
 
 

@@ -15,7 +15,8 @@ def api_reference(spec: dict[str, Any]) -> str:
         "# API reference",
         "",
         "Generated from the OpenAPI spec by `workshop docs`; do not edit. The live, interactive",
-        "version is at `/docs` (development) and the spec at `/openapi.json`.",
+        "version is at `/docs` (development) and the spec at `/openapi.json`. Each operation's",
+        "id is the name a generated client gives its method (docs/API_Clients.md).",
         "",
     ]
     by_tag: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
@@ -28,7 +29,7 @@ def api_reference(spec: dict[str, Any]) -> str:
             lines.append(f"### `{method.upper()} {path}`")
             lines.append("")
             description = " ".join((op.get("description") or op.get("summary", "")).split())
-            lines += [description, ""]
+            lines += [description, "", f"Operation id: `{op['operationId']}`.", ""]
             params = [p for p in op.get("parameters", []) if p["in"] in ("query", "header")]
             if params:
                 names = ", ".join(f"`{p['name']}`" for p in params)

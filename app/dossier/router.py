@@ -28,7 +28,7 @@ router = Router(prefix="/workorders", tags=["dossier"])
         200: {
             "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/Dossier"}},
-                PDF: {"schema": {"type": "string", "format": "binary"}},
+                PDF: {},  # a file: its schema comes from finish_schema
             },
             "description": "The dossier as JSON, or as a PDF (`format=pdf` or "
             "`Accept: application/pdf`)",

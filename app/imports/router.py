@@ -38,7 +38,7 @@ UPLOAD_ROUTE: dict[str, Any] = {
 }
 
 
-@router.post("/templates/{template_id:int}/imports", **UPLOAD_ROUTE)
+@router.post("/templates/{template_id:int}/imports", operation_id="imports_upload", **UPLOAD_ROUTE)
 async def upload_import(
     template_id: int,
     options: Annotated[ImportOptions, Query()],
@@ -68,6 +68,7 @@ alias.post(
     "/upload/{template_id:int}",
     **UPLOAD_ROUTE,
     name="upload_alias",
+    operation_id="imports_upload_alias",
     description="Alias of `POST /api/v1/templates/{template_id}/imports`, kept from the first "
     "version.",
 )(upload_import)
