@@ -76,7 +76,7 @@ def import_client(out: Path) -> ModuleType:
 
 
 @contextmanager
-def serving(workdir: Path) -> Iterator[tuple[str, str]]:
+def serving(workdir: Path) -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
     """The API served by uvicorn on loopback, on a migrated SQLite file, with an admin key."""
     url = f"sqlite+aiosqlite:///{workdir / 'client.db'}"
     migrations.upgrade(url)
@@ -93,7 +93,7 @@ def serving(workdir: Path) -> Iterator[tuple[str, str]]:
         text=True,
     )
     try:
-        yield f"http://127.0.0.1:{port}", key
+        yield f"http://127.0.0.1:{port}", key, process
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)
@@ -110,13 +110,14 @@ async def admin_key(url: str) -> str:
     return key
 
 
-def wait_for(base: str) -> None:
-    deadline = time.monotonic() + 30
+def wait_for(base: str, server: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 60  # a loaded machine starts Python slowly
     while True:
         try:
             httpx.get(f"{base}/health", timeout=1)
             return
         except httpx.TransportError:
+            assert server.poll() is None, server.stdout.read() if server.stdout else ""
             assert time.monotonic() < deadline, "server did not start"
             time.sleep(0.2)
 
@@ -127,13 +128,13 @@ def test_a_generated_client_runs_a_scenario(tmp_path: Path) -> None:
     out = tmp_path / "client"
     out.mkdir()
     generator = generate(create_app(make_settings()).openapi(), out)
-    with serving(tmp_path) as (base, key):  # while the client is generated
+    with serving(tmp_path) as (base, key, server):  # while the client is generated
         output, _ = generator.communicate(timeout=180)
         assert generator.returncode == 0, output[-4000:]
         client = import_client(out)
         api = importlib.import_module(f"{PACKAGE}.api")
         models = importlib.import_module(f"{PACKAGE}.models")
-        wait_for(base)
+        wait_for(base, server)
         scenario(client, api, models, base, key)
 
 
