@@ -45,4 +45,11 @@ if [ ! -x "$firebase_bin" ] && command -v npm >/dev/null 2>&1; then
     "firebase-tools@$FIREBASE_TOOLS_VERSION" || echo "ensure-services: firebase-tools install failed" >&2
 fi
 
+# Java runs OpenAPI Generator (its jar comes from PyPI) in tests/test_generated_client.py.
+if ! command -v java >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  echo "ensure-services: installing a Java runtime (OpenAPI Generator)"
+  { apt-get update -qq && apt-get install -y -qq --no-install-recommends default-jre-headless; } \
+    >/dev/null || echo "ensure-services: Java install failed" >&2
+fi
+
 exit 0
