@@ -19,6 +19,7 @@ from app.qualifications.router import router as qualifications_router
 from app.scheduler.router import router as scheduler_router
 from app.templates.router import router as templates_router
 from app.users.router import router as users_router
+from app.webhooks.router import router as webhooks_router
 from app.welds.router import router as welds_router
 from app.work_orders.router import router as work_orders_router
 from app.wps.router import router as wps_router
@@ -45,6 +46,7 @@ for router in (
     scheduler_router,
     dashboards_router,
     audit_router,
+    webhooks_router,
     *attachment_routers,
 ):
     api_router.include_router(router)

@@ -165,6 +165,7 @@ CanAttach = Annotated[Principal, require(Permission.attachment_upload)]
 CanManageImports = Annotated[Principal, require(Permission.import_manage)]
 CanManageUsers = Annotated[Principal, require(Permission.user_admin)]
 CanReadAudit = Annotated[Principal, require(Permission.audit_read)]
+CanManageWebhooks = Annotated[Principal, require(Permission.webhook_manage)]
 
 
 async def firebase_user(

@@ -50,6 +50,7 @@ class Permission(StrEnum):
     audit_read = "audit:read"  # the audit trail
     user_admin = "users:admin"
     api_key_admin = "api_keys:admin"
+    webhook_manage = "webhooks:manage"  # webhook subscriptions and their deliveries
 
 
 PENDING = frozenset({Permission.me})

@@ -61,6 +61,7 @@ from app.models import (
     Qualification,
     Template,
     User,
+    WebhookSubscription,
     Weld,
     WorkOrder,
     Wps,
@@ -87,6 +88,7 @@ RESOURCES: dict[type[Any], str] = {
     User: "users",
     ApiKey: "api-keys",
     Attachment: "attachments",
+    WebhookSubscription: "webhooks",
 }
 # Parts recorded in their parent's event, as `<field>.<key>.<column>` (`passes.2.current_max`):
 # a WPS's passes are replaced whole on each edit; its event says what that changed.

@@ -126,6 +126,16 @@ class Settings(BaseSettings):
     file_retention_days: int = Field(default=365, ge=1)
     alert_webhook_url: str | None = None
     alert_timeout_seconds: float = Field(default=5.0, gt=0)
+    alert_webhook_secret: SecretStr | None = None
+    webhook_allow_private: bool = False
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    webhook_max_attempts: int = Field(default=8, ge=1, le=50)
+    webhook_retry_base_seconds: float = Field(default=30.0, ge=0)
+    webhook_retry_max_seconds: float = Field(default=6 * 3600.0, ge=0)
+    webhook_deliver_seconds: float = Field(default=10.0, gt=0)
+    webhook_scan_seconds: float = Field(default=900.0, gt=0)
+    webhook_horizon_days: int = Field(default=30, ge=1, le=3650)
+    webhook_dns_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
 
     frontend_url: CommaList = Field(default_factory=lambda: ["http://localhost:3000"])
     allowed_hosts: CommaList = Field(default_factory=lambda: ["*"])

@@ -31,6 +31,7 @@ from app.imports.upload import download_name
 from app.models import ImportRecord, ImportStatus, Template
 from app.storage import Storage, StorageError, StorageMissing
 from app.storage.download import StoredFile, open_download
+from app.webhooks.events import EventType, conformance_data, emit
 
 log = get_logger(__name__)
 # What the audit event of an undo keeps of the import.
@@ -260,6 +261,10 @@ async def recheck(
         )
     except lifecycle.MoveRefused:
         raise Conflict(f"Import {import_id} is not completed; re-check it when it is") from None
+    if summary.get("fail"):
+        data = conformance_data(import_id, template.id, summary)
+        key = f"{import_id}:{summary['checked_at']}"
+        await emit(session, EventType.conformance_failed, key, data)
     if record.storage_key and record.file_deleted_at is None:
         try:
             await storage.delete(errors_key(record.storage_key, record.attempts))

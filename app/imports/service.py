@@ -61,6 +61,7 @@ from app.models import ImportRecord, ImportSource, Template, WorkshopEntry
 from app.models.base import utcnow
 from app.storage import Storage, StorageError, new_key
 from app.storage.base import StorageFull
+from app.webhooks.events import EventType, conformance_data, emit
 
 ENTRIES: Table = WorkshopEntry.__table__  # type: ignore[assignment]
 # _rows spells the run columns out in this order.
@@ -332,7 +333,7 @@ class Importer:
         except BaseException as exc:
             IMPORTS.labels(job.source, "failed").inc()
             if job.background.is_set() or job.keep_failed:
-                await self._fail(job.record_id, exc, progress)
+                await self._fail(job, exc, progress)
             else:
                 await self._forget(job.record_id, job.storage_key)
             if job.background.is_set():
@@ -435,6 +436,13 @@ class Importer:
                     errors=errors,
                     conformance=summary,
                 )
+                if summary is not None and summary.get("fail"):
+                    await emit(
+                        session,
+                        EventType.conformance_failed,
+                        f"{job.record_id}:import",
+                        conformance_data(job.record_id, job.template_id, summary),
+                    )
             except lifecycle.MoveRefused:  # the stuck-import sweep failed it meanwhile
                 raise Conflict(
                     f"Import {job.record_id} was marked failed while it ran (running past "
@@ -488,8 +496,11 @@ class Importer:
             for row, recorded, data, run in entries
         ]
 
-    async def _fail(self, record_id: int, exc: BaseException, progress: Progress) -> None:
-        """Mark a background import failed, with its reason; release its claim."""
+    async def _fail(self, job: Job, exc: BaseException, progress: Progress) -> None:
+        """Mark a background import failed, with its reason; release its claim. An import not
+        of a schedule emits `import.failed` in the same transaction (a schedule's emits it
+        when its last attempt has failed: app/scheduler/runner.py)."""
+        record_id = job.record_id
         if isinstance(exc, RowProblems):
             message, errors = exc.detail, exc.errors
         elif isinstance(exc, AppError):
@@ -502,17 +513,28 @@ class Importer:
         # The database may be why the import failed: keep trying until it is back, so the
         # record does not stay `running` until the next start (ADR 0012).
         try:
-            await self.db.run(
-                lambda s: lifecycle.fail(
-                    s,
+
+            async def fail(session: AsyncSession) -> None:
+                await lifecycle.fail(
+                    session,
                     record_id,
                     message=message,
                     errors=errors,
                     rows_total=progress.rows_total,
                     rows_failed=progress.rows_failed,
-                ),
-                patience=FAIL_PATIENCE_S,
-            )
+                )
+                if job.source != ImportSource.schedule:
+                    data = {
+                        "import_id": record_id,
+                        "template_id": job.template_id,
+                        "source": job.source,
+                        "error": message,
+                        "rows_total": progress.rows_total,
+                        "rows_failed": progress.rows_failed,
+                    }
+                    await emit(session, EventType.import_failed, str(record_id), data)
+
+            await self.db.run(fail, patience=FAIL_PATIENCE_S)
         except lifecycle.MoveRefused as refused:  # failed already, by the stuck-import sweep
             log.warning("import_fail_refused", import_id=record_id, error=str(refused))
 

@@ -30,6 +30,7 @@ from app.models.item import Item, ItemCategory, Lot, StockMovement
 from app.models.machine import Machine, MachineStatus, MachineType
 from app.models.template import Template
 from app.models.user import User
+from app.models.webhook import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from app.models.weld import Weld, WeldStatus
 from app.models.work_order import Priority, WorkOrder, WorkOrderStatus
 from app.models.workshop_entry import EntryDayTotal, WorkshopEntry
@@ -46,6 +47,7 @@ __all__ = [
     "Base",
     "Calibration",
     "CheckResult",
+    "DeliveryStatus",
     "Employee",
     "EmployeeRole",
     "EntryDayTotal",
@@ -80,6 +82,8 @@ __all__ = [
     "Template",
     "TransferMode",
     "User",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "Weld",
     "WeldStatus",
     "WorkOrder",

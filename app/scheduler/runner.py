@@ -4,7 +4,8 @@ A run lists the source; each file that has settled (untouched for IMPORT_SETTLE_
 not known yet goes through the same pipeline as an upload (source `schedule`). The claim in the
 database makes two schedulers that see the same file import it once. A failing file is retried
 with exponential backoff up to the schedule's `max_attempts`, every attempt on the same import
-record; the last failure is logged at ERROR and posted to ALERT_WEBHOOK_URL. Nothing fails
+record; the last failure is logged at ERROR and emitted as the webhook event `import.failed`
+(ALERT_WEBHOOK_URL is a built-in subscriber to it, app/webhooks). Nothing fails
 silently: each run's outcome is on the schedule (`last_status`, `last_message`).
 """
 
@@ -15,10 +16,9 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-import httpx
 from sqlalchemy import select, update
 
-from app.core.config import Settings, redact_urls, url_origin
+from app.core.config import Settings
 from app.core.db import Database
 from app.core.errors import AppError, Conflict, NotFound
 from app.core.logger import get_logger
@@ -31,26 +31,18 @@ from app.models.base import utcnow
 from app.scheduler.schemas import FileOutcome, RunReport, cron_trigger
 from app.scheduler.sources import SourceError, SourceFile, open_source
 from app.storage import Storage, StorageError
+from app.webhooks.events import EventType, emit
 
 log = get_logger(__name__)
 
 
-async def alert(settings: Settings, payload: dict[str, Any]) -> None:
-    """POST a JSON alert; a dead webhook is logged, never breaks the run."""
-    if not settings.alert_webhook_url:
-        return
+async def notify(db: Database, event: EventType, key: str, data: dict[str, Any]) -> None:
+    """Emit a webhook event (ALERT_WEBHOOK_URL is its built-in subscriber); a database that
+    fails here is logged, never breaks the run."""
     try:
-        async with httpx.AsyncClient(timeout=settings.alert_timeout_seconds) as client:
-            response = await client.post(settings.alert_webhook_url, json=payload)
-            response.raise_for_status()
+        await db.run(lambda s: emit(s, event, key, data))
     except Exception as exc:
-        # Webhook URLs carry their credential (userinfo, a path token, a query key), and
-        # httpx repeats the URL in its messages: the log gets the origin only.
-        if isinstance(exc, httpx.HTTPStatusError):
-            error = f"HTTP {exc.response.status_code}"
-        else:
-            error = f"{type(exc).__name__}: {redact_urls(str(exc))}"
-        log.error("alert_webhook_failed", url=url_origin(settings.alert_webhook_url), error=error)
+        log.error("webhook_emit_failed", webhook_event=event.value, key=key, error=str(exc))
 
 
 async def _known(
@@ -149,10 +141,11 @@ async def import_file(
         attempts=attempts,
         error=last_error,
     )
-    await alert(
-        settings,
+    await notify(
+        db,
+        EventType.import_failed,
+        f"schedule:{schedule.id}:{retry_of or upload.sha256}:{attempts}",
         {
-            "event": "import_failed",
             "schedule_id": schedule.id,
             "schedule": schedule.name,
             "template_id": template.id,
@@ -224,10 +217,11 @@ async def run_schedule(
     except (SourceError, StorageError, OSError) as exc:
         status, message = "failed", f"source unavailable: {exc}"
         log.error("schedule_source_failed", schedule_id=schedule_id, error=str(exc))
-        await alert(
-            settings,
+        await notify(
+            db,
+            EventType.schedule_failed,
+            f"{schedule_id}:{started.isoformat()}",
             {
-                "event": "schedule_failed",
                 "schedule_id": schedule_id,
                 "schedule": schedule.name,
                 "error": str(exc),

@@ -25,11 +25,15 @@ from app.models import ImportSchedule
 from app.scheduler import runner
 from app.scheduler.schemas import JobRead, cron_trigger
 from app.storage import Storage
+from app.webhooks import scan, sender
+from app.webhooks import service as webhooks
 
 log = get_logger(__name__)
 HOUSEKEEPING = {
     "housekeeping:expire-files": "Delete stored files older than FILE_RETENTION_DAYS",
     "housekeeping:stuck-imports": "Fail imports running past IMPORT_RUNNING_TIMEOUT_SECONDS",
+    "webhooks:scan": "Find due dates, lapses, low stock and overdue work for the webhooks",
+    "webhooks:deliver": "Deliver pending webhook events, retrying failed ones with backoff",
 }
 
 
@@ -56,6 +60,23 @@ class Scheduler:
         self.aps.add_job(
             self._unstick, IntervalTrigger(minutes=5), id="housekeeping:stuck-imports", **options
         )
+        self.aps.add_job(
+            self._scan,
+            IntervalTrigger(seconds=self.settings.webhook_scan_seconds),
+            id="webhooks:scan",
+            next_run_time=datetime.now(UTC),
+            **options,
+        )
+        self.aps.add_job(
+            self._deliver,
+            IntervalTrigger(seconds=self.settings.webhook_deliver_seconds),
+            id="webhooks:deliver",
+            **options,
+        )
+        try:
+            await webhooks.sync_builtin(self.db, self.settings)
+        except Exception as exc:  # the database may be down at start: the scheduler still runs
+            log.error("alert_webhook_sync_failed", error=str(exc))
         self.aps.start()
         await self.sync()
         log.info("scheduler_started")
@@ -131,6 +152,14 @@ class Scheduler:
         await self._housekeeping(
             "housekeeping:stuck-imports", runner.fail_stuck_imports(self.db, self.settings)
         )
+
+    async def _scan(self) -> None:
+        await self._housekeeping(
+            "webhooks:scan", scan.scan(self.db, self.settings.webhook_horizon_days)
+        )
+
+    async def _deliver(self) -> None:
+        await self._housekeeping("webhooks:deliver", sender.deliver_due(self.db, self.settings))
 
     async def _housekeeping(self, job_id: str, work: Any) -> None:
         try:
