@@ -67,6 +67,7 @@ async def env(
         import_retry_base_seconds=0.05,
         alert_webhook_url=webhook["url"],
         alert_timeout_seconds=2,
+        webhook_deliver_seconds=0.2,
     )
     app = create_app(settings, database=db)
     scheduler = Scheduler(db, app.state.importer, app.state.storage, settings)
