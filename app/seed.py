@@ -45,12 +45,15 @@ from app.models import (
     Machine,
     Template,
     User,
+    WebhookSubscription,
     Weld,
     WorkOrder,
     WorkshopEntry,
 )
 from app.storage import Storage
 from app.templates.schemas import TemplateCreate
+from app.webhooks.events import EventType
+from app.webhooks.service import new_secret
 from app.welds import service as welds
 from app.welds.schemas import WeldCreate
 from app.work_orders import service as work_orders
@@ -719,6 +722,22 @@ async def seed(session: AsyncSession, storage: Storage) -> dict[str, int]:
             len(document),
         )
     made["attachments"] += 2
+    # A webhook to show the shape: inactive, its URL an example (an admin points it somewhere).
+    session.add(
+        WebhookSubscription(
+            name="Quality office (example)",
+            url="https://hooks.example.com/workshop",
+            events=[
+                EventType.qualification_lapsing.value,
+                EventType.calibration_overdue.value,
+                EventType.stock_reorder.value,
+                EventType.work_order_overdue.value,
+            ],
+            secret=new_secret(),
+            active=False,
+        )
+    )
+    made["webhooks"] = 1
     return made
 
 

@@ -27,6 +27,10 @@ async def test_seed_makes_a_realistic_workshop(
     assert await db.run(seed.is_empty)
     made = await db.run(lambda s: seed.seed(s, storage))
     assert made["machines"] >= 5 and made["work_orders"] >= 10
+    hooks = (await client.get("/api/v1/webhooks", headers=admin)).json()["items"]
+    assert [(h["active"], h["url"]) for h in hooks] == [
+        (False, "https://hooks.example.com/workshop")
+    ]
     assert not await db.run(seed.is_empty)
 
     statuses = set(await db.run(lambda s: s.scalars(select(WorkOrder.status).distinct())))

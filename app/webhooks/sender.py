@@ -53,7 +53,8 @@ def backoff(settings: Settings, attempts: int) -> float:
 async def claim(db: Database, delivery_id: int, settings: Settings) -> bool:
     """Take the delivery for this process, if it is still due; False when another took it."""
     now = utcnow()
-    lease = now + timedelta(seconds=settings.webhook_timeout_seconds + 30)
+    longest = max(settings.webhook_timeout_seconds, settings.alert_timeout_seconds)
+    lease = now + timedelta(seconds=longest + 30)
     statement = (
         update(D)
         .where(D.id == delivery_id, _due(now))
@@ -203,8 +204,9 @@ async def _send(settings: Settings, delivery: WebhookDelivery, sub: WebhookSubsc
         headers["Host"] = _host_header(sub.url)
         if target.url.startswith("https:"):
             extensions["sni_hostname"] = target.host
+    timeout = settings.alert_timeout_seconds if sub.builtin else settings.webhook_timeout_seconds
     async with httpx.AsyncClient(
-        timeout=settings.webhook_timeout_seconds, follow_redirects=False, trust_env=False
+        timeout=timeout, follow_redirects=False, trust_env=False
     ) as client:
         request = client.build_request(
             "POST", target.url, content=body, headers=headers, extensions=extensions
