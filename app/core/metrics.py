@@ -23,6 +23,12 @@ IMPORT_ROWS = Counter("workshop_import_rows", "Imported rows", ["outcome"], regi
 SCHEDULER_RUNS = Counter(
     "workshop_scheduler_runs", "Scheduled import runs", ["outcome"], registry=REGISTRY
 )
+WEBHOOK_ATTEMPTS = Counter(
+    "workshop_webhook_attempts",
+    "Webhook delivery attempts by outcome (delivered, retry, failed)",
+    ["outcome"],
+    registry=REGISTRY,
+)
 DB_POOL_IN_USE = Gauge(
     "workshop_db_pool_checked_out", "Database connections in use", registry=REGISTRY
 )

@@ -26,6 +26,7 @@ from sqlalchemy import and_, or_, select, update
 from app.core.config import Settings, app_version, redact_urls, url_origin
 from app.core.db import Database
 from app.core.logger import get_logger
+from app.core.metrics import WEBHOOK_ATTEMPTS
 from app.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from app.models.base import utcnow
 from app.webhooks import security
@@ -143,6 +144,8 @@ async def attempt(
         .values(**values)
     )
     await db.run(lambda s: s.execute(statement), patience=30)
+    outcome = {DeliveryStatus.delivered: "delivered", DeliveryStatus.failed: "failed"}
+    WEBHOOK_ATTEMPTS.labels(outcome.get(values["status"], "retry")).inc()
     if error is not None:
         origin = url_origin(sub.url) if sub is not None else None
         level = log.error if values["status"] == DeliveryStatus.failed else log.warning

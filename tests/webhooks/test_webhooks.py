@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from app.core.config import Settings
 from app.core.db import Database
+from app.core.metrics import REGISTRY
 from app.main import create_app
 from app.models import WebhookDelivery
 from app.webhooks import scan, security, sender
@@ -57,6 +58,11 @@ async def http(db: Database, settings_: Settings) -> AsyncIterator[httpx.AsyncCl
 async def subscribe(http: httpx.AsyncClient, admin: Headers, url: str, **over: Any) -> Any:
     body = {"name": f"hook {f.n()}", "url": url, "events": ["import.failed"], **over}
     return await f.post(http, admin, URL, body)
+
+
+def retries() -> float:
+    value = REGISTRY.get_sample_value("workshop_webhook_attempts_total", {"outcome": "retry"})
+    return value or 0.0
 
 
 async def deliveries(db: Database) -> list[WebhookDelivery]:
@@ -244,6 +250,7 @@ async def test_a_500_is_retried_with_backoff_then_succeeds(
     http: httpx.AsyncClient, admin: Headers, db: Database
 ) -> None:
     settings = hook_settings(webhook_retry_base_seconds=0.3)
+    retries_before = retries()
     with receiver(500, 503, 200) as hook:
         sub = await subscribe(http, admin, hook.url)
         await db.run(lambda s: emit(s, EventType.import_failed, "7", {"import_id": 7}))
@@ -254,6 +261,7 @@ async def test_a_500_is_retried_with_backoff_then_succeeds(
         assert await sender.deliver_due(db, settings) == 0  # the second wait is 0.6 s
         await asyncio.sleep(0.65)
         assert await sender.deliver_due(db, settings) == 1
+    retries_after = retries()
     assert len(hook.received) == 3
     assert len({r.headers["Webhook-Id"] for r in hook.received}) == 1  # the same event
     failed = await http.get(f"{URL}/{sub['id']}/deliveries?status=failed", headers=admin)
@@ -264,6 +272,7 @@ async def test_a_500_is_retried_with_backoff_then_succeeds(
     assert [a["status_code"] for a in delivery["log"]] == [500, 503, 200]
     assert [a["error"] for a in delivery["log"]] == ["HTTP 500", "HTTP 503", None]
     assert sender.backoff(settings, 1) == 0.3 and sender.backoff(settings, 3) == 1.2
+    assert retries_after - retries_before == 2
 
 
 async def test_gives_up_after_the_last_attempt(
