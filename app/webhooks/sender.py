@@ -116,14 +116,21 @@ async def attempt(
             error = f"timeout: {type(exc).__name__}"
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {redact_urls(str(exc))}"[:500]
+        except Exception as exc:  # an attempt never stays `sending`: counted, retried
+            log.error("webhook_attempt_crashed", delivery_id=delivery_id, exc_info=exc)
+            error = f"{type(exc).__name__}: {redact_urls(str(exc))}"[:500]
     duration_ms = round((time.monotonic() - started) * 1000, 1)
-    entry: dict[str, Any] = {"at": at.isoformat(), "status_code": status_code, "error": error}
-    entry["duration_ms"] = duration_ms
+    entry: dict[str, Any] = {
+        "at": at.isoformat(),
+        "status_code": status_code,
+        "error": error,
+        "duration_ms": duration_ms,
+    }
     attempts = delivery.attempts + 1
     values: dict[str, Any] = {
         "attempts": attempts,
         "last_status_code": status_code,
-        "last_error": error,
+        "last_error": error[:1000] if error else None,
         "log": [*delivery.log, entry],
         "claimed_by": None,
         "claimed_until": None,
