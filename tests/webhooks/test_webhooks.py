@@ -367,7 +367,7 @@ async def test_the_scan_finds_each_periodic_fact_once(
     low = await f.item(http, admin, quantity=5, reorder_level=30)
     await f.item(http, admin, quantity=500, reorder_level=30)
     welder = await f.employee(http, admin)
-    await f.post(
+    qualification = await f.post(
         http,
         admin,
         f"/api/v1/employees/{welder['id']}/qualifications",
@@ -383,6 +383,8 @@ async def test_the_scan_finds_each_periodic_fact_once(
         "/api/v1/equipment",
         f.equipment_payload(next_calibration_due=str(today - timedelta(days=1))),
     )
+    never = await f.machine(http, admin, validation_interval_days=365)
+    await f.machine(http, admin)  # requires no validation
     await scan.scan(db, horizon_days=30)
     await scan.scan(db, horizon_days=30)  # the same facts again: nothing new
     found = {(d.event, d.event_key) for d in await deliveries(db)}
@@ -390,7 +392,11 @@ async def test_the_scan_finds_each_periodic_fact_once(
         ("work_order.overdue", f"work_order.overdue:{late['id']}:{today - timedelta(days=3)}"),
         ("stock.reorder", f"stock.reorder:{low['id']}:{today}"),
         ("calibration.overdue", f"calibration.overdue:{gauge['id']}:{today - timedelta(days=1)}"),
-        ("qualification.lapsing", next(k for e, k in found if e == "qualification.lapsing")),
+        (
+            "qualification.lapsing",
+            f"qualification.lapsing:{qualification['id']}:expiring:{today + timedelta(days=10)}",
+        ),
+        ("validation.overdue", f"validation.overdue:{never['id']}:never"),
     }, found
     page = (
         await http.get(f"{URL}/{sub['id']}/deliveries?event=stock.reorder", headers=admin)
