@@ -4,7 +4,7 @@ One delivery per (subscription, event key): the unique constraint is what makes 
 noticed by several schedulers delivered once.
 
 Revision ID: a7ed81158613
-Revises: 8078efd9fa1e
+Revises: 7f39f1ab526a
 Create Date: 2026-11-30 11:53:59.560468+00:00
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 import app.models.base
 
 revision: str = "a7ed81158613"
-down_revision: str | None = "8078efd9fa1e"
+down_revision: str | None = "7f39f1ab526a"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
