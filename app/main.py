@@ -45,6 +45,17 @@ from app.scheduler.service import Scheduler
 from app.storage import create_storage
 
 GC_THRESHOLDS = (50_000, 20, 20)
+# What a browser's script may read of a response (CORS hides every other header from it).
+EXPOSED_HEADERS = [
+    "ETag",
+    "Location",
+    "Content-Disposition",
+    "Retry-After",
+    "X-Request-ID",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+]
 log = get_logger(__name__)
 
 
@@ -131,7 +142,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         allow_origins=settings.frontend_url,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type", "If-Match", "X-API-Key", "X-Request-ID"],
-        expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"],
+        expose_headers=EXPOSED_HEADERS,
         allow_credentials=False,
     )
     app.add_middleware(SingleQueryValues)
@@ -145,7 +156,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         },
     )
     app.add_middleware(RetryTransientReads, attempts=settings.db_retry_attempts)
-    app.add_middleware(RateLimitHeaders)
+    app.add_middleware(RateLimitHeaders, limiter=app.state.rate_limiter)
     app.add_middleware(SecurityHeaders, hsts=settings.is_production)
     app.add_middleware(RequestLogMiddleware)
     app.add_middleware(CorrelationIdMiddleware, header_name="X-Request-ID")

@@ -91,11 +91,12 @@ async def failures_counted(request: Request) -> AsyncIterator[None]:
     that address until the window ends. Every failed verification spends one."""
     limiter = request.app.state.rate_limiter
     address = f"ip:{client_ip(request)}"
-    await limiter.check("auth", address, FAILED_SIGN_INS)
+    # Until a credential is verified, the address's budget is the request's (its headers).
+    request.state.rate_limit = await limiter.check("auth", address, FAILED_SIGN_INS)
     try:
         yield
     except Unauthorized:
-        await limiter.hit("auth", address, FAILED_SIGN_INS)
+        request.state.rate_limit = await limiter.hit("auth", address, FAILED_SIGN_INS)
         raise
 
 
@@ -135,6 +136,10 @@ def require(permission: Permission) -> Any:
 
     async def check(request: Request, principal: CurrentPrincipal) -> Principal:
         if not principal.can(permission):
+            # Refused calls spend nothing; the response still shows the caller's budget.
+            limiter = request.app.state.rate_limiter
+            category = transport(request.scope)
+            request.state.rate_limit = await limiter.peek(category, principal.label)
             raise Forbidden(
                 _NO_ROLE[principal.kind]
                 if principal.role is None

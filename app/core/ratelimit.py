@@ -72,8 +72,14 @@ class RateLimiter:
         """Raise RateLimited if the budget is spent already, without spending any of it."""
         return await self._count(category, key, what, spend=False)
 
+    async def peek(self, category: Category, key: str) -> Decision | None:
+        """The budget as it stands, spending nothing and refusing nothing: for the headers of a
+        response that spent none of it (a 403, a 404 of no route, a refused credential's
+        neighbours)."""
+        return await self._count(category, key, "", spend=False, enforce=False)
+
     async def _count(
-        self, category: Category, key: str, what: str, *, spend: bool
+        self, category: Category, key: str, what: str, *, spend: bool, enforce: bool = True
     ) -> Decision | None:
         if not self.enabled:
             return None
@@ -88,7 +94,7 @@ class RateLimiter:
                 log.error("rate_limit_store_unavailable", error=str(exc))
             return None
         decision = Decision(item.amount, stats.remaining, stats.reset_time)
-        if not allowed or (not spend and stats.remaining <= 0):
+        if enforce and (not allowed or (not spend and stats.remaining <= 0)):
             retry = max(1, int(decision.reset_at - time.time()) + 1)
             raise RateLimited(
                 f"Too many {what or category + ' requests'}: {item.amount} per "
@@ -113,20 +119,40 @@ def headers(decision: Decision) -> dict[str, str]:
     }
 
 
-class RateLimitHeaders:
-    """Adds the X-RateLimit-* headers of the request's budget to its response."""
+ANONYMOUS = "auth"  # the budget of a caller without a valid credential: its address's
 
-    def __init__(self, app: ASGIApp) -> None:
+
+def anonymous_key(scope: Scope) -> str:
+    """The key of the client address's budget (the peer, after trusted proxies' headers)."""
+    client = scope.get("client")
+    return f"ip:{client[0] if client else 'unknown'}"
+
+
+class RateLimitHeaders:
+    """Adds the X-RateLimit-* headers of the request's budget to its response, errors included.
+
+    The budget is the one the request was counted against (`state.rate_limit`, set by the auth
+    dependencies: the caller's; the address's when the credential was missing or failed; for a
+    403 the caller's as it stands, since a refused call spends none). A response that met no
+    auth at all (a 404 of no route, a 422 of a repeated parameter, a 413) shows the address's
+    budget as it stands (`peek`). Health probes and /metrics are never limited and carry none."""
+
+    def __init__(self, app: ASGIApp, limiter: RateLimiter | None = None) -> None:
         self.app = app
+        self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path: str = scope.get("path", "")
+        limiter = None if path.startswith(("/health", "/metrics")) else self.limiter
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 decision = scope.get("state", {}).get("rate_limit")
+                if decision is None and limiter is not None:
+                    decision = await limiter.peek(ANONYMOUS, anonymous_key(scope))
                 if decision is not None:
                     present = {name.lower() for name, _ in message.get("headers", [])}
                     extra = [

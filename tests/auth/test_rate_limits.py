@@ -172,3 +172,47 @@ async def test_redis_down_fails_open(make_client: Any, admin: Headers) -> None:
         assert "x-ratelimit-limit" not in response.headers
     status = (await client.get("/health/status")).json()
     assert status["components"]["rate_limit_store"]["status"] == "down"
+
+
+async def test_every_response_carries_the_budget_it_was_counted_against(
+    make_client: Any, admin: Headers, make_key: MakeKey
+) -> None:
+    """Errors too: a refused credential shows the address's budget (what it spent), a 403 the
+    caller's (a refused call spends nothing), a 404 or 422 after sign-in the caller's."""
+    client = make_client(
+        rate_limit_auth="7/minute", rate_limit_read="11/minute", rate_limit_write="13/minute"
+    )
+
+    def budget(response: httpx.Response) -> tuple[str, str]:
+        assert int(response.headers["x-ratelimit-reset"]) > 0
+        return response.headers["x-ratelimit-limit"], response.headers["x-ratelimit-remaining"]
+
+    missing = await client.get("/api/v1/machines")
+    assert_problem(missing, 401, "UNAUTHORIZED")
+    assert budget(missing) == ("7", "6")
+    wrong = await client.get("/api/v1/machines", headers={"X-API-Key": "wk_guess"})
+    assert_problem(wrong, 401, "UNAUTHORIZED")
+    assert budget(wrong) == ("7", "5")
+    no_route = await client.get("/api/v1/no-such-thing")
+    assert no_route.status_code == 404
+    assert budget(no_route) == ("7", "5")  # nothing spent: the address's budget as it stands
+    repeated = await client.get("/api/v1/machines?limit=1&limit=2", headers=admin)
+    assert_problem(repeated, 422, "VALIDATION_ERROR")
+    assert budget(repeated) == ("7", "5")  # refused before any credential was read
+
+    viewer = await make_key(Role.viewer)
+    machine = {"code": "RL-403", "name": "x", "type": "TIG"}
+    forbidden = await client.post("/api/v1/machines", json=machine, headers=viewer)
+    assert_problem(forbidden, 403, "FORBIDDEN")
+    assert budget(forbidden) == ("13", "13")  # the caller's write budget, unspent
+    missing_row = await client.get("/api/v1/machines/987654", headers=admin)
+    assert_problem(missing_row, 404, "NOT_FOUND")
+    assert budget(missing_row) == ("11", "10")
+    invalid = await client.get("/api/v1/machines?limit=0", headers=admin)
+    assert_problem(invalid, 422, "VALIDATION_ERROR")
+    assert budget(invalid) == ("11", "9")
+    bad_body = await client.post("/api/v1/machines", json={"code": ""}, headers=admin)
+    assert_problem(bad_body, 422, "VALIDATION_ERROR")
+    assert budget(bad_body) == ("13", "12")
+    # Health probes and metrics are never limited: no budget to show.
+    assert "x-ratelimit-limit" not in (await client.get("/health")).headers

@@ -82,6 +82,33 @@ async def test_cors_only_for_the_frontend(client: httpx.AsyncClient) -> None:
     assert "access-control-allow-origin" not in other.headers
 
 
+async def test_a_browser_may_read_the_headers_the_api_answers_with(
+    client: httpx.AsyncClient, admin: Headers
+) -> None:
+    """CORS hides every response header but a few from a page's script: the ones a client
+    needs (the version to send back, where a new resource is, a file's name, when to retry,
+    the request id to quote, the rate-limit budget) are exposed."""
+    response = await client.get(
+        "/api/v1/machines", headers={"Origin": "http://localhost:3000", **admin}
+    )
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == "http://localhost:3000"
+    exposed = {
+        h.strip().lower() for h in response.headers["access-control-expose-headers"].split(",")
+    }
+    assert exposed >= {
+        "etag",
+        "location",
+        "content-disposition",
+        "retry-after",
+        "x-request-id",
+        "x-ratelimit-limit",
+        "x-ratelimit-remaining",
+        "x-ratelimit-reset",
+    }
+    assert "x-ratelimit-remaining" in response.headers  # and it is there to read
+
+
 async def test_no_cookies_anywhere(client: httpx.AsyncClient, admin: Headers) -> None:
     """Bearer credentials only: nothing sets a cookie, so there is no CSRF surface."""
     responses = [
