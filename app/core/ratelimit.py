@@ -119,7 +119,7 @@ def headers(decision: Decision) -> dict[str, str]:
     }
 
 
-ANONYMOUS = "auth"  # the budget of a caller without a valid credential: its address's
+ANONYMOUS: Category = "auth"  # the budget of a caller without a valid credential: its address's
 
 
 def anonymous_key(scope: Scope) -> str:
