@@ -17,7 +17,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from app.api import api_router
 from app.auth.cache import CredentialCache
 from app.auth.firebase import FirebaseVerifier
-from app.core import clock
+from app.core import clock, writes
 from app.core.audit import ActorScope
 from app.core.config import Settings, app_version, get_settings
 from app.core.db import Database
@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             await recover_interrupted(app.state.db)
         except Exception as exc:  # the database may be down at start: serve 503s, recover later
             log.error("import_recovery_failed", error=str(exc))
+        writes.bind(app.state.totals)  # what scheduled jobs write drops this app's kept totals
         if settings.scheduler_enabled:
             app.state.scheduler = Scheduler(
                 app.state.db, app.state.importer, app.state.storage, settings
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     # Added innermost first: the request id wraps everything, so every log line and every
     # error body (even a 500) carries it.
     app.add_middleware(ActorScope)  # who the audit trail names: this request's caller only
+    app.add_middleware(writes.BoundTo, cache=app.state.totals)  # its writes drop its totals
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.frontend_url,

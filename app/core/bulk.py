@@ -5,7 +5,8 @@ in Python (about half of an import's time in the API process). Here the statemen
 once for the dialect, each value goes through the very bind processor SQLAlchemy would apply
 (dates, JSON), and the rows go to the driver as tuples in the statement's order: the same SQL
 and values, for a fraction of the work (ADR 0028). Only for plain INSERTs without defaults to
-compute: every column is given in each row.
+compute: every column is given in each row. The table written is noted for the caches kept
+from it (app/core/writes.py): SQLAlchemy's events do not see a driver-level statement.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.core import writes
 
 
 class BulkInsert:
@@ -30,6 +33,7 @@ class BulkInsert:
             if callable(process)  # a sequence only for expanding IN parameters: none here
         }
         self.sql = str(compiled)
+        self.table = table.name
         self.order = [(key, processors.get(key)) for key in positions]
 
     def parameters(self, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
@@ -38,3 +42,5 @@ class BulkInsert:
 
     async def execute(self, connection: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
         await connection.exec_driver_sql(self.sql, self.parameters(rows))
+        if connection.sync_connection is not None:  # a statement the engine's events miss
+            writes.note(connection.sync_connection, self.table)

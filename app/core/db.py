@@ -39,6 +39,7 @@ from tenacity import (
 )
 
 from app.core import sqlite
+from app.core import writes as _writes  # noqa: F401  its engine events note what commits wrote
 from app.core.attached import discard_files
 from app.core.audit import AuditedSession
 from app.core.config import Settings

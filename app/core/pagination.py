@@ -7,15 +7,16 @@ its filters; unknown query parameters are refused (422) because the model forbid
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Generic, Literal, TypeVar
 
 from cachetools import TTLCache
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, Table, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.util import find_tables
 
 from app.core import clock
 from app.core.schemas import SafeValues
@@ -166,26 +167,38 @@ async def read_columns(session: AsyncSession, stmt: Select[Any]) -> list[dict[st
 class TotalsCache:
     """Counts of recent list queries, kept `LIST_TOTAL_CACHE_SECONDS` per worker: a count scans
     every matching row, which on a million-row table costs more than the page itself, and a
-    list is read again and again (paging, pull to refresh). `total` may lag writes by that
-    long; `has_more` and the rows never do. 0 turns it off (docs/Architecture_Decisions.md,
-    ADR 0017).
+    list is read again and again (paging, pull to refresh). `has_more` and the rows never lag;
+    `total` lags no write of this worker (a commit that wrote a table drops the counts read
+    from it, app/core/writes.py) and another worker's by that long at most. 0 turns it off
+    (docs/Architecture_Decisions.md, ADR 0017, 0038).
 
     Requests that miss the same count at once wait for the first one's answer instead of each
     scanning the table (under load, every expiry used to start a count per open connection)."""
 
     def __init__(self, seconds: float) -> None:
-        self._entries: TTLCache[Hashable, int] | None = (
+        self._entries: TTLCache[Hashable, tuple[int, Seen]] | None = (
             TTLCache(maxsize=4096, ttl=seconds) if seconds > 0 else None
         )
         self._running: dict[Hashable, asyncio.Future[int | None]] = {}
+        self._versions: dict[str, int] = {}  # a table's, one up per commit that wrote it
+
+    def forget(self, tables: Iterable[str]) -> None:
+        """Tables a commit wrote: the counts read from them are not used again."""
+        versions = self._versions
+        for table in tables:
+            versions[table] = versions.get(table, 0) + 1
+
+    def _current(self, seen: Seen) -> bool:
+        versions = self._versions
+        return all(versions.get(table, 0) == version for table, version in seen)
 
     async def count(self, session: AsyncSession, count: Select[Any]) -> int:
         if self._entries is None:
             return await _count(session, count)
         key = _key(count)
         cached = self._entries.get(key)
-        if cached is not None:
-            return cached
+        if cached is not None and self._current(cached[1]):
+            return cached[0]
         running = self._running.get(key)
         if running is not None:
             counted = await asyncio.shield(running)
@@ -193,11 +206,22 @@ class TotalsCache:
         running = self._running[key] = asyncio.get_running_loop().create_future()
         counted = None
         try:
-            counted = self._entries[key] = await _count(session, count)
+            # The versions before counting: a write committed meanwhile makes the count old.
+            seen = tuple((t, self._versions.get(t, 0)) for t in _tables(count))
+            counted = await _count(session, count)
+            self._entries[key] = (counted, seen)
         finally:
             del self._running[key]
             running.set_result(counted)  # None: that count failed, each waiter counts itself
         return counted
+
+
+Seen = tuple[tuple[str, int], ...]
+
+
+def _tables(stmt: Select[Any]) -> set[str]:
+    """Every table the count reads, those of its subqueries too."""
+    return {t.name for t in find_tables(stmt, include_joins=True) if isinstance(t, Table)}
 
 
 def _key(stmt: Select[Any]) -> Hashable:

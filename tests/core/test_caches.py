@@ -5,6 +5,7 @@ Each is per worker; these tests use two app instances on one database as two wor
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,6 +18,7 @@ from app.main import create_app
 from tests import factories as f
 from tests.conftest import Headers, MakeKey, make_settings
 from tests.core.test_errors import assert_problem
+from tests.imports import files
 
 Worker = Callable[..., Any]
 
@@ -96,3 +98,47 @@ async def test_requests_missing_one_total_at_once_count_it_once(
     assert [p.json()["total"] for p in pages] == [3] * 8
     assert again.json()["total"] == 3
     assert len(counts) == 2  # one for the eight at once; another filter is another count
+
+
+async def test_a_client_reads_its_own_writes_in_the_kept_totals(
+    db: Database, admin: Headers
+) -> None:
+    """Totals are kept (LIST_TOTAL_CACHE_SECONDS), yet a worker's commit drops the ones it
+    wrote to at once: an import's bulk insert, an undo's cascade. Another
+    worker's kept totals lag by that time at most (here: kept for five minutes)."""
+    async with (
+        worker(db, list_total_cache_seconds=300) as here,
+        worker(db, list_total_cache_seconds=300) as elsewhere,
+    ):
+        machine = await f.machine(here, admin)
+        template = await f.template(
+            here, admin, machine["id"], sheet="Daten", mapping=files.MAPPING, timestamp_field="ts"
+        )
+
+        async def imported(client: httpx.AsyncClient, start: int) -> int:
+            response = await client.post(
+                f"/api/v1/templates/{template['id']}/imports",
+                files={
+                    "file": (
+                        "e.xlsx",
+                        files.xlsx(files.rows(20, dt.datetime(2026, 11, start, 6, 0))),
+                    )
+                },
+                headers=admin,
+            )
+            assert response.status_code == 201, response.text
+            return int(response.json()["id"])
+
+        async def total(client: httpx.AsyncClient, path: str = "/api/v1/workshop-entries") -> int:
+            page = (await client.get(f"{path}?limit=1", headers=admin)).json()
+            assert page["has_more"], "a count only runs when the page is not the whole list"
+            return int(page["total"])
+
+        first = await imported(here, 1)
+        assert await total(here) == 20
+        assert await total(elsewhere) == 20
+        await imported(here, 2)
+        assert await total(here) == 40  # not the 20 kept a moment ago
+        assert await total(elsewhere) == 20  # another worker's, kept: lags until it lapses
+        assert (await here.delete(f"/api/v1/imports/{first}", headers=admin)).status_code == 204
+        assert await total(here) == 20  # the entries went by the foreign key's cascade
