@@ -93,6 +93,7 @@ class Settings(BaseSettings):
     import_message_max_bytes: int = Field(default=8 * 1024 * 1024, ge=64 * 1024)
     import_max_parsers: int = Field(default=2, ge=1)
     import_parser_wait_seconds: float = Field(default=30.0, ge=0)
+    import_progress_seconds: float = Field(default=1.0, ge=0, le=60)
 
     firebase_project_id: str | None = None
     firebase_service_account_path: Path | None = None

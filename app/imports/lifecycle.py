@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import ImportRecord, ImportSource, ImportStatus
+from app.models import ImportProgress, ImportRecord, ImportSource, ImportStatus
 from app.models.base import utcnow
 
 
@@ -130,6 +130,8 @@ async def reclaim(session: AsyncSession, record_id: int, *, worker: str, sha256:
         errors=[],
     )
     key = await session.scalar(select(ImportRecord.storage_key).where(ImportRecord.id == record_id))
+    # The last attempt's progress is not this one's (app/imports/progress.py).
+    await session.execute(delete(ImportProgress).where(ImportProgress.import_id == record_id))
     return str(key)
 
 

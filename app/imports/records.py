@@ -22,7 +22,7 @@ from app.core.logger import get_logger
 from app.core.pagination import Page, between, eq, page_of, paginate, where
 from app.core.repository import Repository
 from app.entries import totals
-from app.imports import lifecycle
+from app.imports import lifecycle, progress
 from app.imports.parsing import run_parser
 from app.imports.protocol import ParserJob, Rows
 from app.imports.schemas import ImportQuery, ImportRead, import_read
@@ -56,13 +56,15 @@ async def list_imports(
     rows, counted = await paginate(
         session, stmt, query, sort=getattr(ImportRecord, query.sort_by), tiebreak=ImportRecord.id
     )
-    items = [import_read(r, importer.progress.get(r.id)) for r in rows]
+    live = await progress.live(session, rows, importer.progress)
+    items = [import_read(r, live.get(r.id)) for r in rows]
     return page_of(items, counted, query)
 
 
 async def get_import(session: AsyncSession, import_id: int, importer: Importer) -> ImportRead:
     record = await repo(session).get(import_id)
-    return import_read(record, importer.progress.get(import_id))
+    live = await progress.live(session, [record], importer.progress)
+    return import_read(record, live.get(import_id))
 
 
 def stored_key(record: ImportRecord) -> str:

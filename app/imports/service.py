@@ -52,6 +52,7 @@ from app.core.logger import get_logger
 from app.core.metrics import IMPORT_ROWS, IMPORTS
 from app.entries import totals
 from app.imports import lifecycle
+from app.imports import progress as live_progress
 from app.imports.parsing import Parsers, run_parser
 from app.imports.protocol import Chunk, End, ParserJob, Start, Totals
 from app.imports.schemas import DryRunReport, ImportOptions
@@ -114,7 +115,8 @@ class Job:
 
 
 class Importer:
-    """Runs imports for one process and keeps their live progress."""
+    """Runs imports for one process and keeps their live progress (here, and in the database
+    for the other processes: app/imports/progress.py)."""
 
     def __init__(self, db: Database, storage: Storage, settings: Settings) -> None:
         self.db = db
@@ -366,6 +368,7 @@ class Importer:
         # those queue for a parser however long it takes; the others wait for so long only.
         patient = job.background.is_set() or job.keep_failed
         parse = run_parser(settings, job.parser_job, self.parsers, patient=patient)
+        report = live_progress.Reporter(self.db, job.record_id, settings.import_progress_seconds)
         async with aclosing(parse) as messages, self.db.session() as session, session.begin():
             # The parser's turn and its Start come before the session takes a connection: an
             # import queueing for a parser holds none.
@@ -378,6 +381,7 @@ class Importer:
             lapsed = await lapsed_days(session, job.machine_id)
             insert: BulkInsert | None = None
             async for message in messages:
+                await report(progress)  # the messages so far, for every worker to read
                 if isinstance(message, Chunk):
                     progress.rows_failed = message.failed
                     row_errors.extend(message.errors)

@@ -17,7 +17,7 @@ from app.models.employee import (
     TransferMode,
 )
 from app.models.equipment import Equipment, EquipmentStatus
-from app.models.import_record import ImportRecord, ImportSource, ImportStatus
+from app.models.import_record import ImportProgress, ImportRecord, ImportSource, ImportStatus
 from app.models.import_schedule import ImportSchedule
 from app.models.inspection import (
     Inspection,
@@ -53,6 +53,7 @@ __all__ = [
     "EntryDayTotal",
     "Equipment",
     "EquipmentStatus",
+    "ImportProgress",
     "ImportRecord",
     "ImportSchedule",
     "ImportSource",

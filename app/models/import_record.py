@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import BigId, Resource, UTCDateTime
+from app.models.base import Base, BigId, Resource, UTCDateTime
 from app.models.types import Json, OptionalJson, enum_column
 
 
@@ -63,3 +63,22 @@ class ImportRecord(Resource):
         BigId, ForeignKey("import_schedules.id", ondelete="SET NULL"), index=True
     )
     source_path: Mapped[str | None] = mapped_column(String(1000))
+
+
+class ImportProgress(Base):
+    """A running import's progress where every worker and replica reads it (ADR 0038): written
+    by the importing process in short transactions of its own, at most every
+    IMPORT_PROGRESS_SECONDS, beside the import's own transaction that holds the entries until
+    the end. Not on the import record: inserting entries locks their record's row (MariaDB takes
+    a shared lock for the foreign key until the commit), so another transaction could not
+    update it. The record has the final figures; this row is read only while it runs."""
+
+    __tablename__ = "import_progress"
+
+    import_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("imports.id", ondelete="CASCADE"), primary_key=True
+    )
+    rows_total: Mapped[int] = mapped_column(Integer)
+    rows_imported: Mapped[int] = mapped_column(Integer)
+    rows_failed: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
