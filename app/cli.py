@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
 import sys
-from collections.abc import Awaitable, Callable
+import tempfile
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -78,19 +82,46 @@ def serve(
     from app.core.logger import configure_logging
 
     configure_logging(settings)
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=None if reload else workers,
-        reload=reload,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.trusted_proxies_str,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=30,
-    )
+    with metrics_directory(1 if reload else workers):
+        uvicorn.run(
+            "app.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=None if reload else workers,
+            reload=reload,
+            proxy_headers=True,
+            forwarded_allow_ips=settings.trusted_proxies_str,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=30,
+        )
+
+
+@contextmanager
+def metrics_directory(workers: int) -> Iterator[None]:
+    """Where several workers count their metrics together (PROMETHEUS_MULTIPROC_DIR,
+    app/core/metrics.py): the directory given is emptied before the workers start, since counts
+    of an earlier run would be added to this one's; without one, a temporary directory serves
+    this run and is removed after it. One worker needs none."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        path = Path(given)
+        path.mkdir(parents=True, exist_ok=True)
+        for stale in path.glob("*.db"):
+            stale.unlink()
+        yield
+        return
+    if workers <= 1:
+        yield
+        return
+    made = tempfile.mkdtemp(prefix="workshop-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = made  # the workers inherit it
+    try:
+        yield
+    finally:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        shutil.rmtree(made, ignore_errors=True)
 
 
 @db_cli.command("upgrade")

@@ -24,6 +24,7 @@ from app.core.db import Database
 from app.core.errors import install_error_handlers
 from app.core.http import takes_attachment, takes_file
 from app.core.logger import configure_logging, get_logger
+from app.core.metrics import process_exit, watch_pool
 from app.core.middleware import (
     BodySizeLimit,
     HTTPSRedirect,
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         if owns_db:
             app.state.db = Database(settings)
             app.state.importer = Importer(app.state.db, app.state.storage, settings)
+        watch_pool(app.state.db.engine)
         log.info("startup", environment=settings.environment, database=app.state.db.dialect)
         if settings.firebase_auth_emulator_host:
             # Settings allow it only in development, on loopback; still say so at every start.
@@ -106,6 +108,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 app.state.firebase.close()
             if owns_db:
                 await app.state.db.dispose()
+            process_exit()
             log.info("shutdown")
 
     app = FastAPI(

@@ -16,7 +16,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 
 from app.auth.deps import public
@@ -24,7 +24,7 @@ from app.core.config import app_version
 from app.core.db import get_db
 from app.core.errors import NotFound, Unauthorized
 from app.core.logger import get_logger
-from app.core.metrics import DB_POOL_IN_USE, DB_POOL_SIZE, REGISTRY
+from app.core.metrics import DB_POOL_IN_USE, DB_POOL_SIZE, exposition
 
 router = APIRouter(tags=["health"])
 log = get_logger(__name__)
@@ -155,7 +155,7 @@ async def health_status(request: Request) -> StatusReport:
 @public
 async def metrics(request: Request) -> PlainTextResponse:
     """Prometheus metrics (METRICS_ENABLED): requests and latency by route, imports and rows
-    by outcome, scheduler runs by outcome, database pool use."""
+    by outcome, scheduler runs by outcome, database pool use; every worker's, summed."""
     settings = request.app.state.settings
     if not settings.serve_metrics:
         raise NotFound("Metrics are off (METRICS_ENABLED; off by default in production)")
@@ -168,4 +168,4 @@ async def metrics(request: Request) -> PlainTextResponse:
     pool = get_db(request).engine.pool
     DB_POOL_IN_USE.set(getattr(pool, "checkedout", lambda: 0)())
     DB_POOL_SIZE.set(getattr(pool, "size", lambda: 0)())
-    return PlainTextResponse(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    return PlainTextResponse(exposition(), media_type=CONTENT_TYPE_LATEST)
