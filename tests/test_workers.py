@@ -86,7 +86,7 @@ def server(database_url: URL, db: Database, tmp_path: Path) -> Iterator[tuple[st
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # two interpreters importing the app on a busy machine
     while True:
         try:
             httpx.get(f"{base}/health", timeout=1)
