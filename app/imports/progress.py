@@ -43,7 +43,8 @@ class Reporter:
         self.db = db
         self.import_id = import_id
         self.every = None if db.dialect == "sqlite" else every
-        self.next_at = 0.0
+        # The first write after `every` seconds: an import done sooner writes none.
+        self.next_at = time.monotonic() + (every or 0.0)
 
     async def __call__(self, figures: Figures) -> None:
         if self.every is None:
