@@ -5,7 +5,7 @@ transactions of its own at most every IMPORT_PROGRESS_SECONDS, read by whichever
 replica answers GET /imports/{id}. Deleted with its import (ON DELETE CASCADE).
 
 Revision ID: fab63b0628fd
-Revises: 8078efd9fa1e
+Revises: a7ed81158613
 Create Date: 2026-11-30 12:01:26.464058+00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import app.models.base
 
 revision: str = "fab63b0628fd"
-down_revision: str | None = "8078efd9fa1e"
+down_revision: str | None = "a7ed81158613"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
