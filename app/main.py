@@ -19,10 +19,12 @@ from app.auth.cache import CredentialCache
 from app.auth.firebase import FirebaseVerifier
 from app.core import clock, writes
 from app.core.audit import ActorScope
+from app.core.conditional import ConditionalGets
 from app.core.config import Settings, app_version, get_settings
 from app.core.db import Database
 from app.core.errors import install_error_handlers
 from app.core.http import takes_attachment, takes_file
+from app.core.idempotency import IdempotentPosts
 from app.core.logger import configure_logging, get_logger
 from app.core.metrics import process_exit, watch_pool
 from app.core.middleware import (
@@ -56,6 +58,7 @@ EXPOSED_HEADERS = [
     "X-RateLimit-Limit",
     "X-RateLimit-Remaining",
     "X-RateLimit-Reset",
+    "Idempotent-Replayed",
 ]
 log = get_logger(__name__)
 
@@ -142,11 +145,21 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     # error body (even a 500) carries it.
     app.add_middleware(ActorScope)  # who the audit trail names: this request's caller only
     app.add_middleware(writes.BoundTo, cache=app.state.totals)  # its writes drop its totals
+    app.add_middleware(ConditionalGets)  # ETag on GET answers, 304 to If-None-Match
+    app.add_middleware(IdempotentPosts)  # inside BodySizeLimit: it may read a whole upload
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.frontend_url,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "If-Match", "X-API-Key", "X-Request-ID"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "If-Match",
+            "If-None-Match",
+            "Idempotency-Key",
+            "X-API-Key",
+            "X-Request-ID",
+        ],
         expose_headers=EXPOSED_HEADERS,
         allow_credentials=False,
     )

@@ -11,6 +11,7 @@ from app.auth.principal import Principal
 from app.auth.roles import Permission
 from app.core.db import SessionDep
 from app.core.http import Router
+from app.core.idempotency import NO_REPLAY
 from app.core.openapi import errors
 
 router = Router(prefix="/api-keys", tags=["api keys"])
@@ -33,6 +34,7 @@ async def list_api_keys(
     response_model=ApiKeyCreated,
     status_code=status.HTTP_201_CREATED,
     responses=errors(401, 403, 422),
+    dependencies=[NO_REPLAY],
 )
 async def create_api_key(
     body: ApiKeyCreate, session: SessionDep, principal: Admin, request: Request, response: Response

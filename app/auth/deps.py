@@ -19,7 +19,7 @@ from app.api_keys import service as api_keys
 from app.auth.cache import CredentialCache
 from app.auth.principal import Principal
 from app.auth.roles import Permission
-from app.core import audit
+from app.core import audit, idempotency
 from app.core.db import get_db
 from app.core.errors import Forbidden, Unauthorized
 from app.core.http import transport
@@ -106,8 +106,12 @@ def client_ip(request: Request) -> str:
 
 
 async def spend(request: Request, principal: Principal) -> None:
+    """Once the caller is allowed: spend its rate budget, then claim its Idempotency-Key (a
+    POST that sends one; app/core/idempotency.py) before the route does any work."""
     category = transport(request.scope)
     request.state.rate_limit = await request.app.state.rate_limiter.hit(category, principal.label)
+    if request.method == "POST":
+        await idempotency.claim(request, principal.label)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

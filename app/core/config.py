@@ -142,6 +142,7 @@ class Settings(BaseSettings):
     allowed_hosts: CommaList = Field(default_factory=lambda: ["*"])
     trusted_proxies: CommaList = Field(default_factory=lambda: ["127.0.0.1"])
     max_request_body: int = Field(default=1024 * 1024, gt=0)
+    idempotency_keep_hours: float = Field(default=24.0, gt=0)
     docs_enabled: bool | None = None
     metrics_enabled: bool | None = None
     metrics_token: SecretStr | None = None

@@ -212,6 +212,10 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             yield session
             # Files that the transaction drops go just before it commits (app/core/attached.py).
             await discard_files(session, request.app.state.storage)
+            # What must commit with the request's work, or not at all (an idempotency claim's
+            # mark, app/core/idempotency.py).
+            if (before_commit := getattr(request.state, "before_commit", None)) is not None:
+                await before_commit(session)
             await session.commit()
         except BaseException:
             await rollback_quietly(session)

@@ -17,6 +17,7 @@ from app.models.employee import (
     TransferMode,
 )
 from app.models.equipment import Equipment, EquipmentStatus
+from app.models.idempotency_key import IdempotencyKey
 from app.models.import_record import ImportProgress, ImportRecord, ImportSource, ImportStatus
 from app.models.import_schedule import ImportSchedule
 from app.models.inspection import (
@@ -53,6 +54,7 @@ __all__ = [
     "EntryDayTotal",
     "Equipment",
     "EquipmentStatus",
+    "IdempotencyKey",
     "ImportProgress",
     "ImportRecord",
     "ImportSchedule",
