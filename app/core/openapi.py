@@ -87,10 +87,13 @@ def operation_id(route: APIRoute) -> str:
 
 
 def finish_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """The spec says what the API really does: its error bodies, its file answers, and the
+    """The spec says what the API really does: its error bodies, its file answers, conditional
+    GETs and idempotent POSTs, and the
     limits the models enforce that FastAPI does not write down (64-bit integers, years
     1900-2999)."""
-    declare_limits(file_schemas(problem_media_types(name_generics(schema))))
+    declare_limits(
+        file_schemas(problem_media_types(conditional_and_idempotent(name_generics(schema))))
+    )
     return schema
 
 
@@ -152,6 +155,51 @@ def file_schemas(schema: dict[str, Any]) -> dict[str, Any]:
                         content["schema"] = {"type": "string"}
                     else:
                         content["schema"] = {"type": "string", "format": "binary"}
+    return schema
+
+
+_IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": 'ETags you hold (`"3"`, `"3", "4"` or `*`): 304 with no body if the '
+    "answer's ETag is one of them. A resource's ETag is its version; a list's a hash of the page.",
+    "schema": {"type": "string", "maxLength": 1000},
+}
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "A key of your choosing (a UUID, say), the same on every retry of one "
+    "request: a retry with the same key and body within IDEMPOTENCY_KEEP_HOURS replays the "
+    "first answer (with `Idempotent-Replayed: true`) and the work is done once. The same key "
+    "with another body or route is 422 `IDEMPOTENCY_KEY_REUSED`; while the first request runs, "
+    "409 `IDEMPOTENCY_KEY_IN_USE` with Retry-After. Keys are per credential. 1 to 255 "
+    "printable ASCII characters, else 422 `IDEMPOTENCY_KEY_INVALID`.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+}
+_NOT_MODIFIED = {
+    "description": "Not Modified: the ETag is one of If-None-Match's; no body",
+    "headers": {"ETag": {"schema": {"type": "string"}}},
+}
+
+
+def conditional_and_idempotent(schema: dict[str, Any]) -> dict[str, Any]:
+    """Every GET that answers JSON takes If-None-Match and may answer 304
+    (app/core/conditional.py); every POST takes an Idempotency-Key, and may answer 409 and
+    422 for it (app/core/idempotency.py). Both are middleware, invisible to FastAPI."""
+    for path in schema.get("paths", {}).values():
+        get = path.get("get")
+        ok = (get or {}).get("responses", {}).get("200", {})
+        if get is not None and "application/json" in ok.get("content", {}):
+            get.setdefault("parameters", []).append(_IF_NONE_MATCH)
+            ok.setdefault("headers", {}).setdefault("ETag", {"schema": {"type": "string"}})
+            get["responses"].setdefault("304", _NOT_MODIFIED)
+        post = path.get("post")
+        if post is not None and "401" in post.get("responses", {}):
+            post.setdefault("parameters", []).append(_IDEMPOTENCY_KEY)
+            post["responses"].setdefault("409", _problem_doc(409))
+            post["responses"].setdefault("422", _problem_doc(422))
     return schema
 
 

@@ -16,6 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select, update
 
+from app.core import idempotency
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.logger import get_logger
@@ -34,6 +35,7 @@ HOUSEKEEPING = {
     "housekeeping:stuck-imports": "Fail imports running past IMPORT_RUNNING_TIMEOUT_SECONDS",
     "webhooks:scan": "Find due dates, lapses, low stock and overdue work for the webhooks",
     "webhooks:deliver": "Deliver pending webhook events, retrying failed ones with backoff",
+    "housekeeping:idempotency-keys": "Delete Idempotency-Keys older than IDEMPOTENCY_KEEP_HOURS",
 }
 
 
@@ -59,6 +61,12 @@ class Scheduler:
         )
         self.aps.add_job(
             self._unstick, IntervalTrigger(minutes=5), id="housekeeping:stuck-imports", **options
+        )
+        self.aps.add_job(
+            self._prune_keys,
+            IntervalTrigger(hours=1),
+            id="housekeeping:idempotency-keys",
+            **options,
         )
         self.aps.add_job(
             self._scan,
@@ -160,6 +168,9 @@ class Scheduler:
 
     async def _deliver(self) -> None:
         await self._housekeeping("webhooks:deliver", sender.deliver_due(self.db, self.settings))
+
+    async def _prune_keys(self) -> None:
+        await self._housekeeping("housekeeping:idempotency-keys", idempotency.prune(self.db))
 
     async def _housekeeping(self, job_id: str, work: Any) -> None:
         try:
