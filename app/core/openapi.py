@@ -164,7 +164,7 @@ _IF_NONE_MATCH = {
     "required": False,
     "description": 'ETags you hold (`"3"`, `"3", "4"` or `*`): 304 with no body if the '
     "answer's ETag is one of them. A resource's ETag is its version; a list's a hash of the page.",
-    "schema": {"type": "string", "maxLength": 1000},
+    "schema": {"type": "string"},
 }
 _IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
