@@ -240,3 +240,34 @@ async def test_a_new_api_keys_secret_is_not_kept(
     assert secret not in retry.text
     listed = (await client.get("/api/v1/api-keys", headers=admin)).json()
     assert sum(k["name"] == "press 4" for k in listed) == 1
+
+
+async def test_a_claim_whose_process_died_is_taken_over_or_reported(
+    client: httpx.AsyncClient, admin: Headers, db: Database
+) -> None:
+    """A row left as a dead process leaves it (its lease over): without a commit the retry
+    does the work; with one (the answer lost between the two commits) it is never redone."""
+    from sqlalchemy import update
+
+    from app.models.base import utcnow
+
+    payload = f.machine_payload()
+    first = await client.post(MACHINES, json=payload, headers=keyed(admin, "dead"))
+    assert first.status_code == 201
+
+    async def died(committed: bool) -> None:
+        statement = update(IdempotencyKey).values(
+            status_code=None, headers=None, body=None, committed=committed, locked_until=utcnow()
+        )
+        await db.run(lambda s: s.execute(statement))
+
+    await died(committed=True)
+    lost = await client.post(MACHINES, json=payload, headers=keyed(admin, "dead"))
+    assert_problem(lost, 409, "IDEMPOTENCY_OUTCOME_UNKNOWN")
+    assert await count(db, Machine) == 1
+
+    await died(committed=False)
+    await client.delete(first.headers["location"], headers=admin)  # as if it never landed
+    again = await client.post(MACHINES, json=payload, headers=keyed(admin, "dead"))
+    assert again.status_code == 201 and "idempotent-replayed" not in again.headers
+    assert await count(db, Machine) == 1
