@@ -3,7 +3,7 @@
 A new table, nothing moved.
 
 Revision ID: 3fb86dd03b0e
-Revises: 8078efd9fa1e
+Revises: fab63b0628fd
 Create Date: 2026-11-30 11:51:43.254990+00:00
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import mysql, postgresql
 import app.models.base
 
 revision: str = "3fb86dd03b0e"
-down_revision: str | None = "8078efd9fa1e"
+down_revision: str | None = "fab63b0628fd"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
