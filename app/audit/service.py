@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.schemas import Actor, AuditEventRead, AuditPage, AuditQuery
-from app.core.pagination import between, count_total, eq, read_columns, where
+from app.core.pagination import between, changed, count_total, eq, read_columns, where
 from app.models import AuditEvent
 
 A = AuditEvent
@@ -39,6 +39,7 @@ def _filters(query: AuditQuery) -> list[Any]:
         eq(A.action, query.action),
         _actor(query.actor),
         between(A.at, query.from_, query.to),
+        changed(query, A.id),  # on `at`
     )
 
 
@@ -61,8 +62,10 @@ def page_statement(query: AuditQuery) -> Any:
     stmt = select(*A.__table__.c).where(*_filters(query))
     if query.after_id is not None:
         stmt = stmt.where(A.id < query.after_id if newest_first else A.id > query.after_id)
-    order = A.id.desc() if newest_first else A.id.asc()
-    return stmt.order_by(order).offset(query.skip).limit(query.limit + 1)
+    order: list[Any] = [A.id.desc() if newest_first else A.id.asc()]
+    if query.updated_since is not None:  # the lists' sync order: by time, then id
+        order = [A.at, A.id]
+    return stmt.order_by(*order).offset(query.skip).limit(query.limit + 1)
 
 
 async def list_events(session: AsyncSession, query: AuditQuery) -> AuditPage:
@@ -79,5 +82,5 @@ async def list_events(session: AsyncSession, query: AuditQuery) -> AuditPage:
         skip=query.skip,
         limit=query.limit,
         has_more=has_more,
-        next_cursor=rows[-1]["id"] if has_more else None,
+        next_cursor=rows[-1]["id"] if has_more and query.updated_since is None else None,
     )

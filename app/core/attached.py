@@ -22,12 +22,14 @@ from functools import cache
 from sqlalchemy import ColumnElement, ForeignKey, Table, and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import deletions
 from app.core.errors import StorageUnavailable
 from app.models import OWNERS, Attachment, Base
 from app.models.base import Resource
 from app.storage.base import Storage, StorageError
 
 _DISCARD = "discard_files"
+ATTACHMENTS: Table = Attachment.__table__  # type: ignore[assignment]
 _OWNER_NAMES: dict[Table, str] = {model.__table__: name for name, model in OWNERS.items()}  # type: ignore[misc]
 
 
@@ -58,6 +60,7 @@ async def drop_attachments(session: AsyncSession, obj: Resource) -> None:
     )
     keys = list(await session.scalars(select(Attachment.storage_key).where(condition)))
     if keys:
+        await deletions.record_where(session, ATTACHMENTS, condition)
         await session.execute(delete(Attachment).where(condition))
         discard_on_commit(session, keys)
 

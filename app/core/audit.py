@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session, SessionTransaction, object_session
 from sqlalchemy.orm.state import InstanceState
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.core import deletions
 from app.models import (
     ApiKey,
     Attachment,
@@ -272,6 +273,14 @@ for _model in (*RESOURCES, *PARTS):
         ("delete", "after_delete"),
     ):
         event.listen(_model, _name, lambda _m, _c, obj, action=_action: _collect(obj, action))
+# The deletions feed (app/core/deletions.py): what the database deletes with a row is recorded
+# while it is still there.
+for _model in RESOURCES:
+    event.listen(
+        _model,
+        "before_delete",
+        lambda _m, connection, obj: deletions.cascade(connection, obj.__table__, [obj.id]),
+    )
 
 
 @event.listens_for(AuditedSession, "before_commit")
@@ -281,6 +290,9 @@ def _before_commit(session: Session) -> None:
     rows = [_row(e) for e in pending.values() if e.action != "update" or _net(e)]
     if rows:
         session.connection().execute(EVENTS.insert(), rows)
+    gone = [(e.resource, e.resource_id, e.at) for e in pending.values() if e.action == "delete"]
+    if gone:
+        deletions.write(session.connection(), gone)  # the deletions feed's, from the same hook
 
 
 def _net(event_: _Event) -> bool:

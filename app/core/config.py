@@ -125,6 +125,7 @@ class Settings(BaseSettings):
     import_retry_base_seconds: float = Field(default=30.0, ge=0)
     import_running_timeout_seconds: float = Field(default=2 * 3600.0, gt=0)
     file_retention_days: int = Field(default=365, ge=1)
+    deletions_keep_days: int = Field(default=30, ge=1)
     alert_webhook_url: str | None = None
     alert_timeout_seconds: float = Field(default=5.0, gt=0)
     alert_webhook_secret: SecretStr | None = None

@@ -2,6 +2,11 @@
 
 A resource's query model subclasses `ListQuery`, narrows `sort_by` to its whitelist and adds
 its filters; unknown query parameters are refused (422) because the model forbids extras.
+
+Every list also takes `updated_since` (inclusive) and `updated_before` (exclusive) on its rows'
+change time (`changed_at`: `updated_at`, or the creation time of rows that are only ever
+appended); with `updated_since` the page is in change order, oldest first, then by id, whatever
+`sort_by` says: the order an incremental sync reads in (ADR 0034, docs/Sync_Guide.md).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.util import find_tables
 
 from app.core import clock
-from app.core.schemas import SafeValues
+from app.core.schemas import SafeValues, UTCDateTime
 
 T = TypeVar("T")
 MAX_LIMIT = 1000
@@ -38,6 +43,16 @@ class ListQuery(SafeValues):
         description="Count every matching row into `total` (a scan on huge tables; "
         "`false` skips it, `has_more` still says whether a next page exists)",
     )
+    updated_since: UTCDateTime | None = Field(
+        default=None,
+        description="Only rows changed at or after this time (inclusive), and the page ordered "
+        "by change time, oldest first, then id (`sort_by` and `order` are not used): the "
+        "incremental sync's read. The change time is `updated_at`; on lists whose rows are "
+        "never edited, their creation time (`created_at`, an audit event's `at`)",
+    )
+    updated_before: UTCDateTime | None = Field(
+        default=None, description="Only rows changed before this time (exclusive)"
+    )
 
     @model_validator(mode="after")
     def _ranges_in_order(self) -> ListQuery:
@@ -46,6 +61,9 @@ class ListQuery(SafeValues):
                 low, high = getattr(self, name), getattr(self, name[: -len("_from")] + "_to", None)
                 if low is not None and high is not None and low > high:
                     raise ValueError(f"{name} is after {name[: -len('_from')]}_to")
+        since, before = self.updated_since, self.updated_before
+        if since is not None and before is not None and since >= before:
+            raise ValueError("updated_since is not before updated_before")
         return self
 
 
@@ -115,6 +133,41 @@ def ordering(sort: Any, tiebreak: Any, order: str) -> list[Any]:
     return [*terms, sort, tiebreak]
 
 
+# The column that says when a row last changed, by table: the first of these it has.
+CHANGE_COLUMNS = ("updated_at", "deleted_at", "created_at", "at")
+
+
+def changed_at(tiebreak: Any) -> Any:
+    """The change-time column of the table of `tiebreak` (a list's id column)."""
+    table = getattr(tiebreak, "expression", tiebreak).table
+    for name in CHANGE_COLUMNS:
+        if name in table.c:
+            return table.c[name]
+    raise LookupError(f"{table.name} has no change time ({', '.join(CHANGE_COLUMNS)})")
+
+
+def changed(query: ListQuery, tiebreak: Any) -> list[ColumnElement[bool]]:
+    """The `updated_since` (inclusive) and `updated_before` (exclusive) filters of `query`."""
+    if query.updated_since is None and query.updated_before is None:
+        return []
+    column = changed_at(tiebreak)
+    parts = []
+    if query.updated_since is not None:
+        parts.append(column >= query.updated_since)
+    if query.updated_before is not None:
+        parts.append(column < query.updated_before)
+    return parts
+
+
+def list_order(query: ListQuery, sort: Any, tiebreak: Any) -> list[Any]:
+    """ORDER BY of a list page: change time then id, oldest first, with `updated_since` (an
+    index on the change time serves it: its entries end in the primary key on SQLite and
+    MariaDB; PostgreSQL adds an incremental sort on id); else `sort_by` in `order`."""
+    if query.updated_since is not None:
+        return [changed_at(tiebreak), tiebreak]
+    return ordering(sort, tiebreak, query.order)
+
+
 async def paginate(
     session: AsyncSession,
     stmt: Select[Any],
@@ -128,6 +181,7 @@ async def paginate(
     more follow (one row more is read to know), and, unless the query says not to, the count of
     every row matching the same filters. Rows are ORM objects, or with `columns` dicts of the
     selected columns (no ORM objects to build: the fast way for a list of many rows)."""
+    stmt = stmt.where(*changed(query, tiebreak))
     rows, has_more = await read_page(session, stmt, query, sort, tiebreak, columns=columns)
     total: int | None = None
     if query.skip == 0 and not has_more:
@@ -149,8 +203,9 @@ async def read_page(
     columns: bool = False,
 ) -> tuple[Sequence[Any], bool]:
     """The page `query` asks for, and whether more rows follow: one row more than the page is
-    read to know, without counting."""
-    page = stmt.order_by(*ordering(sort, tiebreak, query.order))
+    read to know, without counting. (`paginate` adds the `updated_*` filters; a caller of this
+    one adds `changed(query, tiebreak)` to its own.)"""
+    page = stmt.order_by(*list_order(query, sort, tiebreak))
     page = page.offset(query.skip).limit(query.limit + 1)
     rows = await read_columns(session, page) if columns else (await session.scalars(page)).all()
     return rows[: query.limit], len(rows) > query.limit
@@ -269,8 +324,8 @@ def export_statement(
     """The columns of a list's export: its filters, its order, its skip/limit."""
     return (
         select(*(getattr(model, c) for c in columns))
-        .where(*filters)
-        .order_by(*ordering(getattr(model, query.sort_by), model.id, query.order))
+        .where(*filters, *changed(query, model.id))
+        .order_by(*list_order(query, getattr(model, query.sort_by), model.id))
         .offset(query.skip)
         .limit(query.limit)
     )

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.conformance.runs import is_run_template
 from app.core.errors import NotFound
-from app.core.pagination import between, count_total, eq, ordering, read_page, where
+from app.core.pagination import between, changed, count_total, eq, list_order, read_page, where
 from app.entries.schemas import EntryExport, EntryPage, EntryQuery, EntryRead
 from app.models import Template, WorkshopEntry
 
@@ -37,6 +37,7 @@ def _filters(query: EntryQuery) -> list[Any]:
         eq(E.wps_id, query.wps_id),
         eq(E.weld_id, query.weld_id),
         between(E.recorded_at, query.recorded_from, query.recorded_to),
+        changed(query, E.id),  # on created_at: entries are written once (ADR 0034)
     )
 
 
@@ -85,7 +86,7 @@ async def export_entries(
     if query.after_id is not None:
         stmt = stmt.where(E.id > query.after_id)
     stmt = (
-        stmt.order_by(*ordering(getattr(E, query.sort_by), E.id, query.order))
+        stmt.order_by(*list_order(query, getattr(E, query.sort_by), E.id))
         .offset(query.skip)
         .limit(query.limit)
     )

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Table, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import deletions
 from app.core.clock import workshop_day
 from app.core.pagination import day_range
 from app.core.upsert import upsert_adding
@@ -25,6 +26,7 @@ from app.models import EntryDayTotal, WorkshopEntry
 
 T: Table = EntryDayTotal.__table__  # type: ignore[assignment]
 E = WorkshopEntry
+ENTRIES: Table = WorkshopEntry.__table__  # type: ignore[assignment]
 KEY = ("machine_id", "day", "template_id", "field")
 COLUMNS = (*KEY, "count", "total", "low", "high")
 
@@ -65,6 +67,7 @@ async def forget_import(session: AsyncSession, import_id: int) -> None:
             .group_by(E.template_id, E.machine_id)
         )
     ).all()
+    await deletions.record_where(session, ENTRIES, E.import_id == import_id)
     await session.execute(delete(E).where(E.import_id == import_id))
     for template_id, machine_id, first, last in spans:
         if first and last:

@@ -21,11 +21,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, and_, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import deletions
 from app.models import ImportProgress, ImportRecord, ImportSource, ImportStatus
 from app.models.base import utcnow
+
+RECORDS: Table = ImportRecord.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -208,11 +211,9 @@ async def undo(session: AsyncSession, record_id: int) -> None:
 
 
 async def _delete(session: AsyncSession, move: Move, record_id: int) -> None:
-    result = await session.execute(
-        delete(ImportRecord).where(
-            ImportRecord.id == record_id, ImportRecord.status.in_(move.start)
-        )
-    )
+    condition = and_(ImportRecord.id == record_id, ImportRecord.status.in_(move.start))
+    await deletions.record_where(session, RECORDS, condition)  # with its entries, if any
+    result = await session.execute(delete(ImportRecord).where(condition))
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise MoveRefused(move, record_id)
 

@@ -6,6 +6,7 @@ from app.models.attachment import OWNERS, Attachment
 from app.models.audit_event import AuditAction, AuditEvent
 from app.models.base import Base
 from app.models.calibration import Calibration, CheckResult, MachineValidation
+from app.models.deletion import Deletion
 from app.models.employee import (
     Employee,
     EmployeeRole,
@@ -48,6 +49,7 @@ __all__ = [
     "Base",
     "Calibration",
     "CheckResult",
+    "Deletion",
     "DeliveryStatus",
     "Employee",
     "EmployeeRole",

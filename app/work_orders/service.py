@@ -24,9 +24,10 @@ from app.core.errors import Conflict, Forbidden
 from app.core.pagination import (
     Page,
     between,
+    changed,
     contains_any,
     eq,
-    ordering,
+    list_order,
     page_of,
     paginate,
     where,
@@ -118,8 +119,8 @@ def export_work_orders(query: WorkOrderExport) -> tuple[list[str], Select[Any]]:
     stmt = (
         select(*columns[:5], welder, *columns[5:])
         .outerjoin(Employee, Employee.id == WorkOrder.assigned_welder_id)
-        .where(*_filters(query))
-        .order_by(*ordering(getattr(WorkOrder, query.sort_by), WorkOrder.id, query.order))
+        .where(*_filters(query), *changed(query, WorkOrder.id))
+        .order_by(*list_order(query, getattr(WorkOrder, query.sort_by), WorkOrder.id))
         .offset(query.skip)
         .limit(query.limit)
     )
