@@ -6,6 +6,7 @@ from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.core.http import Router
 from app.dashboards.router import router as dashboards_router
+from app.deletions.router import router as deletions_router
 from app.dossier.router import router as dossier_router
 from app.employees.router import router as employees_router
 from app.entries.router import router as entries_router
@@ -47,6 +48,7 @@ for router in (
     dashboards_router,
     audit_router,
     webhooks_router,
+    deletions_router,
     *attachment_routers,
 ):
     api_router.include_router(router)

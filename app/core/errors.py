@@ -107,6 +107,12 @@ class Gone(AppError):
     status_code, error_code, title = 410, "GONE", "Gone"
 
 
+class SyncExpired(Gone):
+    """A sync's `since` is older than the deletions kept (DELETIONS_KEEP_DAYS): sync in full."""
+
+    error_code, title = "SYNC_EXPIRED", "Sync expired"
+
+
 class StorageUnavailable(ServiceUnavailable):
     error_code, title = "STORAGE_UNAVAILABLE", "File storage unavailable"
 

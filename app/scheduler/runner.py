@@ -22,6 +22,7 @@ from app.core.config import Settings
 from app.core.db import Database
 from app.core.errors import AppError, Conflict, NotFound
 from app.core.logger import get_logger
+from app.deletions.service import PRUNE_BATCH, prune
 from app.imports import lifecycle
 from app.imports.records import delete_errors_workbooks
 from app.imports.service import Importer
@@ -301,3 +302,16 @@ async def fail_stuck_imports(db: Database, settings: Settings) -> int:
     if count:
         log.error("stuck_imports_failed", count=count)
     return count
+
+
+async def prune_deletions(db: Database, settings: Settings) -> int:
+    """Deletions older than DELETIONS_KEEP_DAYS leave the feed, a batch per transaction."""
+    pruned = 0
+    while True:
+        count = await db.run(lambda s: prune(s, settings.deletions_keep_days))
+        pruned += count
+        if count < PRUNE_BATCH:
+            break
+    if pruned:
+        log.info("deletions_pruned", count=pruned)
+    return pruned

@@ -36,6 +36,7 @@ HOUSEKEEPING = {
     "webhooks:scan": "Find due dates, lapses, low stock and overdue work for the webhooks",
     "webhooks:deliver": "Deliver pending webhook events, retrying failed ones with backoff",
     "housekeeping:idempotency-keys": "Delete Idempotency-Keys older than IDEMPOTENCY_KEEP_HOURS",
+    "housekeeping:prune-deletions": "Drop deletions older than DELETIONS_KEEP_DAYS from the feed",
 }
 
 
@@ -61,6 +62,9 @@ class Scheduler:
         )
         self.aps.add_job(
             self._unstick, IntervalTrigger(minutes=5), id="housekeeping:stuck-imports", **options
+        )
+        self.aps.add_job(
+            self._prune, IntervalTrigger(hours=1), id="housekeeping:prune-deletions", **options
         )
         self.aps.add_job(
             self._prune_keys,
@@ -171,6 +175,11 @@ class Scheduler:
 
     async def _prune_keys(self) -> None:
         await self._housekeeping("housekeeping:idempotency-keys", idempotency.prune(self.db))
+
+    async def _prune(self) -> None:
+        await self._housekeeping(
+            "housekeeping:prune-deletions", runner.prune_deletions(self.db, self.settings)
+        )
 
     async def _housekeeping(self, job_id: str, work: Any) -> None:
         try:
