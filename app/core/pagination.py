@@ -6,7 +6,7 @@ its filters; unknown query parameters are refused (422) because the model forbid
 Every list also takes `updated_since` (inclusive) and `updated_before` (exclusive) on its rows'
 change time (`changed_at`: `updated_at`, or the creation time of rows that are only ever
 appended); with `updated_since` the page is in change order, oldest first, then by id, whatever
-`sort_by` says: the order an incremental sync reads in (ADR 0034, docs/Sync_Guide.md).
+`sort_by` says: the order an incremental sync reads in (ADR 0034; the recipe: docs/Product.md).
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ async def list_deletions(
     """Rows deleted from the lists since a time, oldest first: what a client that keeps a copy
     drops (the lists' `updated_since` gives it what is new or changed). Kept
     DELETIONS_KEEP_DAYS; a `since` before that is 410 `SYNC_EXPIRED`: sync in full again
-    (docs/Sync_Guide.md). Deleted users are shown to admins only."""
+    (docs/Product.md, Incremental sync). Deleted users are shown to admins only."""
     return await service.list_deletions(
         session,
         query,

@@ -1,5 +1,5 @@
-"""A client's copy of some lists, kept by the recipe of docs/Sync_Guide.md: what the Flutter app
-does, written once for the tests.
+"""A client's copy of some lists, kept by the recipe of docs/Product.md (Incremental sync):
+what the app does, written once for the tests.
 
 Every read, the first one included, is incremental: pages of `updated_since`, oldest change
 first, each page asked from the last row's change time (inclusive; the rows already taken at
@@ -17,7 +17,9 @@ from typing import Any
 
 import httpx
 
-OVERLAP = timedelta(seconds=5)  # re-read: a change that committed late with an earlier time
+# The guide says 60 s (a change that commits late with an earlier time). In a test whose
+# requests run one after the other any overlap is right; a short one keeps its re-reads few.
+OVERLAP = timedelta(seconds=5)
 BEGINNING = datetime(2000, 1, 1, tzinfo=UTC)  # before any row: the first sync reads them all
 
 
