@@ -5,7 +5,7 @@ kept DELETIONS_KEEP_DAYS for the clients that sync a copy. It starts empty: incr
 starts with this revision, so no client holds a copy from before it.
 
 Revision ID: c0a7ecc69161
-Revises: 7f39f1ab526a
+Revises: 3fb86dd03b0e
 Create Date: 2026-11-30 11:51:32.408687+00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import app.models.base
 
 revision: str = "c0a7ecc69161"
-down_revision: str | None = "7f39f1ab526a"
+down_revision: str | None = "3fb86dd03b0e"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
