@@ -5,8 +5,9 @@ from typing import Annotated
 from fastapi import Query, Request, Response, status
 
 from app.auth.deps import CanRead, CanWrite
-from app.core import crud, history
+from app.core import crud
 from app.core.db import SessionDep
+from app.core.history_routes import HistoryDocs, add_history_routes
 from app.core.http import IfMatch, Router, created, with_etag
 from app.core.openapi import errors
 from app.core.pagination import Page
@@ -14,7 +15,6 @@ from app.equipment import service
 from app.equipment.schemas import (
     CalibrationCreate,
     CalibrationQuery,
-    CalibrationRead,
     EquipmentCreate,
     EquipmentQuery,
     EquipmentRead,
@@ -112,77 +112,30 @@ async def delete_equipment(
 
 # --- calibrations: the equipment's history, reached through it -----------------------------
 
-
-@router.get(
-    "/{equipment_id:int}/calibrations",
-    response_model=Page[CalibrationRead],
-    responses=errors(401, 403, 404, 422),
+add_history_routes(
+    router,
+    CALIBRATIONS,
+    HistoryDocs(
+        one="calibration",
+        many="calibrations",
+        owner_param="equipment_id",
+        list_doc=(
+            "The equipment's calibrations, newest first (by `calibrated_on`, then as recorded)."
+        ),
+        get_doc=("One calibration of the equipment (404 for another equipment's)."),
+        create_doc=(
+            "Record a calibration. Its `next_due` is `calibrated_on` + the equipment's "
+            "`calibration_interval_days` for `pass` and `adjusted`, `calibrated_on` itself "
+            "for `fail` (due at once). The equipment's `last_calibration_date` and "
+            "`next_calibration_due` follow its latest calibration. A day in the future is "
+            "422."
+        ),
+        delete_doc=(
+            "Delete a calibration recorded by mistake (records are never edited: delete and "
+            "record again). The equipment falls back to its latest calibration left, or to no "
+            "date."
+        ),
+    ),
+    CalibrationCreate,
+    CalibrationQuery,
 )
-async def list_calibrations(
-    equipment_id: int,
-    query: Annotated[CalibrationQuery, Query()],
-    session: SessionDep,
-    _: CanRead,
-) -> Page[CalibrationRead]:
-    """The equipment's calibrations, newest first (by `calibrated_on`, then as recorded)."""
-    return await history.list_records(session, CALIBRATIONS, equipment_id, query)
-
-
-@router.get(
-    "/{equipment_id:int}/calibrations/{calibration_id:int}",
-    response_model=CalibrationRead,
-    responses=errors(401, 403, 404),
-)
-async def get_calibration(
-    equipment_id: int, calibration_id: int, session: SessionDep, response: Response, _: CanRead
-) -> CalibrationRead:
-    """One calibration of the equipment (404 for another equipment's)."""
-    record = await history.get_record(session, CALIBRATIONS, equipment_id, calibration_id)
-    return with_etag(response, CalibrationRead.model_validate(record))
-
-
-@router.post(
-    "/{equipment_id:int}/calibrations",
-    response_model=CalibrationRead,
-    status_code=status.HTTP_201_CREATED,
-    responses=errors(401, 403, 404, 422),
-)
-async def create_calibration(
-    equipment_id: int,
-    body: CalibrationCreate,
-    session: SessionDep,
-    request: Request,
-    response: Response,
-    _: CanWrite,
-) -> CalibrationRead:
-    """Record a calibration. Its `next_due` is `calibrated_on` + the equipment's
-    `calibration_interval_days` for `pass` and `adjusted`, `calibrated_on` itself for `fail`
-    (due at once). The equipment's `last_calibration_date` and `next_calibration_due` follow
-    its latest calibration. A day in the future is 422."""
-    record = await history.add_record(session, CALIBRATIONS, equipment_id, body)
-    read = CalibrationRead.model_validate(record)
-    return created(
-        request,
-        response,
-        "get_calibration",
-        read,
-        equipment_id=equipment_id,
-        calibration_id=record.id,
-    )
-
-
-@router.delete(
-    "/{equipment_id:int}/calibrations/{calibration_id:int}",
-    status_code=status.HTTP_204_NO_CONTENT,
-    responses=errors(401, 403, 404, 412),
-)
-async def delete_calibration(
-    equipment_id: int,
-    calibration_id: int,
-    session: SessionDep,
-    _: CanWrite,
-    if_match: IfMatch = None,
-) -> None:
-    """Delete a calibration recorded by mistake (records are never edited: delete and record
-    again). The equipment falls back to its latest calibration left, or to no date."""
-    await history.delete_record(session, CALIBRATIONS, equipment_id, calibration_id, if_match)

@@ -5,8 +5,9 @@ from typing import Annotated
 from fastapi import Query, Request, Response, status
 
 from app.auth.deps import CanRead, CanWrite
-from app.core import crud, history
+from app.core import crud
 from app.core.db import SessionDep
+from app.core.history_routes import HistoryDocs, add_history_routes
 from app.core.http import IfMatch, Router, created, with_etag
 from app.core.openapi import errors
 from app.core.pagination import Page
@@ -18,7 +19,6 @@ from app.machines.schemas import (
     MachineUpdate,
     ValidationCreate,
     ValidationQuery,
-    ValidationRead,
 )
 from app.machines.service import VALIDATIONS
 from app.models import Machine
@@ -104,72 +104,27 @@ async def delete_machine(
 
 # --- validations (IEC 60974-14): the machine's history, reached through it -----------------
 
-
-@router.get(
-    "/{machine_id:int}/validations",
-    response_model=Page[ValidationRead],
-    responses=errors(401, 403, 404, 422),
+add_history_routes(
+    router,
+    VALIDATIONS,
+    HistoryDocs(
+        one="validation",
+        many="validations",
+        owner_param="machine_id",
+        list_doc=("The machine's validations, newest first (by `validated_on`, then as recorded)."),
+        get_doc=("One validation of the machine (404 for another machine's)."),
+        create_doc=(
+            "Record a validation of the machine's meters (IEC 60974-14). Its `next_due` is "
+            "`validated_on` + the machine's `validation_interval_days` for `pass` and "
+            "`adjusted`, `validated_on` itself for `fail` (due at once). The machine's "
+            "`last_validated_on` and `validation_due` follow its latest validation. A day in "
+            "the future is 422."
+        ),
+        delete_doc=(
+            "Delete a validation recorded by mistake (records are never edited: delete and "
+            "record again). The machine falls back to its latest validation left, or to none."
+        ),
+    ),
+    ValidationCreate,
+    ValidationQuery,
 )
-async def list_validations(
-    machine_id: int,
-    query: Annotated[ValidationQuery, Query()],
-    session: SessionDep,
-    _: CanRead,
-) -> Page[ValidationRead]:
-    """The machine's validations, newest first (by `validated_on`, then as recorded)."""
-    return await history.list_records(session, VALIDATIONS, machine_id, query)
-
-
-@router.get(
-    "/{machine_id:int}/validations/{validation_id:int}",
-    response_model=ValidationRead,
-    responses=errors(401, 403, 404),
-)
-async def get_validation(
-    machine_id: int, validation_id: int, session: SessionDep, response: Response, _: CanRead
-) -> ValidationRead:
-    """One validation of the machine (404 for another machine's)."""
-    record = await history.get_record(session, VALIDATIONS, machine_id, validation_id)
-    return with_etag(response, ValidationRead.model_validate(record))
-
-
-@router.post(
-    "/{machine_id:int}/validations",
-    response_model=ValidationRead,
-    status_code=status.HTTP_201_CREATED,
-    responses=errors(401, 403, 404, 422),
-)
-async def create_validation(
-    machine_id: int,
-    body: ValidationCreate,
-    session: SessionDep,
-    request: Request,
-    response: Response,
-    _: CanWrite,
-) -> ValidationRead:
-    """Record a validation of the machine's meters (IEC 60974-14). Its `next_due` is
-    `validated_on` + the machine's `validation_interval_days` for `pass` and `adjusted`,
-    `validated_on` itself for `fail` (due at once). The machine's `last_validated_on` and
-    `validation_due` follow its latest validation. A day in the future is 422."""
-    record = await history.add_record(session, VALIDATIONS, machine_id, body)
-    read = ValidationRead.model_validate(record)
-    return created(
-        request, response, "get_validation", read, machine_id=machine_id, validation_id=record.id
-    )
-
-
-@router.delete(
-    "/{machine_id:int}/validations/{validation_id:int}",
-    status_code=status.HTTP_204_NO_CONTENT,
-    responses=errors(401, 403, 404, 412),
-)
-async def delete_validation(
-    machine_id: int,
-    validation_id: int,
-    session: SessionDep,
-    _: CanWrite,
-    if_match: IfMatch = None,
-) -> None:
-    """Delete a validation recorded by mistake (records are never edited: delete and record
-    again). The machine falls back to its latest validation left, or to none."""
-    await history.delete_record(session, VALIDATIONS, machine_id, validation_id, if_match)
