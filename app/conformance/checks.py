@@ -13,6 +13,7 @@ converted on import (`UNITS`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -163,20 +164,16 @@ NOT_CLEAN = object()
 
 
 def clean_pass_heat(
-    process: str,
-    current_a: float | None,
-    voltage_v: float | None,
-    wire_feed_mm_s: float | None,
-    travel_speed_mm_s: float | None,
-    arc_time_s: float | None,
-    length_mm: float | None,
-    energy_j: float | None,
-    ranges: PassRanges,
+    process: str, measured: Sequence[float | None], ranges: PassRanges
 ) -> float | object | None:
     """The rounded heat input of a run that passes every range of `ranges`, measured in all;
-    `NOT_CLEAN` for any other run, whose verdict and reasons `check` works out. The same
-    arithmetic as `heat_input` and `check`, without their objects: most runs pass, and this
-    is their whole cost (ADR 0028)."""
+    `NOT_CLEAN` for any other run, whose verdict and reasons `check` works out. `measured`:
+    what the run measured, in `Run`'s order after its process. The same arithmetic as
+    `heat_input` and `check`, without their objects: most runs pass, and this is their whole
+    cost (ADR 0028)."""
+    current_a, voltage_v, wire_feed_mm_s, travel_speed_mm_s, arc_time_s, length_mm, energy_j = (
+        measured
+    )
     speed = travel_speed_mm_s or (length_mm / arc_time_s if length_mm and arc_time_s else None)
     efficiency = EFFICIENCY.get(process)
     heat = None
@@ -185,9 +182,9 @@ def clean_pass_heat(
             heat = efficiency.k * (energy_j / length_mm / 1000)
         elif voltage_v and current_a and speed:
             heat = efficiency.k * (voltage_v * current_a / speed / 1000)
-    measured = (current_a, voltage_v, wire_feed_mm_s, speed, heat)
+    values = (current_a, voltage_v, wire_feed_mm_s, speed, heat)
     for i, _, _, _, low, high in ranges.limits:
-        value = measured[i]
+        value = values[i]
         if (
             value is None
             or (high is not None and value > high)

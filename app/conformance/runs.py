@@ -42,6 +42,16 @@ BITS: dict[str, int] = {
     "wps": 64,
     "process": 128,
 }
+# What a run measured, in checks.Run's order (after its process).
+MEASURED = (
+    "current_a",
+    "voltage_v",
+    "wire_feed_mm_s",
+    "travel_speed_mm_s",
+    "arc_time_s",
+    "length_mm",
+    "energy_j",
+)
 RUN_COLUMNS = (
     "welder_id",
     "wps_id",
@@ -238,21 +248,12 @@ class Judge:
         seq = ranges.seq if ranges else None
         if tack:
             return [*ids, seq, process, None, None, None, None], []
+        measured = [get(name) for name in MEASURED]
         if ranges is not None and not problems and not planned:
-            heat = checks.clean_pass_heat(
-                process or "",
-                get("current_a"),
-                get("voltage_v"),
-                get("wire_feed_mm_s"),
-                get("travel_speed_mm_s"),
-                get("arc_time_s"),
-                get("length_mm"),
-                get("energy_j"),
-                ranges,
-            )
+            heat = checks.clean_pass_heat(process or "", measured, ranges)
             if heat is not checks.NOT_CLEAN:
                 return [*ids, seq, process, "pass", heat, 0, None], problems
-        judged = self._check(data, wps, ranges, process, problems, planned)
+        judged = self._check(measured, wps, ranges, process, problems, planned)
         return [*ids, seq, process, *judged], problems
 
     def _tie(self, data: dict[str, Any]) -> Tie:
@@ -345,7 +346,7 @@ class Judge:
 
     @staticmethod
     def _check(
-        data: dict[str, Any],
+        measured: list[Any],
         wps: WpsPlan | None,
         ranges: checks.PassRanges | None,
         process: str | None,
@@ -353,17 +354,7 @@ class Judge:
         planned: list[checks.Reason],
     ) -> tuple[str, float | None, int, dict[str, Any] | None]:
         """verdict, heat_input, failures and conformance of a run that is not a tack."""
-        get = data.get
-        run = checks.Run(
-            process or "",
-            get("current_a"),
-            get("voltage_v"),
-            get("wire_feed_mm_s"),
-            get("travel_speed_mm_s"),
-            get("arc_time_s"),
-            get("length_mm"),
-            get("energy_j"),
-        )
+        run = checks.Run(process or "", *measured)
         heat = checks.heat_input(run)
         reasons: list[checks.Reason] = []
         if ranges is None:
