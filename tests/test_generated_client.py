@@ -82,7 +82,7 @@ def serving(workdir: Path) -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
     migrations.upgrade(url)
     key = asyncio.run(admin_key(url))
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url}
+    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}  # its pipe is read at exit
     env.pop("CI", None)
     process = subprocess.Popen(
         [WORKSHOP, "serve", "--port", str(port)],
@@ -95,8 +95,17 @@ def serving(workdir: Path) -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
     try:
         yield f"http://127.0.0.1:{port}", key, process
     finally:
-        process.send_signal(signal.SIGTERM)
+        stop(process)
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    """End a child process: politely, then for sure."""
+    process.send_signal(signal.SIGTERM)
+    try:
         process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
 
 
 async def admin_key(url: str) -> str:
@@ -129,7 +138,11 @@ def test_a_generated_client_runs_a_scenario(tmp_path: Path) -> None:
     out.mkdir()
     generator = generate(create_app(make_settings()).openapi(), out)
     with serving(tmp_path) as (base, key, server):  # while the client is generated
-        output, _ = generator.communicate(timeout=180)
+        try:
+            output, _ = generator.communicate(timeout=150)
+        finally:
+            if generator.poll() is None:  # timed out: never leave the Java process behind
+                stop(generator)
         assert generator.returncode == 0, output[-4000:]
         client = import_client(out)
         api = importlib.import_module(f"{PACKAGE}.api")

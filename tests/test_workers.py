@@ -86,22 +86,25 @@ def server(database_url: URL, db: Database, tmp_path: Path) -> Iterator[tuple[st
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180  # two interpreters importing the app on a busy machine
-    while True:
-        try:
-            httpx.get(f"{base}/health", timeout=1)
-            break
-        except httpx.TransportError:
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.2)
-    env["TEST_KEY"] = key
-    yield base, env
-    proc.send_signal(signal.SIGTERM)
     try:
-        proc.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+        deadline = time.monotonic() + 120  # two interpreters importing the app on a busy machine
+        while True:
+            try:
+                httpx.get(f"{base}/health", timeout=1)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, f"the server exited with {proc.returncode}"
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        env["TEST_KEY"] = key
+        yield base, env
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def get(base: str, path: str, key: str) -> httpx.Response:

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Table, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.roles import Permission
 from app.models import (
     Attachment,
     Calibration,
@@ -44,6 +45,7 @@ from app.models import (
     StockMovement,
     Template,
     User,
+    WebhookSubscription,
     Weld,
     WorkOrder,
     WorkshopEntry,
@@ -77,11 +79,15 @@ LISTED: dict[Table, str] = {
         (WorkshopEntry, "workshop-entries"),
         (User, "users"),
         (Attachment, "attachments"),
+        (WebhookSubscription, "webhooks"),
     )
 }
 RESOURCE_NAMES = frozenset(LISTED.values())
-# Shown only to those who may list them (users: admins).
-RESTRICTED = frozenset({"users"})
+# Shown only to those who may list them: the permission each needs beyond `read`.
+RESTRICTED: dict[str, Permission] = {
+    "users": Permission.user_admin,
+    "webhooks": Permission.webhook_manage,
+}
 
 
 def _insert(table: Table, condition: ColumnElement[bool], at: datetime) -> Any:

@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import Query
 
 from app.auth.deps import CanRead
-from app.auth.roles import Permission
 from app.core.db import SessionDep
+from app.core.deletions import RESTRICTED
 from app.core.http import Router, SettingsDep
 from app.core.openapi import errors
 from app.core.pagination import Page
@@ -26,10 +26,11 @@ async def list_deletions(
     """Rows deleted from the lists since a time, oldest first: what a client that keeps a copy
     drops (the lists' `updated_since` gives it what is new or changed). Kept
     DELETIONS_KEEP_DAYS; a `since` before that is 410 `SYNC_EXPIRED`: sync in full again
-    (docs/Product.md, Incremental sync). Deleted users are shown to admins only."""
+    (docs/Product.md, Incremental sync). Deleted users and webhook subscriptions are shown
+    only to those who may list them (admins)."""
     return await service.list_deletions(
         session,
         query,
         settings.deletions_keep_days,
-        restricted=principal.can(Permission.user_admin),
+        hidden=[name for name, needs in RESTRICTED.items() if not principal.can(needs)],
     )

@@ -25,6 +25,7 @@ Resource = Literal[
     "templates",
     "users",
     "validations",
+    "webhooks",
     "welds",
     "workorders",
     "workshop-entries",

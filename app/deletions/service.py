@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.deletions import RESTRICTED
 from app.core.errors import SyncExpired
 from app.core.pagination import Page, eq, page_of, paginate, where
 from app.deletions.schemas import DeletionQuery, DeletionRead
@@ -25,7 +25,7 @@ def horizon(keep_days: int, now: datetime | None = None) -> datetime:
 
 
 async def list_deletions(
-    session: AsyncSession, query: DeletionQuery, keep_days: int, *, restricted: bool
+    session: AsyncSession, query: DeletionQuery, keep_days: int, *, hidden: Iterable[str]
 ) -> Page[DeletionRead]:
     """410 when `since` is before the horizon: deletions older than it were pruned, so the
     client's copy may hold rows this feed no longer mentions."""
@@ -36,9 +36,10 @@ async def list_deletions(
             "Sync in full again.",
             extra={"horizon": horizon(keep_days).isoformat()},
         )
-    hidden = None if restricted else D.resource.not_in(RESTRICTED)
+    unseen = list(hidden)
+    hide = D.resource.not_in(unseen) if unseen else None
     columns: list[Any] = [D.resource, D.resource_id.label("id"), D.deleted_at]
-    stmt = select(*columns).where(*where(eq(D.resource, query.resource), hidden))
+    stmt = select(*columns).where(*where(eq(D.resource, query.resource), hide))
     rows, counted = await paginate(
         session, stmt, query, sort=D.deleted_at, tiebreak=D.id, columns=True
     )

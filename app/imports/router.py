@@ -18,6 +18,7 @@ from app.imports import records
 from app.imports.deps import ImporterDep, StorageDep
 from app.imports.schemas import DryRunReport, ImportOptions, ImportQuery, ImportRead, import_read
 from app.imports.upload import UPLOAD_BODY, uploaded_file
+from app.models import ImportStatus
 from app.storage.base import content_disposition
 
 router = APIRouter(tags=["imports"])
@@ -86,8 +87,13 @@ async def list_imports(
 async def get_import(
     import_id: int, session: SessionDep, response: Response, importer: ImporterDep, _: CanRead
 ) -> ImportRead:
-    """One import with its row errors; live progress while it runs."""
-    return with_etag(response, await records.get_import(session, import_id, importer))
+    """One import with its row errors; live progress while it runs. A running import's
+    `ETag` follows its progress (a hash of the answer), so `If-None-Match` never hides it;
+    once done, its `ETag` is its version, as for any resource."""
+    read = await records.get_import(session, import_id, importer)
+    if read.status in (ImportStatus.pending, ImportStatus.running):
+        return read  # tagged by the answer's hash (app/core/conditional.py)
+    return with_etag(response, read)
 
 
 @router.get(

@@ -10,6 +10,7 @@ from app.auth.deps import CanManageWebhooks
 from app.core import crud
 from app.core.db import DatabaseDep, SessionDep
 from app.core.http import IfMatch, Router, SettingsDep, created, with_etag
+from app.core.idempotency import NO_REPLAY
 from app.core.openapi import errors
 from app.core.pagination import Page
 from app.models import WebhookSubscription
@@ -57,6 +58,7 @@ async def get_webhook(
     response_model=WebhookCreated,
     status_code=status.HTTP_201_CREATED,
     responses=errors(401, 403, 409, 422),
+    dependencies=[NO_REPLAY],  # its answer holds the secret: never stored for a replay
 )
 async def create_webhook(
     body: WebhookCreate,

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import clock
 from app.core.db import Database
 from app.core.logger import get_logger
 from app.dashboards import service as dashboards
@@ -38,7 +39,7 @@ PERIODIC = (
 async def scan(db: Database, horizon_days: int, today: date | None = None) -> int:
     """Emit the periodic facts of `today`; returns how many deliveries were new (SQLite and
     PostgreSQL count them; MariaDB reports 0)."""
-    return await db.run(lambda s: _scan(s, horizon_days, today or date.today()))
+    return await db.run(lambda s: _scan(s, horizon_days, today or clock.today()))
 
 
 async def _scan(session: AsyncSession, horizon_days: int, today: date) -> int:

@@ -39,9 +39,20 @@ class Target:
     host: str | None  # the original host for `Host` and the TLS server name, when pinned
 
 
+# IPv6 ranges that carry an IPv4 address a gateway may forward to (NAT64, 6to4, the old
+# IPv4-compatible form): Python before 3.11.10 / 3.12.4 counts some of them global
+# (CVE-2024-4032), so they are refused here whatever the standard library says.
+_EMBEDS_IPV4 = tuple(
+    ipaddress.IPv6Network(n) for n in ("64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "::/96")
+)
+
+
 def is_public(address: IPAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        elif any(address in network for network in _EMBEDS_IPV4):
+            return False
     return address.is_global and not address.is_multicast
 
 

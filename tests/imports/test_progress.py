@@ -96,6 +96,12 @@ async def test_any_worker_shows_a_running_imports_progress(db: Database, admin: 
             record = await wait_for(seen_elsewhere, timeout=10, interval=0.05)
             assert record["status"] == "running"
             assert (record["rows_total"], record["rows_failed"]) == (ROWS, 0)
+            # Its ETag follows the answer, not the version progress never changes: the
+            # version's tag is no reason for a 304 while it runs.
+            version_tag = {**admin, "If-None-Match": f'"{record["version"]}"'}
+            polled = await elsewhere.get(f"/api/v1/imports/{import_id}", headers=version_tag)
+            assert polled.status_code == 200
+            assert polled.headers["ETag"] != f'"{record["version"]}"'
             listed = (await elsewhere.get("/api/v1/imports", headers=admin)).json()["items"]
             assert [(r["id"], r["rows_imported"]) for r in listed] == [(import_id, ROWS)]
             # It is the database's: a connection of its own reads it.
@@ -110,6 +116,8 @@ async def test_any_worker_shows_a_running_imports_progress(db: Database, admin: 
         await here_app.state.importer.wait_idle()
         done = (await elsewhere.get(f"/api/v1/imports/{import_id}", headers=admin)).json()
         assert (done["status"], done["rows_imported"]) == (ImportStatus.completed, ROWS)
+        tag = (await elsewhere.get(f"/api/v1/imports/{import_id}", headers=admin)).headers
+        assert tag["ETag"] == f'"{done["version"]}"'  # done: tagged by its version again
         undone = await elsewhere.delete(f"/api/v1/imports/{import_id}", headers=admin)
         assert undone.status_code == 204
     left = await db.run(lambda s: s.scalar(select(ImportProgress)), write=False)

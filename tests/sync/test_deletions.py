@@ -186,14 +186,16 @@ async def test_a_since_before_the_horizon_is_410(
     assert_problem(await client.get(URL, params=same, headers=admin), 422, "VALIDATION_ERROR")
 
 
-async def test_deleted_users_are_shown_to_admins_only(
+async def test_deleted_users_and_webhooks_are_shown_to_admins_only(
     client: httpx.AsyncClient, admin: Headers, viewer: Headers, db: Database
 ) -> None:
     await db.run(lambda s: s.execute(Deletion.__table__.insert(), [row("users", 5)]))
     await db.run(lambda s: s.execute(Deletion.__table__.insert(), [row("machines", 6)]))
-    assert await feed(client, admin) == [("users", 5), ("machines", 6)]
+    await db.run(lambda s: s.execute(Deletion.__table__.insert(), [row("webhooks", 7)]))
+    assert await feed(client, admin) == [("users", 5), ("machines", 6), ("webhooks", 7)]
     assert await feed(client, viewer) == [("machines", 6)]
     assert await feed(client, viewer, resource="users") == []
+    assert await feed(client, viewer, resource="webhooks") == []
 
 
 async def test_who_may_read_the_feed(client: httpx.AsyncClient, make_key: MakeKey) -> None:

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import URL
 
+from app.core import clock
 from app.core.db import Database
 from app.main import create_app
 from app.models import DeliveryStatus, WebhookDelivery
@@ -34,7 +35,7 @@ async def test_two_schedulers_deliver_each_event_once(
 ) -> None:
     app = create_app(make_settings(webhook_allow_private=True), database=db)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
-    today = date.today()
+    today = clock.today()
     for n in range(5):
         await f.work_order(client, admin, due_date=str(today - timedelta(days=n + 1)))
         await f.item(client, admin, quantity=n, reorder_level=10)
@@ -85,7 +86,11 @@ async def test_two_schedulers_deliver_each_event_once(
             for proc in procs:
                 os.killpg(proc.pid, signal.SIGTERM)
             for proc in procs:
-                proc.wait(timeout=30)
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
     await client.aclose()
     keys = [json.loads(r.body)["data"]["id"] for r in hook.received]
     assert len(hook.received) == 10, keys

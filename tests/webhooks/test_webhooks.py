@@ -10,18 +10,19 @@ import hmac
 import json
 import time
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 
+from app.core import clock
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.metrics import REGISTRY
 from app.main import create_app
-from app.models import WebhookDelivery
+from app.models import IdempotencyKey, WebhookDelivery
 from app.webhooks import scan, security, sender
 from app.webhooks import service as webhooks
 from app.webhooks.events import EventType, emit
@@ -97,6 +98,24 @@ async def test_create_shows_the_secret_once(http: httpx.AsyncClient, admin: Head
     assert {e["type"] for e in events} >= {"import.failed", "stock.reorder", "ping"}
 
 
+async def test_a_retried_create_does_not_show_the_secret_again(
+    http: httpx.AsyncClient, admin: Headers, db: Database
+) -> None:
+    """The answer with the secret is not kept for an Idempotency-Key replay (as a new API
+    key's): the retry is told where the subscription is, without its secret."""
+    body = {"name": "retried", "url": "https://hooks.example.com/r", "events": ["ping"]}
+    keyed = {**admin, "Idempotency-Key": "hook-1"}
+    first = await http.post(URL, json=body, headers=keyed)
+    assert first.status_code == 201, first.text
+    retry = await http.post(URL, json=body, headers=keyed)
+    assert retry.status_code == 409
+    assert retry.json()["error_code"] == "IDEMPOTENT_ANSWER_NOT_KEPT"
+    assert retry.headers["Location"] == first.headers["Location"]
+    assert first.json()["secret"] not in retry.text
+    kept = await db.run(lambda s: s.scalar(select(IdempotencyKey.body)), write=False)
+    assert kept is None
+
+
 async def test_replace_patch_delete(http: httpx.AsyncClient, admin: Headers, db: Database) -> None:
     hook = await subscribe(http, admin, "https://hooks.example.com/a", secret=SECRET)
     path = f"{URL}/{hook['id']}"
@@ -113,6 +132,8 @@ async def test_replace_patch_delete(http: httpx.AsyncClient, admin: Headers, db:
     assert stored.secret == SECRET  # left out of PUT and PATCH: kept
     assert (await http.delete(path, headers=admin)).status_code == 204
     assert (await http.get(path, headers=admin)).status_code == 404
+    feed = await http.get("/api/v1/deletions", params={"resource": "webhooks"}, headers=admin)
+    assert [(d["resource"], d["id"]) for d in feed.json()["items"]] == [("webhooks", hook["id"])]
     for method in ("put", "patch", "delete"):
         kwargs = {"json": body} if method != "delete" else {}
         missing = await http.request(method.upper(), f"{URL}/987654", headers=admin, **kwargs)
@@ -163,6 +184,9 @@ async def test_invalid_input_is_422_and_names_clash_409(
         "http://[fe80::1]/x",
         "http://0.0.0.0/x",
         "http://224.0.0.1/x",
+        "http://[64:ff9b::a00:5]/x",  # NAT64 of 10.0.0.5
+        "http://[2002:a00:5::1]/x",  # 6to4 of 10.0.0.5
+        "http://[::10.0.0.5]/x",  # IPv4-compatible
     ],
 )
 async def test_private_addresses_are_refused_without_the_setting(
@@ -249,17 +273,18 @@ async def test_a_delivery_is_signed_and_verifies(
 async def test_a_500_is_retried_with_backoff_then_succeeds(
     http: httpx.AsyncClient, admin: Headers, db: Database
 ) -> None:
-    settings = hook_settings(webhook_retry_base_seconds=0.3)
+    # Backoffs long enough that a loaded machine's next call still falls inside them.
+    settings = hook_settings(webhook_retry_base_seconds=1.5)
     retries_before = retries()
     with receiver(500, 503, 200) as hook:
         sub = await subscribe(http, admin, hook.url)
         await db.run(lambda s: emit(s, EventType.import_failed, "7", {"import_id": 7}))
         assert await sender.deliver_due(db, settings) == 1
-        assert await sender.deliver_due(db, settings) == 0  # not due yet: 0.3 s backoff
-        await asyncio.sleep(0.35)
+        assert await sender.deliver_due(db, settings) == 0  # not due yet: 1.5 s backoff
+        await asyncio.sleep(1.6)
         assert await sender.deliver_due(db, settings) == 1
-        assert await sender.deliver_due(db, settings) == 0  # the second wait is 0.6 s
-        await asyncio.sleep(0.65)
+        assert await sender.deliver_due(db, settings) == 0  # the second wait is 3 s
+        await asyncio.sleep(3.1)
         assert await sender.deliver_due(db, settings) == 1
     retries_after = retries()
     assert len(hook.received) == 3
@@ -271,7 +296,7 @@ async def test_a_500_is_retried_with_backoff_then_succeeds(
     ).json()["items"]
     assert [a["status_code"] for a in delivery["log"]] == [500, 503, 200]
     assert [a["error"] for a in delivery["log"]] == ["HTTP 500", "HTTP 503", None]
-    assert sender.backoff(settings, 1) == 0.3 and sender.backoff(settings, 3) == 1.2
+    assert sender.backoff(settings, 1) == 1.5 and sender.backoff(settings, 3) == 6.0
     assert retries_after - retries_before == 2
 
 
@@ -359,7 +384,7 @@ async def test_two_senders_on_two_engines_deliver_each_event_once(
 async def test_the_scan_finds_each_periodic_fact_once(
     http: httpx.AsyncClient, admin: Headers, db: Database
 ) -> None:
-    today = date.today()
+    today = clock.today()
     events = [e.value for e in scan.PERIODIC]
     sub = await subscribe(http, admin, "https://hooks.example.com/all", events=events)
     late = await f.work_order(http, admin, due_date=str(today - timedelta(days=3)))
