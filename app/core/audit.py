@@ -46,51 +46,20 @@ from sqlalchemy.orm.state import InstanceState
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core import deletions
+from app.core.resources import NAMES
 from app.models import (
     ApiKey,
     Attachment,
     AuditEvent,
-    Calibration,
-    Employee,
-    Equipment,
     ImportSchedule,
     Inspection,
-    Item,
-    Lot,
-    Machine,
-    MachineValidation,
-    Qualification,
-    Template,
     User,
-    WebhookSubscription,
-    Weld,
-    WorkOrder,
-    Wps,
     WpsPass,
 )
 from app.models.base import utcnow
 
 # Model -> the resource's name in the URL. A model not here is not audited by the listener.
-RESOURCES: dict[type[Any], str] = {
-    Machine: "machines",
-    Template: "templates",
-    WorkOrder: "workorders",
-    Wps: "wps",
-    Weld: "welds",
-    Inspection: "inspections",
-    Employee: "employees",
-    Qualification: "qualifications",
-    Equipment: "equipment",
-    Calibration: "calibrations",
-    MachineValidation: "validations",
-    Item: "items",
-    Lot: "lots",
-    ImportSchedule: "import-schedules",
-    User: "users",
-    ApiKey: "api-keys",
-    Attachment: "attachments",
-    WebhookSubscription: "webhooks",
-}
+RESOURCES = NAMES
 # Parts recorded in their parent's event, as `<field>.<key>.<column>` (`passes.2.current_max`):
 # a WPS's passes are replaced whole on each edit; its event says what that changed.
 PARTS: dict[type[Any], tuple[str, str, str, str]] = {

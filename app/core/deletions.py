@@ -28,59 +28,31 @@ from sqlalchemy import ColumnElement, Connection, Table, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.roles import Permission
+from app.core.resources import NAMES
 from app.models import (
-    Attachment,
-    Calibration,
+    ApiKey,
     Deletion,
-    Employee,
-    Equipment,
     ImportRecord,
-    ImportSchedule,
-    Inspection,
-    Item,
-    Lot,
-    Machine,
-    MachineValidation,
-    Qualification,
     StockMovement,
-    Template,
-    User,
-    WebhookSubscription,
-    Weld,
-    WorkOrder,
     WorkshopEntry,
-    Wps,
 )
 from app.models.base import Base, utcnow
 
 DELETIONS: Table = Deletion.__table__  # type: ignore[assignment]
 
+# Listed, though written by the services alone (no audit events): moves, imports, entries.
+SERVICE_WRITTEN: dict[type[Any], str] = {
+    StockMovement: "stock-movements",
+    ImportRecord: "imports",
+    WorkshopEntry: "workshop-entries",
+}
 # The listed resources (a `GET` list of the API), by table: the names the feed gives, the
-# URL's (as the audit trail's). Audit events are never deleted.
+# URL's (the audit trail's, app/core/resources.py), but API keys (no client keeps a copy).
+# Audit events are never deleted.
 LISTED: dict[Table, str] = {
-    model.__table__: name  # type: ignore[misc]
-    for model, name in (
-        (Machine, "machines"),
-        (Template, "templates"),
-        (WorkOrder, "workorders"),
-        (Wps, "wps"),
-        (Weld, "welds"),
-        (Inspection, "inspections"),
-        (Employee, "employees"),
-        (Qualification, "qualifications"),
-        (Equipment, "equipment"),
-        (Calibration, "calibrations"),
-        (MachineValidation, "validations"),
-        (Item, "items"),
-        (Lot, "lots"),
-        (StockMovement, "stock-movements"),
-        (ImportSchedule, "import-schedules"),
-        (ImportRecord, "imports"),
-        (WorkshopEntry, "workshop-entries"),
-        (User, "users"),
-        (Attachment, "attachments"),
-        (WebhookSubscription, "webhooks"),
-    )
+    model.__table__: name
+    for model, name in (NAMES | SERVICE_WRITTEN).items()
+    if model is not ApiKey
 }
 RESOURCE_NAMES = frozenset(LISTED.values())
 # Shown only to those who may list them: the permission each needs beyond `read`.
