@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from math import isfinite
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -104,7 +105,7 @@ def to_number(value: Any, tz: ZoneInfo) -> float:
             raise ValueError(f"{_shown(value)} is not a number") from None
     else:
         raise ValueError(f"{_shown(value)} is not a number")
-    if number != number or number in (float("inf"), float("-inf")):
+    if not isfinite(number):
         raise ValueError(f"{_shown(value)} is not a finite number")
     return number
 
