@@ -313,6 +313,7 @@ def main() -> None:
                                     f"{filled:.0f}",
                                 ]
                             )
+                            print(*results[-1], sep="\t", file=sys.stderr, flush=True)
                 if args.db is None and backend == "sqlite":
                     for leftover in work.glob("bench-*.db*"):
                         leftover.unlink()
