@@ -17,7 +17,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from app.api import api_router
 from app.auth.cache import CredentialCache
 from app.auth.firebase import FirebaseVerifier
-from app.core import clock, writes
+from app.core import clock, planner, writes
 from app.core.audit import ActorScope
 from app.core.conditional import ConditionalGets
 from app.core.config import Settings, app_version, get_settings
@@ -85,6 +85,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 "forge any user or role",
             )
         await day_totals.ensure_zone(app.state.db)
+        try:
+            await planner.refresh(app.state.db)
+        except Exception as exc:  # plans from guesses are slower, not wrong: serve anyway
+            log.error("analyze_failed", error=str(exc))
         try:
             await recover_interrupted(app.state.db)
         except Exception as exc:  # the database may be down at start: serve 503s, recover later

@@ -16,7 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select, update
 
-from app.core import idempotency
+from app.core import idempotency, planner
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.logger import get_logger
@@ -37,6 +37,7 @@ HOUSEKEEPING = {
     "webhooks:deliver": "Deliver pending webhook events, retrying failed ones with backoff",
     "housekeeping:idempotency-keys": "Delete Idempotency-Keys older than IDEMPOTENCY_KEEP_HOURS",
     "housekeeping:prune-deletions": "Drop deletions older than DELETIONS_KEEP_DAYS from the feed",
+    "housekeeping:statistics": "SQLite: refresh the query planner's statistics (ANALYZE)",
 }
 
 
@@ -65,6 +66,12 @@ class Scheduler:
         )
         self.aps.add_job(
             self._prune, IntervalTrigger(hours=1), id="housekeeping:prune-deletions", **options
+        )
+        self.aps.add_job(
+            self._analyze,
+            IntervalTrigger(days=1),
+            id="housekeeping:statistics",
+            **options,
         )
         self.aps.add_job(
             self._prune_keys,
@@ -180,6 +187,9 @@ class Scheduler:
         await self._housekeeping(
             "housekeeping:prune-deletions", runner.prune_deletions(self.db, self.settings)
         )
+
+    async def _analyze(self) -> None:
+        await self._housekeeping("housekeeping:statistics", planner.refresh(self.db))
 
     async def _housekeeping(self, job_id: str, work: Any) -> None:
         try:
