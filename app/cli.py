@@ -262,7 +262,8 @@ def totals_rebuild() -> None:
     done = _run(day_totals.rebuild)
     typer.echo(
         f"day totals counted by the days of {done.zone} (were {done.previous}): "
-        f"{done.entry_days} entry days, {done.inspection_days} inspection days"
+        f"{done.entry_days} entry days, {done.inspection_days} inspection days, "
+        f"{done.work_order_days} work-order days"
     )
 
 

@@ -45,6 +45,7 @@ from app.core.audit import AuditedSession
 from app.core.config import Settings
 from app.core.errors import is_transient_db_error
 from app.core.logger import get_logger
+from app.work_orders import totals as _order_totals  # noqa: F401  ORM events keep its totals
 
 T = TypeVar("T")
 log = get_logger(__name__)

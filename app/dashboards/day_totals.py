@@ -1,5 +1,6 @@
-"""The zone of the day totals (ADR 0036): `entry_day_totals` and `inspection_day_totals` are
-keyed by the workshop's days, so a change of WORKSHOP_TIMEZONE counts them again.
+"""The zone of the day totals (ADR 0036): `entry_day_totals`, `inspection_day_totals` and
+`work_order_day_totals` (ADR 0041) are keyed by the workshop's days, so a change of
+WORKSHOP_TIMEZONE counts them again.
 
 The database records the zone its totals were counted in (`app_state`; no row: UTC, as every
 total was before the setting). At start the API compares it with WORKSHOP_TIMEZONE: a database
@@ -27,8 +28,10 @@ from app.models import (
     AppState,
     EntryDayTotal,
     InspectionDayTotal,
+    WorkOrderDayTotal,
     WorkshopEntry,
 )
+from app.work_orders import totals as order_totals
 
 BATCH = 20_000
 log = get_logger(__name__)
@@ -44,6 +47,7 @@ class Rebuilt:
     previous: str
     entry_days: int
     inspection_days: int
+    work_order_days: int
 
 
 async def stored_zone(session: AsyncSession) -> str:
@@ -63,9 +67,9 @@ async def check_zone(session: AsyncSession) -> str | None:
     stored, zone = await stored_zone(session), clock.name()
     if stored == zone:
         return None
-    counted = await session.scalar(select(exists().select_from(EntryDayTotal))) or (
-        await session.scalar(select(exists().select_from(InspectionDayTotal)))
-    )
+    counted = False
+    for table in (EntryDayTotal, InspectionDayTotal, WorkOrderDayTotal):
+        counted = counted or bool(await session.scalar(select(exists().select_from(table))))
     if not counted:
         await _record(session, zone)
         return None
@@ -90,8 +94,8 @@ async def ensure_zone(db: Database) -> None:
 
 
 async def rebuild(session: AsyncSession) -> Rebuilt:
-    """Count both day tables again from the entries and inspections, by the workshop's days,
-    and record the zone."""
+    """Count the day tables again from the entries, inspections and work orders, by the
+    workshop's days, and record the zone."""
     previous = await stored_zone(session)
     await session.execute(delete(EntryDayTotal))
     e = WorkshopEntry
@@ -115,10 +119,19 @@ async def rebuild(session: AsyncSession) -> Rebuilt:
     async for batch in facts.partitions():
         inspection_totals.count(batch, 1, counted)
     await inspection_totals.add(session, counted)
+
+    await session.execute(delete(WorkOrderDayTotal))
+    dialect = session.get_bind().dialect.name
+    orders = await session.stream(order_totals.facts().execution_options(yield_per=BATCH))
+    ordered: order_totals.Totals = {}
+    async for batch in orders.partitions():
+        order_totals.count(batch, dialect, 1, ordered)
+    await order_totals.add(session, ordered)
     await _record(session, clock.name())
     return Rebuilt(
         zone=clock.name(),
         previous=previous,
         entry_days=entry_days,
         inspection_days=len({day for day, _, _ in counted}),
+        work_order_days=len({day for _, day, _ in ordered}),
     )

@@ -28,12 +28,12 @@ Filters = Annotated[DashboardQuery, Query()]
 
 
 @router.get("/stats", response_model=Stats, responses=ERRORS)
-async def stats(q: Filters, session: SessionDep, _: CanRead) -> Stats:
+async def stats(q: Filters, session: SessionDep, db: DatabaseDep, _: CanRead) -> Stats:
     """The workshop at a glance: work orders (by status, overdue), equipment (calibration due
     within `days`, machines due for validation), inspections (pass rate), stock alerts,
     qualifications expiring or whose six-month confirmation is overdue. `from`/`to` bound work
     orders (created) and inspections."""
-    return await service.stats(session, q)
+    return await service.stats(session, q, db.dialect)
 
 
 @router.get("/workorders", response_model=WorkOrderDashboard, responses=ERRORS)

@@ -1,9 +1,11 @@
 """Dashboards: every figure aggregated in SQL (GROUP BY, CASE, JSON table functions), a fixed
-number of queries per endpoint, never rows counted in Python. Weld quality and production sum
-the day totals that writes keep (ADR 0019, 0020). Definitions: docs/Dashboard_Metrics.md."""
+number of queries per endpoint, never rows counted in Python. Weld quality, production and the
+work-order figures sum the day totals that writes keep (ADR 0019, 0020, 0041). Definitions:
+docs/Dashboard_Metrics.md."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -45,11 +47,13 @@ from app.models import (
     QualificationStandard,
     Weld,
     WorkOrder,
+    WorkOrderDayTotal,
     WorkOrderStatus,
     WorkshopEntry,
     Wps,
 )
 from app.qualifications.engine import CONTINUITY_MONTHS, add_months
+from app.work_orders import totals as order_totals
 
 CLOSED = (WorkOrderStatus.completed, WorkOrderStatus.cancelled)
 # Counting overdue orders by the statuses still open, `status IN (...)`, lets the (status,
@@ -91,16 +95,10 @@ def _inspection_filters(q: s.DashboardQuery) -> list[Any]:
     )
 
 
-async def stats(session: AsyncSession, q: s.DashboardQuery) -> s.Stats:
+async def stats(session: AsyncSession, q: s.DashboardQuery, dialect: str) -> s.Stats:
     today = clock.today()
     horizon = today + timedelta(days=q.days)
-    orders = _order_filters(q)
-    by_status = await _count_by(session, WorkOrder.status, orders)
-    overdue = await session.scalar(
-        select(func.count())
-        .select_from(WorkOrder)
-        .where(*orders, WorkOrder.due_date < today, WorkOrder.status.in_(OPEN))
-    )
+    orders = await order_figures(session, q, dialect, board=False)
     equipment = (
         await session.execute(
             select(
@@ -112,18 +110,7 @@ async def stats(session: AsyncSession, q: s.DashboardQuery) -> s.Stats:
             .group_by(Equipment.status)
         )
     ).all()
-    # Per result: the result index answers it without reading the rows.
-    by_result = (
-        await session.execute(
-            select(Inspection.result, func.count())
-            .where(*_inspection_filters(q))
-            .group_by(Inspection.result)
-        )
-    ).all()
-    inspected = (
-        sum(int(n) for _, n in by_result),
-        sum(int(n) for result, n in by_result if result == InspectionResult.passed),
-    )
+    total_inspections, passed = await _inspected(session, q)
     low_stock = await session.scalar(
         select(func.count()).select_from(Item).where(Item.quantity <= Item.reorder_level)
     )
@@ -132,12 +119,11 @@ async def stats(session: AsyncSession, q: s.DashboardQuery) -> s.Stats:
     )
     alerts = await qualification_alerts(session, today, horizon)
     overrides = await override_alerts(session)
-    total_inspections, passed = int(inspected[0] or 0), int(inspected[1] or 0)
     return s.Stats(
         work_orders=s.WorkOrderSummary(
-            total=sum(by_status.values()),
-            by_status=by_status,
-            overdue=int(overdue or 0),
+            total=sum(orders.by_status.values()),
+            by_status=orders.by_status,
+            overdue=orders.overdue,
         ),
         equipment=s.EquipmentSummary(
             total=sum(int(n) for _, n, _ in equipment),
@@ -155,6 +141,162 @@ async def stats(session: AsyncSession, q: s.DashboardQuery) -> s.Stats:
         qualification_alerts=alerts,
         assignment_overrides=overrides,
     )
+
+
+def _narrowed(q: s.DashboardQuery) -> bool:
+    """Narrowed to a machine, welder or client: no day totals are kept per those."""
+    return q.machine_id is not None or q.welder_id is not None or bool(q.client)
+
+
+async def _inspected(session: AsyncSession, q: s.DashboardQuery) -> tuple[int, int]:
+    """Inspections and passes: from the day totals (ADR 0020) when only days bound them."""
+    if not _narrowed(q):
+        t = InspectionDayTotal
+        total, passed = (
+            await session.execute(
+                select(func.sum(t.inspections), func.sum(t.passed)).where(
+                    *between(t.day, q.from_, q.to), t.dimension == "all"
+                )
+            )
+        ).one()
+        return int(total or 0), int(passed or 0)
+    # Per result: the result index answers it without reading the rows.
+    by_result = (
+        await session.execute(
+            select(Inspection.result, func.count())
+            .where(*_inspection_filters(q))
+            .group_by(Inspection.result)
+        )
+    ).all()
+    return (
+        sum(int(n) for _, n in by_result),
+        sum(int(n) for result, n in by_result if result == InspectionResult.passed),
+    )
+
+
+@dataclass(slots=True)
+class OrderFigures:
+    """The work-order figures, the same whichever way they are read (`order_figures`)."""
+
+    by_status: dict[str, int]
+    overdue: int = 0  # open orders due before today
+    by_priority: dict[str, int] = field(default_factory=dict)
+    weekly: list[tuple[date, int]] = field(default_factory=list)  # completed per week
+    with_due: int = 0  # completed orders with a due date
+    on_time: int = 0  # ... completed on or before it
+    lead_time_days: float | None = None
+
+
+async def order_figures(
+    session: AsyncSession, q: s.DashboardQuery, dialect: str, *, board: bool = True
+) -> OrderFigures:
+    """From the work-order day totals kept on write (ADR 0041) when only days bound the
+    orders; from the orders themselves when narrowed to a machine, welder or client (indexed
+    subsets). Without `board`, only what /dashboard/stats shows (per status, overdue)."""
+    if _narrowed(q):
+        return await figures_from_orders(session, q, dialect, board=board)
+    return await figures_from_totals(session, q, dialect, board=board)
+
+
+async def figures_from_totals(
+    session: AsyncSession, q: s.DashboardQuery, dialect: str, *, board: bool = True
+) -> OrderFigures:
+    """At most three small GROUP BYs over the rows of the days the orders were created on."""
+    t = WorkOrderDayTotal
+    days = between(t.day, q.from_, q.to)
+    dimensions = ["status", "priority"] if board else ["status"]
+    counted = await session.execute(
+        select(t.dimension, t.key, func.sum(t.orders))
+        .where(*days, t.dimension.in_(dimensions))
+        .group_by(t.dimension, t.key)
+        .order_by(t.dimension, t.key)
+    )
+    per: dict[str, dict[str, int]] = {d: {} for d in dimensions}
+    for dimension, key, n in counted:
+        if n:
+            per[dimension][key] = int(n)
+    overdue = await session.scalar(
+        select(func.sum(t.orders)).where(
+            *days, t.dimension == "open_due", t.key < clock.today().isoformat()
+        )
+    )
+    figures = OrderFigures(by_status=per["status"], overdue=int(overdue or 0))
+    if not board:
+        return figures
+    figures.by_priority = per["priority"]
+    weeks = (
+        await session.execute(
+            select(
+                t.key,
+                func.sum(t.orders),
+                func.sum(t.with_due),
+                func.sum(t.on_time),
+                func.sum(t.lead_time),
+            )
+            .where(*days, t.dimension == "completed")
+            .group_by(t.key)
+            .order_by(t.key)
+        )
+    ).all()
+    done = lead = 0
+    for week, n, with_due, on_time, lead_time in weeks:
+        if n:
+            figures.weekly.append((date.fromisoformat(week), int(n)))
+        done += int(n or 0)
+        figures.with_due += int(with_due or 0)
+        figures.on_time += int(on_time or 0)
+        lead += int(lead_time or 0)
+    if done:
+        figures.lead_time_days = round(lead / (done * order_totals.PER_DAY[dialect]), 2)
+    return figures
+
+
+async def figures_from_orders(
+    session: AsyncSession, q: s.DashboardQuery, dialect: str, *, board: bool = True
+) -> OrderFigures:
+    filters = _order_filters(q)
+    figures = OrderFigures(by_status=await _count_by(session, WorkOrder.status, filters))
+    overdue = await session.scalar(
+        select(func.count())
+        .select_from(WorkOrder)
+        .where(*filters, WorkOrder.due_date < clock.today(), WorkOrder.status.in_(OPEN))
+    )
+    figures.overdue = int(overdue or 0)
+    if not board:
+        return figures
+    figures.by_priority = await _count_by(session, WorkOrder.priority, filters)
+    completed = [
+        *filters,
+        WorkOrder.status == WorkOrderStatus.completed,
+        WorkOrder.completed_at.is_not(None),
+    ]
+    done_at = workshop_time(WorkOrder.completed_at, dialect)
+    week = bucket(done_at, "week", dialect)
+    weekly = (
+        await session.execute(
+            select(week, func.count()).where(*completed).group_by(week).order_by(week)
+        )
+    ).all()
+    figures.weekly = [(as_date(w), int(n)) for w, n in weekly]
+    done_day = bucket(done_at, "day", dialect)
+    timing = (
+        await session.execute(
+            select(
+                func.sum(case((WorkOrder.due_date.is_not(None), 1), else_=0)),
+                func.sum(
+                    case(
+                        (and_(WorkOrder.due_date.is_not(None), done_day <= WorkOrder.due_date), 1),
+                        else_=0,
+                    )
+                ),
+                func.avg(days_between(WorkOrder.created_at, WorkOrder.completed_at, dialect)),
+            ).where(*completed)
+        )
+    ).one()
+    figures.with_due, figures.on_time = int(timing[0] or 0), int(timing[1] or 0)
+    if timing[2] is not None:
+        figures.lead_time_days = round(float(timing[2]), 2)
+    return figures
 
 
 async def override_alerts(session: AsyncSession) -> list[s.OverrideAlert]:
@@ -255,9 +397,7 @@ async def work_orders(
     session: AsyncSession, q: s.DashboardQuery, dialect: str
 ) -> s.WorkOrderDashboard:
     today = clock.today()
-    filters = _order_filters(q)
-    by_status = await _count_by(session, WorkOrder.status, filters)
-    by_priority = await _count_by(session, WorkOrder.priority, filters)
+    figures = await order_figures(session, q, dialect)
     overdue = (
         await session.execute(
             select(
@@ -272,41 +412,14 @@ async def work_orders(
             )
             .outerjoin(Employee, Employee.id == WorkOrder.assigned_welder_id)
             # NOT IN here: the due_date index is read in order and the scan stops at the limit
-            .where(*filters, WorkOrder.due_date < today, WorkOrder.status.not_in(CLOSED))
+            .where(*_order_filters(q), WorkOrder.due_date < today, WorkOrder.status.not_in(CLOSED))
             .order_by(WorkOrder.due_date, WorkOrder.id)
             .limit(ALERT_LIMIT)
         )
     ).all()
-    completed = [
-        *filters,
-        WorkOrder.status == WorkOrderStatus.completed,
-        WorkOrder.completed_at.is_not(None),
-    ]
-    done_at = workshop_time(WorkOrder.completed_at, dialect)
-    week = bucket(done_at, "week", dialect)
-    weekly = (
-        await session.execute(
-            select(week, func.count()).where(*completed).group_by(week).order_by(week)
-        )
-    ).all()
-    done_day = bucket(done_at, "day", dialect)
-    timing = (
-        await session.execute(
-            select(
-                func.sum(case((WorkOrder.due_date.is_not(None), 1), else_=0)),
-                func.sum(
-                    case(
-                        (and_(WorkOrder.due_date.is_not(None), done_day <= WorkOrder.due_date), 1),
-                        else_=0,
-                    )
-                ),
-                func.avg(days_between(WorkOrder.created_at, WorkOrder.completed_at, dialect)),
-            ).where(*completed)
-        )
-    ).one()
     return s.WorkOrderDashboard(
-        by_status=by_status,
-        by_priority=by_priority,
+        by_status=figures.by_status,
+        by_priority=figures.by_priority,
         overdue=[
             s.OverdueOrder(
                 id=r[0],
@@ -320,9 +433,9 @@ async def work_orders(
             )
             for r in overdue
         ],
-        completed_per_week=[s.WeekCount(week=as_date(w), count=n) for w, n in weekly],
-        on_time_rate=ratio(int(timing[1] or 0), int(timing[0] or 0)),
-        lead_time_days=round(float(timing[2]), 2) if timing[2] is not None else None,
+        completed_per_week=[s.WeekCount(week=w, count=n) for w, n in figures.weekly],
+        on_time_rate=ratio(figures.on_time, figures.with_due),
+        lead_time_days=figures.lead_time_days,
     )
 
 

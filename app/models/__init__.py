@@ -34,7 +34,7 @@ from app.models.template import Template
 from app.models.user import User
 from app.models.webhook import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from app.models.weld import Weld, WeldStatus
-from app.models.work_order import Priority, WorkOrder, WorkOrderStatus
+from app.models.work_order import Priority, WorkOrder, WorkOrderDayTotal, WorkOrderStatus
 from app.models.workshop_entry import EntryDayTotal, WorkshopEntry
 from app.models.wps import Joint, PassLayer, Progression, Wps, WpsPass, WpsStandard, WpsStatus
 
@@ -92,6 +92,7 @@ __all__ = [
     "Weld",
     "WeldStatus",
     "WorkOrder",
+    "WorkOrderDayTotal",
     "WorkOrderStatus",
     "WorkshopEntry",
     "Wps",

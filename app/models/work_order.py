@@ -3,10 +3,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import BigId, Resource, UTCDateTime
+from app.models.base import Base, BigId, Resource, UTCDateTime
 from app.models.employee import Employee
 from app.models.types import enum_column
 
@@ -61,3 +71,26 @@ class WorkOrder(Resource):
     def assigned_welder_name(self) -> str | None:
         welder = self.assigned_welder
         return welder.full_name if welder is not None else None
+
+
+class WorkOrderDayTotal(Base):
+    """Per workshop day the orders were created on (WORKSHOP_TIMEZONE, ADR 0036) and key of
+    one dimension, the work-order dashboards' figures: `status` and `priority` (key: the value)
+    count orders; `open_due` (key: the due date) counts open orders with a due date, for the
+    overdue count; `completed` (key: the Monday of the completion's week) counts completed
+    orders, those with a due date (`with_due`), those done on or before it (`on_time`) and the
+    sum of their lead times (`lead_time`, in the database's own unit: app.work_orders.totals).
+    Kept by adding each write's difference in the same transaction, so the dashboards read
+    these rows instead of every order (ADR 0041)."""
+
+    __tablename__ = "work_order_day_totals"
+    __table_args__ = (UniqueConstraint("dimension", "day", "key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(10))
+    day: Mapped[date] = mapped_column(Date)
+    key: Mapped[str] = mapped_column(String(20))
+    orders: Mapped[int] = mapped_column(BigInteger)
+    with_due: Mapped[int] = mapped_column(BigInteger)
+    on_time: Mapped[int] = mapped_column(BigInteger)
+    lead_time: Mapped[int] = mapped_column(BigInteger)

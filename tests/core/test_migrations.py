@@ -25,6 +25,7 @@ from app.models import (
     Machine,
     Template,
     WorkOrder,
+    WorkOrderDayTotal,
     WorkshopEntry,
 )
 from app.models.base import UTCDateTime
@@ -78,8 +79,8 @@ async def test_upgrade_downgrade_upgrade_and_check(
 async def test_day_totals_are_counted_from_the_rows_there_are(
     backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Upgrading a database that holds entries and inspections gives them their day totals
-    (ADR 0019, 0020)."""
+    """Upgrading a database that holds entries, inspections and work orders gives them their
+    day totals (ADR 0019, 0020, 0041)."""
     async with provision_database(backend, tmp_path) as url:
         await asyncio.to_thread(workshop, monkeypatch, url, "db", "upgrade", "14a874ae26a6")
         engine = create_async_engine(url)
@@ -147,8 +148,21 @@ async def test_day_totals_are_counted_from_the_rows_there_are(
                             "quantity": 1,
                             "status": "open",
                             "priority": "normal",
+                            "due_date": None,
+                            "completed_at": None,
                             **stamp,
-                        }
+                        },
+                        {
+                            "order_id": "WO-2",
+                            "client": "Acme",
+                            "quantity": 1,
+                            "status": "completed",
+                            "priority": "urgent",
+                            "due_date": date(2026, 11, 20),
+                            **stamp,
+                            "created_at": datetime(2026, 11, 16, 6, tzinfo=UTC),
+                            "completed_at": datetime(2026, 11, 19, 18, tzinfo=UTC),
+                        },
                     ],
                 )
                 await conn.execute(
@@ -179,6 +193,15 @@ async def test_day_totals_are_counted_from_the_rows_there_are(
                 )
             await asyncio.to_thread(workshop, monkeypatch, url, "db", "upgrade")
             async with engine.connect() as conn:
+                orders = {
+                    (r.dimension, r.day.isoformat(), r.key): (
+                        r.orders,
+                        r.with_due,
+                        r.on_time,
+                        r.lead_time,
+                    )
+                    for r in await conn.execute(select(WorkOrderDayTotal))
+                }
                 quality = {
                     (r.day.isoformat(), r.dimension, r.key): (
                         r.inspections,
@@ -207,6 +230,16 @@ async def test_day_totals_are_counted_from_the_rows_there_are(
             (date(2026, 11, 24), "", 3, None, None, None),
             (date(2026, 11, 24), "arc_time_s", 3, 30.0, 0.0, 20.0),
         ]
+        today = now.date().isoformat()
+        # 3.5 days of lead time in the database's unit (app.work_orders.totals.PER_DAY)
+        lead = {"sqlite": 302_400_000, "mariadb": 302_400, "postgresql": 302_400_000_000}[backend]
+        assert orders == {
+            ("status", today, "open"): (1, 0, 0, 0),
+            ("priority", today, "normal"): (1, 0, 0, 0),
+            ("status", "2026-11-16", "completed"): (1, 0, 0, 0),
+            ("priority", "2026-11-16", "urgent"): (1, 0, 0, 0),
+            ("completed", "2026-11-16", "2026-11-16"): (1, 1, 1, lead),
+        }
         assert quality == {
             ("2026-11-24", "all", ""): (1, 0, 1, 0, 1),
             ("2026-11-24", "machine", "1"): (1, 0, 1, 0, 1),

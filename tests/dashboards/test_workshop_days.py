@@ -31,6 +31,7 @@ from tests import factories as f
 from tests.conftest import Headers, make_settings
 from tests.core.test_errors import assert_problem
 from tests.dashboards.test_dashboards import get, import_rows
+from tests.dashboards.test_work_order_totals import agree, both_ways
 from tests.imports import files
 
 LJ = "Europe/Ljubljana"
@@ -244,6 +245,34 @@ async def test_work_orders_complete_on_the_workshops_days(
     assert day["by_status"] == {"completed": 1}
     before = await get(client, admin, "workorders", **{"from": "2026-03-28", "to": "2026-03-28"})
     assert before["by_status"] == {}
+
+
+async def test_work_order_totals_are_kept_by_the_workshops_days(
+    client: httpx.AsyncClient, admin: Headers, db: Database
+) -> None:
+    """The totals kept on write (ADR 0041) key an order by the workshop's day it was created
+    on and the workshop's week it was completed in: the same order as above, created and
+    completed on nights whose UTC day is the day before, then its due date moved."""
+    done = await f.work_order(client, admin, status="completed", due_date="2026-03-29")
+    created = local(moments(SHORT)[1])  # 00:30 on the 29th: 23:30 UTC on the 28th
+    completed = local(moments(SHORT)[3])  # 00:30 on the 30th: 22:30 UTC on the 29th
+    await db.run(
+        lambda s: s.execute(
+            update(WorkOrder)
+            .where(WorkOrder.id == done["id"])
+            .values(created_at=created, started_at=created, completed_at=completed)
+        )
+    )
+    days = (date(2026, 3, 28), SHORT, date(2026, 3, 30))
+    figures = await agree(db, *days)
+    assert figures.weekly == [(date(2026, 3, 30), 1)] and figures.on_time == 0
+    assert (await both_ways(db, **{"from": SHORT, "to": SHORT})).by_status == {"completed": 1}
+    assert (await both_ways(db, **{"from": days[0], "to": days[0]})).by_status == {}
+    response = await client.patch(
+        f"/api/v1/workorders/{done['id']}", json={"due_date": "2026-03-30"}, headers=admin
+    )
+    assert response.status_code == 200, response.text
+    assert (await agree(db, *days)).on_time == 1
 
 
 async def test_a_reversed_range_is_still_refused(client: httpx.AsyncClient, admin: Headers) -> None:
