@@ -207,8 +207,23 @@ def fill(sync_url: str, rows: int) -> None:
             conn.execute(
                 t["entry_day_totals"].insert(), totals.values(template_id, machine_id, tally.rows())
             )
+    fill_work_order_totals(engine)
     engine.dispose()
     del migrations
+
+
+def fill_work_order_totals(engine: sa.Engine) -> None:
+    """The work-order day totals that writes keep (ADR 0041), counted from the orders just
+    inserted by the migration's code (app.work_orders.totals.count)."""
+    from app.work_orders import totals as order_totals
+
+    counted: order_totals.Totals = {}
+    with engine.begin() as conn:
+        stored = conn.execute(order_totals.facts().execution_options(yield_per=20_000))
+        for batch in stored.partitions():
+            order_totals.count(batch, conn.dialect.name, into=counted)
+        if counted:
+            conn.execute(order_totals.T.insert(), order_totals.values(counted))
 
 
 def prepare(app_url: str, sync_url: str, rows: int) -> float:
