@@ -22,6 +22,11 @@ Where the differences come from:
   empties the totals. An INSERT statement through a session is refused: the defaults it would
   fill in are not seen here; insert orders as ORM objects.
 
+Both add to the transaction's pending differences, written by one upsert when it commits (rows in
+key order): two upserts in one transaction deadlocked concurrent writers on MariaDB (an insert
+into the gap before a key the transaction had locked, which another was waiting for). Nothing
+here uses savepoints, whose rollback would leave their differences pending.
+
 Statements on a bare connection are not seen: the migration, `workshop totals rebuild` and
 bench/dashboards.py count with `count`, the same code.
 
@@ -41,10 +46,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, Table, delete, event, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import ORMExecuteState, Session, object_session
 
 from app.core.clock import workshop_day
-from app.core.upsert import upsert_adding
+from app.core.upsert import add_rows, upsert_adding
 from app.models import WorkOrder, WorkOrderDayTotal, WorkOrderStatus
 
 T: Table = WorkOrderDayTotal.__table__  # type: ignore[assignment]
@@ -62,6 +67,7 @@ Facts = tuple[datetime, Any, Any, date | None, datetime | None]
 
 _MICROSECOND = timedelta(microseconds=1)
 _BEFORE = "work_order_totals_before"
+_PENDING = "work_order_totals_pending"
 
 
 def facts(*where: Any) -> Select[Any]:
@@ -146,10 +152,7 @@ def values(totals: Totals) -> list[dict[str, Any]]:
 
 
 def write(connection: Connection, totals: Totals) -> None:
-    given = values(totals)
-    if given:
-        statement = upsert_adding(T, connection.dialect.name, KEY, FIGURES)
-        connection.execute(statement, given)
+    add_rows(connection, T, KEY, FIGURES, values(totals))
 
 
 async def add(session: AsyncSession, totals: Totals) -> None:
@@ -187,10 +190,37 @@ def _after(order: WorkOrder, before: Facts) -> Facts:
     return tuple(state.dict.get(name, old) for name, old in zip(COUNTED, before, strict=True))
 
 
+def _pending(session: Session | None) -> Totals:
+    """The differences a transaction has made so far: written once, at its commit (below)."""
+    if session is None:  # pragma: no cover - a flush always has its session
+        raise RuntimeError("a work order flushed outside a session")
+    pending: Totals = session.info.setdefault(_PENDING, {})
+    return pending
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    """One upsert per transaction, its rows in key order, after the last flush: on MariaDB two
+    upserts in one transaction could each take a row of the other's next one (a gap lock
+    before a key the first had locked), and concurrent writers deadlocked (1213)."""
+    if _PENDING not in session.info:
+        return
+    session.flush()  # what the commit would flush next adds to the pending differences
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        write(session.connection(), pending)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
 @event.listens_for(WorkOrder, "after_insert")
 def _inserted(_mapper: Any, connection: Connection, order: WorkOrder) -> None:
     stored = inspect(order).dict
-    write(connection, count([tuple(stored.get(name) for name in COUNTED)], _dialect(connection)))
+    facts = [tuple(stored.get(name) for name in COUNTED)]
+    count(facts, _dialect(connection), 1, _pending(object_session(order)))
 
 
 @event.listens_for(WorkOrder, "before_update")
@@ -204,14 +234,14 @@ def _updated(_mapper: Any, connection: Connection, order: WorkOrder) -> None:
     before: Facts = inspect(order).info.pop(_BEFORE)
     after = _after(order, before)
     if after != before:
-        dialect = _dialect(connection)
-        write(connection, count([after], dialect, 1, count([before], dialect, -1)))
+        dialect, pending = _dialect(connection), _pending(object_session(order))
+        count([after], dialect, 1, count([before], dialect, -1, pending))
 
 
 @event.listens_for(WorkOrder, "after_delete")
 def _deleted(_mapper: Any, connection: Connection, order: WorkOrder) -> None:
     before: Facts = inspect(order).info.pop(_BEFORE)
-    write(connection, count([before], _dialect(connection), -1))
+    count([before], _dialect(connection), -1, _pending(object_session(order)))
 
 
 def _dialect(connection: Connection) -> str:
@@ -254,6 +284,7 @@ def _statement(orm: ORMExecuteState) -> Any:
     if orm.is_delete and where is None:  # every order: nothing left to count
         result = orm.invoke_statement(statement=statement)
         connection.execute(delete(T))
+        session.info.pop(_PENDING, None)  # differences of orders that are gone
         return result
     criteria = [where] if where is not None else []
     dialect = _dialect(connection)
@@ -264,9 +295,9 @@ def _statement(orm: ORMExecuteState) -> Any:
         .with_for_update()
     ).all()
     result = orm.invoke_statement(statement=statement)
-    totals = count((row[1:] for row in matched), dialect, -1)
+    pending = _pending(session)
+    count((row[1:] for row in matched), dialect, -1, pending)
     if orm.is_update and matched:
         ids = [row[0] for row in matched]
-        count(session.execute(facts(ORDERS.c.id.in_(ids))).all(), dialect, 1, totals)
-    write(connection, totals)
+        count(session.execute(facts(ORDERS.c.id.in_(ids))).all(), dialect, 1, pending)
     return result
