@@ -263,7 +263,8 @@ def totals_rebuild() -> None:
     typer.echo(
         f"day totals counted by the days of {done.zone} (were {done.previous}): "
         f"{done.entry_days} entry days, {done.inspection_days} inspection days, "
-        f"{done.work_order_days} work-order days"
+        f"{done.work_order_days} work-order days, "
+        f"{done.run_days} days of weld runs"
     )
 
 

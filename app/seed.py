@@ -17,11 +17,13 @@ from app.attachments import service as attachments
 from app.auth.principal import Principal
 from app.auth.roles import Role
 from app.conformance import service as conformance
+from app.conformance import totals as conformance_totals
 from app.conformance.runs import Judge
 from app.core import clock, crud, history
 from app.core.clock import workshop_day
 from app.employees import service as employees
 from app.employees.schemas import EmployeeCreate, QualificationCreate
+from app.entries import totals as entry_totals
 from app.equipment import service as equipment
 from app.equipment.schemas import CalibrationCreate, EquipmentCreate
 from app.inspections import service as inspections
@@ -826,6 +828,16 @@ async def _runs(session: AsyncSession, machine_id: int) -> int:
             )
         )
     await session.flush()
+    # The day totals an import keeps (ADR 0019, 0040), counted by the same code.
+    tallies = entry_totals.tally_entries(
+        (template.id, machine_id, at, data) for _, at, data, _ in entries
+    )
+    for (template_id, machine), tally in tallies.items():
+        await entry_totals.add(session, template_id, machine, tally.rows())
+    counted = conformance_totals.tally(
+        (day, machine_id, *(columns[c] for c in conformance.TOTALLED)) for columns, day in runs
+    )
+    await conformance_totals.add(session, await conformance_totals.fold(session, counted))
     return len(entries)
 
 

@@ -47,6 +47,7 @@ VERDICTS = ["pass"] * 17 + ["fail", "fail", "not_checkable"]
 
 
 def fill(sync_url: str, rows: int) -> None:
+    from app.conformance import totals as conformance_totals
     from app.core import migrations
     from app.entries import totals
     from app.entries.tally import Tally
@@ -121,6 +122,7 @@ def fill(sync_url: str, rows: int) -> None:
     batch = 20_000
     tallies: dict[tuple[int, int], Tally] = {}
     quality: inspection_totals.Totals = {}
+    judged: conformance_totals.Totals = {}
     with engine.begin() as conn:
         for start in range(0, rows, batch):
             n = range(start, min(start + batch, rows))
@@ -202,7 +204,25 @@ def fill(sync_url: str, rows: int) -> None:
                 ((e["template_id"], e["machine_id"], e["recorded_at"], e["data"]) for e in entries),
                 into=tallies,
             )
+            # the conformance day totals an import keeps, counted by the migration's code
+            # (runs without a weld: no work order)
+            conformance_totals.count(
+                (
+                    (
+                        e["recorded_at"],
+                        e["machine_id"],
+                        e["welder_id"],
+                        e["wps_id"],
+                        None,
+                        e["verdict"],
+                        e["failures"],
+                    )
+                    for e in entries
+                ),
+                into=judged,
+            )
         conn.execute(t["inspection_day_totals"].insert(), inspection_totals.values(quality))
+        conn.execute(t["conformance_day_totals"].insert(), conformance_totals.values(judged))
         for (template_id, machine_id), tally in tallies.items():
             conn.execute(
                 t["entry_day_totals"].insert(), totals.values(template_id, machine_id, tally.rows())

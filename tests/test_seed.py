@@ -64,7 +64,9 @@ async def test_seed_makes_a_realistic_workshop(
     board = await client.get(
         "/api/v1/dashboard/conformance", params={"group_by": "welder"}, headers=admin
     )
-    assert board.json()["total"]["runs"] == 6
+    assert board.json()["total"]["runs"] == 6  # from the day totals the seed keeps (ADR 0040)
+    points = (await client.get("/api/v1/dashboard/production", headers=admin)).json()["points"]
+    assert sum(p["entries"] for p in points) == 7  # and those of ADR 0019
 
     # Calibration and validation histories, one of each overdue (ADR 0031).
     board = (await client.get("/api/v1/dashboard/equipment", headers=admin)).json()

@@ -8,6 +8,7 @@ the evidence of welding before that day (app/conformance/evidence.py).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -16,7 +17,7 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from app.conformance import checks
+from app.conformance import checks, totals
 from app.conformance.evidence import Evidence
 from app.conformance.runs import (
     BITS,
@@ -237,6 +238,7 @@ def add(total: dict[str, Any] | None, part: dict[str, Any]) -> dict[str, Any]:
 
 ENTRIES: Table = WorkshopEntry.__table__  # type: ignore[assignment]
 RECHECK_BATCH = 2000
+TOTALLED = ("welder_id", "wps_id", "weld_id", "verdict", "failures")  # what the totals count
 
 
 async def recheck(
@@ -246,13 +248,16 @@ async def recheck(
     write the verdicts back; returns the import's summary and its runs' unresolved parts (at
     most `max_errors`). Runs are read and written in batches of RECHECK_BATCH by keyset, in
     the order they were imported (the pass of a run may follow its order)."""
+    await totals.lock_import(session, import_id)  # before the runs are read (ADR 0040)
     ctx = await context(session, template)
     judge = Judge(ctx, run_fields(template))
     lapsed = await lapsed_days(session, template.machine_id)
     columns = columns_by_field(template.mapping)
     errors: list[dict[str, Any]] = []
     gate = QualificationCheck(session)
-    totals: dict[str, Any] | None = None
+    summed: dict[str, Any] | None = None
+    before: totals.Runs = Counter()
+    now: totals.Runs = Counter()
     after = 0
     statement = (
         update(ENTRIES)
@@ -267,6 +272,12 @@ async def recheck(
                     WorkshopEntry.row_number,
                     WorkshopEntry.data,
                     WorkshopEntry.recorded_at,
+                    WorkshopEntry.machine_id,
+                    WorkshopEntry.welder_id,
+                    WorkshopEntry.wps_id,
+                    WorkshopEntry.weld_id,
+                    WorkshopEntry.verdict,
+                    WorkshopEntry.failures,
                 )
                 .where(WorkshopEntry.import_id == import_id, WorkshopEntry.id > after)
                 .order_by(WorkshopEntry.id)
@@ -284,7 +295,12 @@ async def recheck(
         for row, j in judged:
             if j.unresolved and len(errors) < max_errors:
                 errors += unresolved_errors(row.row_number, j.unresolved, columns)
-        totals = add(totals, summary((j.columns for _, j in judged), unresolved))
+        summed = add(summed, summary((j.columns for _, j in judged), unresolved))
+        for row, (new, day) in zip(rows, runs, strict=True):  # old and new, for the totals
+            machine = row.machine_id
+            old = (row.welder_id, row.wps_id, row.weld_id, row.verdict, row.failures)
+            before[(day, machine, *old)] += 1
+            now[day, machine, *(new[c] for c in TOTALLED)] += 1
         await session.execute(
             statement,
             [
@@ -292,5 +308,6 @@ async def recheck(
                 for row, j in judged
             ],
         )
-    checked = {**(totals or summary([], 0)), "checked_at": datetime.now(UTC).isoformat()}
+    await totals.changed(session, before, now)
+    checked = {**(summed or summary([], 0)), "checked_at": datetime.now(UTC).isoformat()}
     return checked, errors[:max_errors]

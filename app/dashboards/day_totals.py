@@ -1,6 +1,6 @@
-"""The zone of the day totals (ADR 0036): `entry_day_totals`, `inspection_day_totals` and
-`work_order_day_totals` (ADR 0041) are keyed by the workshop's days, so a change of
-WORKSHOP_TIMEZONE counts them again.
+"""The zone of the day totals (ADR 0036): `entry_day_totals`, `inspection_day_totals`,
+`conformance_day_totals` (ADR 0040) and `work_order_day_totals` (ADR 0041) are keyed by the
+workshop's days, so a change of WORKSHOP_TIMEZONE counts them again.
 
 The database records the zone its totals were counted in (`app_state`; no row: UTC, as every
 total was before the setting). At start the API compares it with WORKSHOP_TIMEZONE: a database
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.conformance import totals as conformance_totals
 from app.core import clock
 from app.core.db import Database
 from app.core.logger import get_logger
@@ -26,6 +27,7 @@ from app.inspections import totals as inspection_totals
 from app.models import (
     DAY_TOTALS_ZONE,
     AppState,
+    ConformanceDayTotal,
     EntryDayTotal,
     InspectionDayTotal,
     WorkOrderDayTotal,
@@ -48,6 +50,7 @@ class Rebuilt:
     entry_days: int
     inspection_days: int
     work_order_days: int
+    run_days: int
 
 
 async def stored_zone(session: AsyncSession) -> str:
@@ -68,7 +71,7 @@ async def check_zone(session: AsyncSession) -> str | None:
     if stored == zone:
         return None
     counted = False
-    for table in (EntryDayTotal, InspectionDayTotal, WorkOrderDayTotal):
+    for table in (EntryDayTotal, InspectionDayTotal, WorkOrderDayTotal, ConformanceDayTotal):
         counted = counted or bool(await session.scalar(select(exists().select_from(table))))
     if not counted:
         await _record(session, zone)
@@ -94,7 +97,7 @@ async def ensure_zone(db: Database) -> None:
 
 
 async def rebuild(session: AsyncSession) -> Rebuilt:
-    """Count the day tables again from the entries, inspections and work orders, by the
+    """Count the day tables again from the entries, inspections, work orders and runs, by the
     workshop's days, and record the zone."""
     previous = await stored_zone(session)
     await session.execute(delete(EntryDayTotal))
@@ -127,6 +130,13 @@ async def rebuild(session: AsyncSession) -> Rebuilt:
     async for batch in orders.partitions():
         order_totals.count(batch, dialect, 1, ordered)
     await order_totals.add(session, ordered)
+
+    await session.execute(delete(ConformanceDayTotal))
+    runs = await session.stream(conformance_totals.facts().execution_options(yield_per=BATCH))
+    judged: conformance_totals.Totals = {}
+    async for batch in runs.partitions():
+        conformance_totals.count(batch, 1, judged)
+    await conformance_totals.add(session, judged)
     await _record(session, clock.name())
     return Rebuilt(
         zone=clock.name(),
@@ -134,4 +144,5 @@ async def rebuild(session: AsyncSession) -> Rebuilt:
         entry_days=entry_days,
         inspection_days=len({day for day, _, _ in counted}),
         work_order_days=len({day for _, day, _ in ordered}),
+        run_days=len({key[0] for key in judged}),
     )

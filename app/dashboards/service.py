@@ -1,6 +1,7 @@
 """Dashboards: every figure aggregated in SQL (GROUP BY, CASE, JSON table functions), a fixed
-number of queries per endpoint, never rows counted in Python. Weld quality, production and the
-work-order figures sum the day totals that writes keep (ADR 0019, 0020, 0041). Definitions:
+number of queries per endpoint, never rows counted in Python. Weld quality, production,
+conformance and the work-order figures sum the day totals that writes keep (ADR 0019, 0020,
+0040, 0041). Definitions:
 docs/Dashboard_Metrics.md."""
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.conformance import totals as conformance_totals
 from app.conformance.runs import BITS
 from app.core import clock
 from app.core.pagination import between, contains_any, day_range, eq, where
@@ -33,6 +35,7 @@ from app.dashboards.sql import as_date, bucket, day, days_between, ratio, worksh
 from app.entries.tally import ALL
 from app.inspections import totals as inspection_totals
 from app.models import (
+    ConformanceDayTotal,
     Employee,
     EntryDayTotal,
     Equipment,
@@ -823,9 +826,38 @@ async def production(session: AsyncSession, q: s.ProductionQuery, dialect: str) 
 
 
 async def conformance(session: AsyncSession, q: s.ConformanceQuery) -> s.ConformanceDashboard:
-    """Runs judged in the period, grouped: in range, not checkable, failed per parameter (the
-    `failures` bits, summed in SQL: no JSON is read). A run without the grouping's key (no WPS,
-    welder or weld resolved) counts in the total only."""
+    """Runs judged in the period, grouped: in range, not checkable, failed per parameter.
+    From the day totals kept on write (ADR 0040), which answer every query: `from`/`to` are
+    whole workshop days and the machine, welder, WPS and work order are their keys. A run
+    without the grouping's key (no WPS, welder or weld resolved: key 0) counts in the total
+    only."""
+    t = ConformanceDayTotal
+    key: Any = {
+        "wps": t.wps_id,
+        "welder": t.welder_id,
+        "machine": t.machine_id,
+        "work_order": t.work_order_id,
+    }[q.group_by]
+    days = between(t.day, q.from_, q.to)
+    if days:  # runs without `recorded_at` fall in no range
+        days.append(t.day != conformance_totals.UNDATED)
+    figures = [func.sum(getattr(t, name)) for name in conformance_totals.FIGURES]
+    # welder_id=0 names no welder, as on the runs: 0 is the totals' key of runs without one
+    welder = None if q.welder_id is None else [t.welder_id == q.welder_id, t.welder_id != 0]
+    stmt = select(key, *figures).where(*where(eq(t.machine_id, q.machine_id), welder, days))
+    rows = [
+        (None if r[0] == conformance_totals.NONE else r[0], *r[1:])
+        for r in (await session.execute(stmt.group_by(key))).all()
+        if r[1]  # a key whose runs were all taken away again (an undo, a re-check)
+    ]
+    return await _conformance(session, q, rows)
+
+
+async def conformance_from_entries(
+    session: AsyncSession, q: s.ConformanceQuery
+) -> s.ConformanceDashboard:
+    """The same, from the runs themselves (the `failures` bits summed in SQL: no JSON is
+    read): the definition the day totals are tested against."""
     e = WorkshopEntry
     key: Any = {
         "wps": e.wps_id,
@@ -851,10 +883,18 @@ async def conformance(session: AsyncSession, q: s.ConformanceQuery) -> s.Conform
     if q.group_by == "work_order":
         stmt = stmt.join(Weld, Weld.id == e.weld_id, isouter=True)
     rows = (await session.execute(stmt.group_by(key))).all()
+    return await _conformance(session, q, [tuple(r) for r in rows])
+
+
+async def _conformance(
+    session: AsyncSession, q: s.ConformanceQuery, rows: list[tuple[Any, ...]]
+) -> s.ConformanceDashboard:
     labels = await _labels(session, q.group_by, [r[0] for r in rows if r[0] is not None])
     groups = [_group(r[0], labels.get(r[0], str(r[0])), r[1:]) for r in rows if r[0] is not None]
     groups.sort(key=lambda g: (-g.runs, g.label))
-    sums = [sum(int(r[i] or 0) for r in rows) for i in range(1, len(figures) + 1)]
+    sums = [
+        sum(int(r[i] or 0) for r in rows) for i in range(1, len(conformance_totals.FIGURES) + 1)
+    ]
     return s.ConformanceDashboard(
         group_by=q.group_by, total=_group(0, "all runs", sums), groups=groups
     )

@@ -1,5 +1,6 @@
 """Keeping `entry_day_totals` true (ADR 0019): added to in the transaction that inserts an
-import's entries, counted again for the affected days in the transaction that deletes them.
+import's entries, counted again for the affected days in the transaction that deletes them
+(which also takes the import's runs away from `conformance_day_totals`, ADR 0040).
 
 Adding is an upsert that sums counts and totals and keeps the least and greatest value, so
 concurrent imports into the same day both count. Recounting deletes the days' totals first (that
@@ -17,6 +18,7 @@ from typing import Any
 from sqlalchemy import Table, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.conformance import totals as conformance_totals
 from app.core import deletions
 from app.core.clock import workshop_day
 from app.core.pagination import day_range
@@ -59,7 +61,9 @@ async def add(
 
 
 async def forget_import(session: AsyncSession, import_id: int) -> None:
-    """Delete an import's entries and count the days they fell on again."""
+    """Delete an import's entries and count the days they fell on again; take its runs away
+    from the conformance totals (ADR 0040)."""
+    await conformance_totals.forget_import(session, import_id)
     spans = (
         await session.execute(
             select(E.template_id, E.machine_id, func.min(E.recorded_at), func.max(E.recorded_at))

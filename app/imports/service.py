@@ -23,6 +23,7 @@ import asyncio
 import os
 import socket
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
 from app.conformance import service as conformance
+from app.conformance import totals as conformance_totals
 from app.conformance.runs import RUN_COLUMNS, is_run_template
 from app.core.bulk import BulkInsert
 from app.core.config import Settings
@@ -380,6 +382,7 @@ class Importer:
             qualification = conformance.QualificationCheck(session)
             lapsed = await lapsed_days(session, job.machine_id)
             insert: BulkInsert | None = None
+            counted: conformance_totals.Runs = Counter()  # the runs as stored, for ADR 0040
             async for message in messages:
                 await report(progress)  # the messages so far, for every worker to read
                 if isinstance(message, Chunk):
@@ -402,6 +405,22 @@ class Importer:
                         conformance.mark_unvalidated(runs, lapsed)
                         part = conformance.summary((run for run, _ in runs), tied)
                         summary = conformance.add(summary, part)
+                        machine_id = job.machine_id
+                        conformance_totals.tally(
+                            (
+                                (
+                                    day,
+                                    machine_id,
+                                    run["welder_id"],
+                                    run["wps_id"],
+                                    run["weld_id"],
+                                    run["verdict"],
+                                    run["failures"],
+                                )
+                                for run, day in runs
+                            ),
+                            counted,
+                        )
                     if rows:  # one driver executemany (app/core/bulk.py)
                         if insert is None:
                             insert = BulkInsert(ENTRIES, list(rows[0]), connection.dialect)
@@ -430,6 +449,10 @@ class Importer:
                     total,
                     failed,
                     errors,
+                )
+            if counted:  # in the transaction of the runs: rolled back with them
+                await conformance_totals.add(
+                    session, await conformance_totals.fold(session, counted)
                 )
             try:
                 await lifecycle.complete(

@@ -35,7 +35,7 @@ from app.models.user import User
 from app.models.webhook import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from app.models.weld import Weld, WeldStatus
 from app.models.work_order import Priority, WorkOrder, WorkOrderDayTotal, WorkOrderStatus
-from app.models.workshop_entry import EntryDayTotal, WorkshopEntry
+from app.models.workshop_entry import ConformanceDayTotal, EntryDayTotal, WorkshopEntry
 from app.models.wps import Joint, PassLayer, Progression, Wps, WpsPass, WpsStandard, WpsStatus
 
 __all__ = [
@@ -49,6 +49,7 @@ __all__ = [
     "Base",
     "Calibration",
     "CheckResult",
+    "ConformanceDayTotal",
     "Deletion",
     "DeliveryStatus",
     "Employee",

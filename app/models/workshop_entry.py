@@ -81,3 +81,46 @@ class EntryDayTotal(Base):
     total: Mapped[float | None] = mapped_column(Double)
     low: Mapped[float | None] = mapped_column(Double)
     high: Mapped[float | None] = mapped_column(Double)
+
+
+class ConformanceDayTotal(Base):
+    """Per workshop day (WORKSHOP_TIMEZONE, ADR 0036) of `recorded_at`, machine, welder, WPS
+    and work order (of the run's weld): the judged runs (verdict not NULL), how many passed,
+    failed and were not checkable, and per parameter of `app.conformance.runs.BITS` how many
+    carry its failure bit. Kept in the transaction that writes or deletes the runs or their
+    verdicts (app.conformance.totals), so the conformance dashboard reads these rows instead of
+    every run (ADR 0040). The keys are 0 for no welder, WPS or work order (a unique key with
+    NULLs would never meet itself); runs without `recorded_at` are kept on day 0001-01-01."""
+
+    __tablename__ = "conformance_day_totals"
+    __table_args__ = (
+        # named: the convention's name would pass PostgreSQL's 63 characters
+        UniqueConstraint(
+            "day",
+            "machine_id",
+            "welder_id",
+            "wps_id",
+            "work_order_id",
+            name="uq_conformance_day_totals_key",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    machine_id: Mapped[int] = mapped_column(BigInteger)
+    welder_id: Mapped[int] = mapped_column(BigInteger)
+    wps_id: Mapped[int] = mapped_column(BigInteger)
+    work_order_id: Mapped[int] = mapped_column(BigInteger)
+    runs: Mapped[int] = mapped_column(BigInteger)
+    passed: Mapped[int] = mapped_column(BigInteger)
+    failed: Mapped[int] = mapped_column(BigInteger)
+    not_checkable: Mapped[int] = mapped_column(BigInteger)
+    # one per app.conformance.runs.BITS, in its order (tests/conformance checks they agree)
+    failed_current: Mapped[int] = mapped_column(BigInteger)
+    failed_voltage: Mapped[int] = mapped_column(BigInteger)
+    failed_wire_feed: Mapped[int] = mapped_column(BigInteger)
+    failed_travel_speed: Mapped[int] = mapped_column(BigInteger)
+    failed_heat_input: Mapped[int] = mapped_column(BigInteger)
+    failed_qualification: Mapped[int] = mapped_column(BigInteger)
+    failed_wps: Mapped[int] = mapped_column(BigInteger)
+    failed_process: Mapped[int] = mapped_column(BigInteger)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -18,12 +19,14 @@ from app.cli import cli
 from app.core.config import get_settings
 from app.models import (
     Base,
+    ConformanceDayTotal,
     EntryDayTotal,
     Equipment,
     Inspection,
     InspectionDayTotal,
     Machine,
     Template,
+    Weld,
     WorkOrder,
     WorkOrderDayTotal,
     WorkshopEntry,
@@ -253,6 +256,130 @@ async def test_day_totals_are_counted_from_the_rows_there_are(
             ("2026-11-25", "method", "VT"): (1, 1, 0, 0, 0),
             ("2026-11-25", "client", "Acme"): (1, 1, 0, 0, 0),
         }
+
+
+@pytest.mark.parametrize("backend", selected_backends())
+async def test_conformance_totals_are_counted_from_the_runs_there_are(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ADR 0040: upgrading a database that holds judged runs gives them their day totals, by
+    the workshop's day and the work order of their weld; down and up again counts them anew."""
+    async with provision_database(backend, tmp_path) as url:
+        await asyncio.to_thread(workshop, monkeypatch, url, "db", "upgrade", "2f9f411fe9b4")
+        engine = create_async_engine(url)
+        now = datetime.now(UTC)
+        stamp = {"created_at": now, "updated_at": now, "version": 1}
+        late = datetime(2026, 11, 24, 23, 30, tzinfo=UTC)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(
+                    insert(Machine),
+                    [
+                        {
+                            "code": "M1",
+                            "name": "R1",
+                            "type": "robot",
+                            "status": "active",
+                            "metadata": {},
+                            **stamp,
+                        }
+                    ],
+                )
+                await conn.execute(
+                    insert(Template),
+                    [
+                        {
+                            "name": "T",
+                            "machine_id": 1,
+                            "header_row": 1,
+                            "mapping": [],
+                            "timezone": "UTC",
+                            "active": True,
+                            **stamp,
+                        }
+                    ],
+                )
+                await conn.execute(
+                    insert(WorkOrder),
+                    [
+                        {
+                            "order_id": "WO-1",
+                            "client": "Acme",
+                            "quantity": 1,
+                            "status": "open",
+                            "priority": "normal",
+                            **stamp,
+                        }
+                    ],
+                )
+                await conn.execute(
+                    insert(Weld),
+                    [
+                        {
+                            "work_order_id": 1,
+                            "reference": "W1",
+                            "joint": "BW",
+                            "thickness": 10,
+                            "position": "PA",
+                            "status": "planned",
+                            **stamp,
+                        }
+                    ],
+                )
+                await conn.execute(
+                    insert(WorkshopEntry),
+                    [
+                        {
+                            "template_id": 1,
+                            "machine_id": 1,
+                            "row_number": n,
+                            "recorded_at": at,
+                            "data": {},
+                            "weld_id": weld,
+                            "verdict": verdict,
+                            "failures": failures,
+                            "created_at": now,
+                        }
+                        for n, (at, weld, verdict, failures) in enumerate(
+                            (
+                                (late, 1, "pass", 0),
+                                (late, 1, "fail", 1 | 16),  # current and heat input
+                                (late, 1, None, None),  # a tack
+                                (None, None, "not_checkable", None),
+                            )
+                        )
+                    ],
+                )
+
+            async def counted() -> dict[tuple[Any, ...], tuple[int, ...]]:
+                t = ConformanceDayTotal
+                async with engine.connect() as conn:
+                    rows = await conn.execute(
+                        select(
+                            t.day,
+                            t.work_order_id,
+                            t.runs,
+                            t.passed,
+                            t.failed,
+                            t.not_checkable,
+                            t.failed_current,
+                            t.failed_heat_input,
+                        )
+                    )
+                    return {(r[0], r[1]): tuple(r[2:]) for r in rows}
+
+            expected = {
+                (date(2026, 11, 24), 1): (2, 1, 1, 0, 1, 1),
+                (date(1, 1, 1), 0): (1, 0, 0, 1, 0, 0),
+            }
+            await asyncio.to_thread(workshop, monkeypatch, url, "db", "upgrade")
+            assert await counted() == expected
+            await asyncio.to_thread(workshop, monkeypatch, url, "db", "downgrade", "2f9f411fe9b4")
+            assert "conformance_day_totals" not in await table_names(url)
+            await asyncio.to_thread(workshop, monkeypatch, url, "db", "upgrade")
+            assert await counted() == expected
+        finally:
+            await engine.dispose()
 
 
 @pytest.mark.parametrize("backend", selected_backends())
