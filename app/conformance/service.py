@@ -297,10 +297,8 @@ async def recheck(
                 errors += unresolved_errors(row.row_number, j.unresolved, columns)
         summed = add(summed, summary((j.columns for _, j in judged), unresolved))
         for row, (new, day) in zip(rows, runs, strict=True):  # old and new, for the totals
-            machine = row.machine_id
-            old = (row.welder_id, row.wps_id, row.weld_id, row.verdict, row.failures)
-            before[(day, machine, *old)] += 1
-            now[day, machine, *(new[c] for c in TOTALLED)] += 1
+            before[(day, row.machine_id, *(getattr(row, c) for c in TOTALLED))] += 1
+            now[(day, row.machine_id, *(new[c] for c in TOTALLED))] += 1
         await session.execute(
             statement,
             [
