@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.conformance.runs import BITS
 from app.core.clock import workshop_day
-from app.core.upsert import upsert_adding
+from app.core.upsert import add_rows
 from app.models import ConformanceDayTotal, ImportRecord, Weld, WorkshopEntry
 
 T: Table = ConformanceDayTotal.__table__  # type: ignore[assignment]
@@ -144,9 +144,8 @@ def values(totals: Totals) -> list[dict[str, Any]]:
 
 async def add(session: AsyncSession, totals: Totals) -> None:
     given = values(totals)
-    if given:
-        dialect = session.get_bind().dialect.name
-        await session.execute(upsert_adding(T, dialect, KEY, FIGURES), given)
+    if given:  # MariaDB: updates, then the upsert for new keys (app.core.upsert.add_rows)
+        await session.run_sync(lambda s: add_rows(s.connection(), T, KEY, FIGURES, given))
 
 
 async def lock_import(session: AsyncSession, import_id: int) -> None:

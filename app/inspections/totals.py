@@ -3,7 +3,7 @@
 A write reads the figures of every inspection it can touch — the inspection itself and the
 welds it leaves and joins, whose first-inspection and repair flags it may change — before and
 after it changes them, and adds the difference in the same transaction. Every figure is a count,
-so differences add up whatever order concurrent writes commit in (`upsert_adding`).
+so differences add up whatever order concurrent writes commit in (`add_rows`, ADR 0041).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlalchemy import Select, Table, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import workshop_day
-from app.core.upsert import upsert_adding
+from app.core.upsert import add_rows
 from app.models import Inspection, InspectionDayTotal, InspectionResult, WorkOrder
 
 T: Table = InspectionDayTotal.__table__  # type: ignore[assignment]
@@ -88,9 +88,8 @@ def values(totals: Totals) -> list[dict[str, Any]]:
 
 async def add(session: AsyncSession, totals: Totals) -> None:
     given = values(totals)
-    if given:
-        dialect = session.get_bind().dialect.name
-        await session.execute(upsert_adding(T, dialect, KEY, FIGURES), given)
+    if given:  # MariaDB: updates, then the upsert for new keys (app.core.upsert.add_rows)
+        await session.run_sync(lambda s: add_rows(s.connection(), T, KEY, FIGURES, given))
 
 
 class Ledger:
