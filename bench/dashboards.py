@@ -296,10 +296,12 @@ def replicate(sync_url: str, base: int, copies: int) -> None:
         "inspections": {"id", "work_order_id"},
         "workshop_entries": {"id", "row_number"},
     }
-    with engine.begin() as conn:
-        for copy in range(1, copies):
-            offset = copy * base
-            for name, changed in shifted.items():
+    for copy in range(1, copies):
+        offset = copy * base
+        for name, changed in shifted.items():
+            # A transaction per copy of a table: SQLite's WAL is checkpointed between them (one
+            # transaction of ten million rows grew it to gigabytes, each page read slower).
+            with engine.begin() as conn:
                 table = t[name]
                 columns = [
                     (c + offset if c.name != "order_id" else c + f"-{copy}")
@@ -309,9 +311,10 @@ def replicate(sync_url: str, base: int, copies: int) -> None:
                 ]
                 source = sa.select(*columns).where(table.c.id <= base)
                 conn.execute(table.insert().from_select([c.name for c in table.c], source))
-        # The copies fall on the same days and keys as their originals, so every day total
-        # is `copies` times the base's: each count and sum scaled (least and greatest stay).
-        # `workshop totals rebuild` gives the same rows, reading every row in Python.
+    # The copies fall on the same days and keys as their originals, so every day total is
+    # `copies` times the base's: each count and sum scaled (least and greatest stay).
+    # `workshop totals rebuild` gives the same rows, reading every row in Python.
+    with engine.begin() as conn:
         for name, sums in summed().items():
             table = t[name]
             conn.execute(table.update().values({c: table.c[c] * copies for c in sums}))
