@@ -41,7 +41,7 @@ T: Table = ConformanceDayTotal.__table__  # type: ignore[assignment]
 E = WorkshopEntry
 KEY = ("day", "machine_id", "welder_id", "wps_id", "work_order_id")
 FIGURES = ("runs", "passed", "failed", "not_checkable", *(f"failed_{name}" for name in BITS))
-OUTCOMES = {"pass": 1, "fail": 2, "not_checkable": 3}  # index in FIGURES
+OUTCOMES = dict(zip(("pass", "fail", "not_checkable"), (1, 2, 3), strict=True))  # FIGURES index
 NONE = 0  # the key of no welder, WPS or work order
 UNDATED = date(1, 1, 1)  # the day of runs without `recorded_at`
 LOOKUP_BATCH = 1000
