@@ -13,6 +13,7 @@ totals by the old days).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -96,6 +97,23 @@ async def ensure_zone(db: Database) -> None:
         raise ZoneMismatch(problem)
 
 
+async def _recount(
+    session: AsyncSession,
+    table: Any,
+    totals: Any,
+    *before_sign: Any,
+) -> dict[Any, Any]:
+    """Empty one day table and count it again from its rows: `totals` is its module
+    (`facts`, `count`, `add`); `before_sign`, what its `count` takes between rows and sign."""
+    await session.execute(delete(table))
+    rows = await session.stream(totals.facts().execution_options(yield_per=BATCH))
+    counted: dict[Any, Any] = {}
+    async for batch in rows.partitions():
+        totals.count(batch, *before_sign, 1, counted)
+    await totals.add(session, counted)
+    return counted
+
+
 async def rebuild(session: AsyncSession) -> Rebuilt:
     """Count the day tables again from the entries, inspections, work orders and runs, by the
     workshop's days, and record the zone."""
@@ -116,27 +134,10 @@ async def rebuild(session: AsyncSession) -> Rebuilt:
         entry_days += len({row[0] for row in rows})
         await entry_totals.add(session, template_id, machine_id, rows)
 
-    await session.execute(delete(InspectionDayTotal))
-    facts = await session.stream(inspection_totals.facts().execution_options(yield_per=BATCH))
-    counted: inspection_totals.Totals = {}
-    async for batch in facts.partitions():
-        inspection_totals.count(batch, 1, counted)
-    await inspection_totals.add(session, counted)
-
-    await session.execute(delete(WorkOrderDayTotal))
     dialect = session.get_bind().dialect.name
-    orders = await session.stream(order_totals.facts().execution_options(yield_per=BATCH))
-    ordered: order_totals.Totals = {}
-    async for batch in orders.partitions():
-        order_totals.count(batch, dialect, 1, ordered)
-    await order_totals.add(session, ordered)
-
-    await session.execute(delete(ConformanceDayTotal))
-    runs = await session.stream(conformance_totals.facts().execution_options(yield_per=BATCH))
-    judged: conformance_totals.Totals = {}
-    async for batch in runs.partitions():
-        conformance_totals.count(batch, 1, judged)
-    await conformance_totals.add(session, judged)
+    counted = await _recount(session, InspectionDayTotal, inspection_totals)
+    ordered = await _recount(session, WorkOrderDayTotal, order_totals, dialect)
+    judged = await _recount(session, ConformanceDayTotal, conformance_totals)
     await _record(session, clock.name())
     return Rebuilt(
         zone=clock.name(),
