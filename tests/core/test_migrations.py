@@ -55,6 +55,37 @@ async def table_names(url: URL) -> set[str]:
         await engine.dispose()
 
 
+async def machine_and_template(conn: Any, stamp: dict[str, Any]) -> None:
+    """Machine 1 and its template 1, written straight into a migrated database."""
+    await conn.execute(
+        insert(Machine),
+        [
+            {
+                "code": "M1",
+                "name": "R1",
+                "type": "robot",
+                "status": "active",
+                "metadata": {},
+                **stamp,
+            }
+        ],
+    )
+    await conn.execute(
+        insert(Template),
+        [
+            {
+                "name": "T",
+                "machine_id": 1,
+                "header_row": 1,
+                "mapping": [],
+                "timezone": "UTC",
+                "active": True,
+                **stamp,
+            }
+        ],
+    )
+
+
 @pytest.mark.parametrize("backend", selected_backends())
 async def test_upgrade_downgrade_upgrade_and_check(
     backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -91,33 +122,7 @@ async def test_day_totals_are_counted_from_the_rows_there_are(
         stamp = {"created_at": now, "updated_at": now, "version": 1}
         try:
             async with engine.begin() as conn:
-                await conn.execute(
-                    insert(Machine),
-                    [
-                        {
-                            "code": "M1",
-                            "name": "R1",
-                            "type": "robot",
-                            "status": "active",
-                            "metadata": {},
-                            **stamp,
-                        }
-                    ],
-                )
-                await conn.execute(
-                    insert(Template),
-                    [
-                        {
-                            "name": "T",
-                            "machine_id": 1,
-                            "header_row": 1,
-                            "mapping": [],
-                            "timezone": "UTC",
-                            "active": True,
-                            **stamp,
-                        }
-                    ],
-                )
+                await machine_and_template(conn, stamp)
                 await conn.execute(
                     insert(WorkshopEntry),
                     [
@@ -272,33 +277,7 @@ async def test_conformance_totals_are_counted_from_the_runs_there_are(
         late = datetime(2026, 11, 24, 23, 30, tzinfo=UTC)
         try:
             async with engine.begin() as conn:
-                await conn.execute(
-                    insert(Machine),
-                    [
-                        {
-                            "code": "M1",
-                            "name": "R1",
-                            "type": "robot",
-                            "status": "active",
-                            "metadata": {},
-                            **stamp,
-                        }
-                    ],
-                )
-                await conn.execute(
-                    insert(Template),
-                    [
-                        {
-                            "name": "T",
-                            "machine_id": 1,
-                            "header_row": 1,
-                            "mapping": [],
-                            "timezone": "UTC",
-                            "active": True,
-                            **stamp,
-                        }
-                    ],
-                )
+                await machine_and_template(conn, stamp)
                 await conn.execute(
                     insert(WorkOrder),
                     [
