@@ -13,7 +13,7 @@ converted on import (`UNITS`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -163,35 +163,45 @@ _UNSET = object()
 NOT_CLEAN = object()
 
 
-def clean_pass_heat(
-    process: str, measured: Sequence[float | None], ranges: PassRanges
-) -> float | object | None:
-    """The rounded heat input of a run that passes every range of `ranges`, measured in all;
-    `NOT_CLEAN` for any other run, whose verdict and reasons `check` works out. `measured`:
-    what the run measured, in `Run`'s order after its process. The same arithmetic as
-    `heat_input` and `check`, without their objects: most runs pass, and this is their whole
-    cost (ADR 0028)."""
-    current_a, voltage_v, wire_feed_mm_s, travel_speed_mm_s, arc_time_s, length_mm, energy_j = (
-        measured
-    )
-    speed = travel_speed_mm_s or (length_mm / arc_time_s if length_mm and arc_time_s else None)
+def clean_check(process: str, ranges: PassRanges) -> Callable[..., float | object | None]:
+    """A check of runs of `process` against `ranges` for the common case: called with what a
+    run measured (in `Run`'s order after its process), it gives the rounded heat input of a run
+    that passes every range, measured in all, and `NOT_CLEAN` for any other run, whose verdict
+    and reasons `check` works out. The same arithmetic as `heat_input` and `check`, without
+    their objects, with the efficiency and the limits looked up once per pass: most runs pass,
+    and this is their whole cost (ADR 0028)."""
     efficiency = EFFICIENCY.get(process)
-    heat = None
-    if efficiency is not None:
-        if energy_j and length_mm:
-            heat = efficiency.k * (energy_j / length_mm / 1000)
-        elif voltage_v and current_a and speed:
-            heat = efficiency.k * (voltage_v * current_a / speed / 1000)
-    values = (current_a, voltage_v, wire_feed_mm_s, speed, heat)
-    for i, _, _, _, low, high in ranges.limits:
-        value = values[i]
-        if (
-            value is None
-            or (high is not None and value > high)
-            or (low is not None and value < low)
-        ):
-            return NOT_CLEAN
-    return None if heat is None else round(heat, 6)
+    k = efficiency.k if efficiency is not None else None
+    limits = tuple((i, low, high) for i, _, _, _, low, high in ranges.limits)
+
+    def clean(
+        current_a: float | None,
+        voltage_v: float | None,
+        wire_feed_mm_s: float | None,
+        travel_speed_mm_s: float | None,
+        arc_time_s: float | None,
+        length_mm: float | None,
+        energy_j: float | None,
+    ) -> float | object | None:
+        speed = travel_speed_mm_s or (length_mm / arc_time_s if length_mm and arc_time_s else None)
+        heat = None
+        if k is not None:
+            if energy_j and length_mm:
+                heat = k * (energy_j / length_mm / 1000)
+            elif voltage_v and current_a and speed:
+                heat = k * (voltage_v * current_a / speed / 1000)
+        values = (current_a, voltage_v, wire_feed_mm_s, speed, heat)
+        for i, low, high in limits:
+            value = values[i]
+            if (
+                value is None
+                or (high is not None and value > high)
+                or (low is not None and value < low)
+            ):
+                return NOT_CLEAN
+        return None if heat is None else round(heat, 6)
+
+    return clean
 
 
 def check(run: Run, ranges: PassRanges, heat: HeatInput | object | None = _UNSET) -> Result:

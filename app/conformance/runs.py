@@ -23,7 +23,7 @@ for the weld on the run's day needs the database: the API adds it (app/conforman
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -183,6 +183,9 @@ def _ranges_from(label: str, data: list[Any]) -> checks.PassRanges:
     return checks.PassRanges(wps=label, seq=seq, **values)
 
 
+_UNKNOWN: Any = object()  # not looked at yet
+
+
 def is_run_template(fields: Iterable[str]) -> bool:
     return any(f in TIES for f in fields)
 
@@ -216,6 +219,10 @@ class Judge:
         self.fields = set(fields)
         self.runs_of_weld: dict[int, int] = {}
         self.ties: dict[tuple[Any, ...], Tie] = {}
+        # Per ties: the columns a clean run starts with and its check, when every run of those
+        # ties without a pass column has the same pass (one-pass WPS) and nothing unresolved
+        # or against the plan; else None.
+        self.quick: dict[tuple[Any, ...], tuple[list[Any], Callable[..., Any]] | None] = {}
 
     def judge(self, data: dict[str, Any]) -> Judged:
         values, problems = self.values(data)
@@ -233,6 +240,42 @@ class Judge:
             get("order_id"),
             get("process"),
         )
+        quick = self.quick.get(key, _UNKNOWN)
+        if quick is _UNKNOWN:
+            quick = self.quick[key] = self._quick(key, data)
+        if quick is not None and get("pass_seq") is None and not get("tack"):
+            start, clean = quick
+            heat = clean(
+                get("current_a"),
+                get("voltage_v"),
+                get("wire_feed_mm_s"),
+                get("travel_speed_mm_s"),
+                get("arc_time_s"),
+                get("length_mm"),
+                get("energy_j"),
+            )
+            if heat is not checks.NOT_CLEAN:
+                return [*start, "pass", heat, 0, None], []
+        return self._values(key, data)
+
+    def _quick(
+        self, key: tuple[Any, ...], data: dict[str, Any]
+    ) -> tuple[list[Any], Callable[..., Any]] | None:
+        tie = self.ties.get(key)
+        if tie is None:
+            tie = self.ties[key] = self._tie(data)
+        welder_id, weld, wps, process, problems, planned = tie
+        if wps is None or len(wps.passes) != 1 or problems or planned:
+            return None
+        (ranges,) = wps.passes.values()
+        start = [welder_id, wps.id, weld.id if weld else None, ranges.seq, process]
+        return start, checks.clean_check(process or "", ranges)
+
+    def _values(
+        self, key: tuple[Any, ...], data: dict[str, Any]
+    ) -> tuple[list[Any], list[tuple[str, str]]]:
+        """`values` of a run the quick path does not settle."""
+        get = data.get
         tie = self.ties.get(key)
         if tie is None:
             tie = self.ties[key] = self._tie(data)
@@ -250,7 +293,7 @@ class Judge:
             return [*ids, seq, process, None, None, None, None], []
         measured = [get(name) for name in MEASURED]
         if ranges is not None and not problems and not planned:
-            heat = checks.clean_pass_heat(process or "", measured, ranges)
+            heat = checks.clean_check(process or "", ranges)(*measured)
             if heat is not checks.NOT_CLEAN:
                 return [*ids, seq, process, "pass", heat, 0, None], problems
         judged = self._check(measured, wps, ranges, process, problems, planned)

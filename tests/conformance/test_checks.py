@@ -12,7 +12,7 @@ from app.conformance.checks import (
     PassRanges,
     Run,
     check,
-    clean_pass_heat,
+    clean_check,
     convert,
     heat_input,
     travel_speed,
@@ -138,7 +138,7 @@ def test_the_clean_pass_shortcut_agrees_with_check(
     run = Run(process, *values)
     ranges = PassRanges("WPS-1 rev 0", 1, *[(lo, hi) for lo, hi in limits])
     result = check(run, ranges)
-    quick = clean_pass_heat(process, values, ranges)
+    quick = clean_check(process, ranges)(*values)
     if result.verdict == "pass":
         heat = result.heat_input
         assert quick == (None if heat is None else round(heat.heat_input, 6))

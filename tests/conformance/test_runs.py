@@ -216,3 +216,40 @@ def test_what_is_not_measured_is_not_checkable() -> None:
     c = judged.columns
     assert c["verdict"] == "not_checkable"
     assert [r["parameter"] for r in c["conformance"]["reasons"]] == ["current", "heat_input"]
+
+
+@pytest.mark.parametrize(
+    ("over", "verdict", "quick"),
+    [
+        ({}, "pass", True),
+        ({"current_a": 130}, "fail", True),  # over pass 1's range
+        ({"current_a": 130, "voltage_v": None}, "fail", True),  # no heat input either
+        ({"pass_seq": 1, "current_a": 130}, "fail", True),  # a pass column: the full path
+        ({"tack": True}, None, True),
+        ({"welder_badge": "0999"}, "pass", False),  # unresolved
+        ({"job_number": "5", "wps_number": None}, "fail", False),  # WPS-101: not the weld's
+        ({"arc_time_s": None}, "pass", True),  # no travel speed, no heat range to miss
+    ],
+)
+def test_the_quick_path_of_one_pass_wps_agrees_with_the_full_one(
+    over: dict[str, Any], verdict: str | None, quick: bool
+) -> None:
+    """Runs of ties with a one-pass WPS and nothing unresolved go by `Judge.quick` when they
+    pass; every run gets the columns and unresolved parts the full path gives."""
+    data = (
+        run(
+            wps_number="WPS-102",
+            weld_reference="W-2",
+            order_id="WO-2",
+            current_a=100,
+            pass_seq=None,
+        )
+        | over
+    )
+    fields = [*FIELDS, "tack"]
+    judging = Judge(CONTEXT, fields)
+    got = judging.values(data)
+    (key,) = judging.quick
+    assert (judging.quick[key] is not None) == quick
+    assert got == Judge(CONTEXT, fields)._values(key, data)
+    assert got[0][5] == verdict
