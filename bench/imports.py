@@ -371,7 +371,7 @@ def api_import(
         if response.status_code == 202:
             location = response.headers["location"]
             while (record := client.get(location).json())["status"] == "running":
-                time.sleep(0.1)
+                time.sleep(0.02)
         else:
             response.raise_for_status()
             record = response.json()
