@@ -223,6 +223,7 @@ class Judge:
         # ties without a pass column has the same pass (one-pass WPS) and nothing unresolved
         # or against the plan; else None.
         self.quick: dict[tuple[Any, ...], tuple[list[Any], Callable[..., Any]] | None] = {}
+        self.cleans: dict[tuple[str | None, int, int], Callable[..., Any]] = {}
 
     def judge(self, data: dict[str, Any]) -> Judged:
         values, problems = self.values(data)
@@ -258,27 +259,37 @@ class Judge:
                 return [*start, "pass", heat, 0, None], []
         return self._values(key, data)
 
-    def _quick(
-        self, key: tuple[Any, ...], data: dict[str, Any]
-    ) -> tuple[list[Any], Callable[..., Any]] | None:
+    def _tie_of(self, key: tuple[Any, ...], data: dict[str, Any]) -> Tie:
         tie = self.ties.get(key)
         if tie is None:
             tie = self.ties[key] = self._tie(data)
+        return tie
+
+    def _clean(self, process: str | None, wps: WpsPlan, ranges: checks.PassRanges) -> Any:
+        """The quick check of a pass for a process, built once per judge."""
+        key = (process, wps.id, ranges.seq)
+        clean = self.cleans.get(key)
+        if clean is None:
+            clean = self.cleans[key] = checks.clean_check(process or "", ranges)
+        return clean
+
+    def _quick(
+        self, key: tuple[Any, ...], data: dict[str, Any]
+    ) -> tuple[list[Any], Callable[..., Any]] | None:
+        tie = self._tie_of(key, data)
         welder_id, weld, wps, process, problems, planned = tie
         if wps is None or len(wps.passes) != 1 or problems or planned:
             return None
         (ranges,) = wps.passes.values()
         start = [welder_id, wps.id, weld.id if weld else None, ranges.seq, process]
-        return start, checks.clean_check(process or "", ranges)
+        return start, self._clean(process, wps, ranges)
 
     def _values(
         self, key: tuple[Any, ...], data: dict[str, Any]
     ) -> tuple[list[Any], list[tuple[str, str]]]:
         """`values` of a run the quick path does not settle."""
         get = data.get
-        tie = self.ties.get(key)
-        if tie is None:
-            tie = self.ties[key] = self._tie(data)
+        tie = self._tie_of(key, data)
         welder_id, weld, wps, process, problems, planned = tie
         tack = bool(get("tack"))
 
@@ -292,8 +303,8 @@ class Judge:
         if tack:
             return [*ids, seq, process, None, None, None, None], []
         measured = [get(name) for name in MEASURED]
-        if ranges is not None and not problems and not planned:
-            heat = checks.clean_check(process or "", ranges)(*measured)
+        if wps is not None and ranges is not None and not problems and not planned:
+            heat = self._clean(process, wps, ranges)(*measured)
             if heat is not checks.NOT_CLEAN:
                 return [*ids, seq, process, "pass", heat, 0, None], problems
         judged = self._check(measured, wps, ranges, process, problems, planned)
