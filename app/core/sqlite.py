@@ -12,7 +12,10 @@ Here a request's read is one trip, and its commit another:
   (a list page; a bigger result, such as an export streaming a million rows, is still read in
   bounded chunks);
 - BEGIN waits and goes with the transaction's first statement (a transaction that runs none
-  never begins);
+  never begins); a deferred BEGIN (plain `BEGIN`, a read session's) waits past SELECTs, for the
+  first statement that writes: reads outside it each see the latest commit, as they do at
+  READ COMMITTED on PostgreSQL and MariaDB, and a read-only transaction needs no COMMIT trip;
+  BEGIN IMMEDIATE (a write session's) still goes with the first statement, whatever it is;
 - closing a cursor whose rows were all read, and committing or rolling back with no transaction
   open and no trip unfinished, need no trip.
 ADR 0022 in docs/Architecture_Decisions.md gives the figures.
@@ -30,6 +33,7 @@ from aiosqlite.context import contextmanager
 
 T = TypeVar("T")
 BEGIN = frozenset({"BEGIN", "BEGIN IMMEDIATE", "BEGIN DEFERRED", "BEGIN EXCLUSIVE"})
+DEFERRED = frozenset({"BEGIN", "BEGIN DEFERRED"})  # takes no lock: may wait past reads
 PREFETCH = 1024  # rows read with the statement: a list page (at most 1,001 rows) in one trip
 
 
@@ -44,9 +48,16 @@ class Cursor(aiosqlite.Cursor):
         self._rows: deque[Any] = deque()
         self._pending = False  # rows left in SQLite beyond those read ahead
 
-    async def _run(self, statement: Callable[[sqlite3.Cursor], sqlite3.Cursor]) -> Cursor:
-        """One trip: open the cursor, send a waiting BEGIN, run `statement`, read ahead."""
-        begin, self._owner._begin = self._owner._begin, None
+    async def _run(
+        self, statement: Callable[[sqlite3.Cursor], sqlite3.Cursor], reads: bool = False
+    ) -> Cursor:
+        """One trip: open the cursor, send a waiting BEGIN (a deferred one only before a
+        statement that `reads` not), run `statement`, read ahead."""
+        begin = self._owner._begin
+        if begin is not None and reads and begin in DEFERRED:
+            begin = None  # still waiting, for the first write
+        else:
+            self._owner._begin = None
 
         def run() -> list[Any]:
             if self._cursor is None:
@@ -66,7 +77,8 @@ class Cursor(aiosqlite.Cursor):
             self._owner._begin = sql  # sent with the transaction's first statement
             return self
         params = () if parameters is None else parameters
-        return await self._run(lambda c: c.execute(sql, params))  # type: ignore[arg-type]
+        reads = sql.lstrip()[:6].upper() == "SELECT"
+        return await self._run(lambda c: c.execute(sql, params), reads)  # type: ignore[arg-type]
 
     async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> Cursor:
         return await self._run(lambda c: c.executemany(sql, parameters))  # type: ignore[arg-type]

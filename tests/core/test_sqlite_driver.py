@@ -47,7 +47,7 @@ def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return sent
 
 
-async def test_a_read_is_one_trip_and_its_commit_another(db: Database, trips: list[str]) -> None:
+async def test_a_read_is_one_trip_and_its_commit_none(db: Database, trips: list[str]) -> None:
     async with db.session(write=False) as session:
         await session.scalar(select(func.count()).select_from(rows))  # warm the pool
         await session.commit()
@@ -56,7 +56,26 @@ async def test_a_read_is_one_trip_and_its_commit_another(db: Database, trips: li
         page = (await session.execute(select(rows).order_by(rows.c.id).limit(101))).all()
         await session.commit()
     assert [r.id for r in page] == list(range(1, 102))
-    assert len(trips) == 2  # BEGIN + SELECT + first rows; COMMIT. The pool's rollback: none
+    assert len(trips) == 1  # SELECT + first rows; the deferred BEGIN never went: no COMMIT
+
+
+async def test_a_read_session_reads_each_commit_and_begins_with_its_first_write(
+    db: Database,
+) -> None:
+    """A deferred BEGIN waits past reads (each sees the latest commit, as at READ COMMITTED on
+    the server databases) and goes with the first write: what follows is one transaction."""
+    count = select(func.count()).select_from(rows)
+    async with db.session(write=False) as reader:
+        assert await reader.scalar(count) == MANY
+        async with db.session() as writer, writer.begin():
+            await writer.execute(insert(rows).values(id=MANY + 1, name="meanwhile"))
+        assert await reader.scalar(count) == MANY + 1  # no snapshot held since the first read
+        await reader.execute(insert(rows).values(id=MANY + 2, name="then"))
+        await reader.execute(text("UPDATE rows SET name = 'changed' WHERE id = 1"))
+        await reader.rollback()  # both writes, as one transaction
+    async with db.engine.connect() as conn:
+        assert await conn.scalar(count) == MANY + 1
+        assert await conn.scalar(select(rows.c.name).where(rows.c.id == 1)) == "r1"
 
 
 async def test_a_transaction_that_runs_nothing_never_begins(db: Database, trips: list[str]) -> None:
