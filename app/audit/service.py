@@ -14,8 +14,16 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.schemas import Actor, AuditEventRead, AuditPage, AuditQuery
-from app.core.pagination import between, changed, count_total, eq, read_columns, where
+from app.audit.schemas import AuditEventRead, AuditQuery
+from app.core.pagination import (
+    JSONPage,
+    between,
+    changed,
+    count_total,
+    eq,
+    read_columns,
+    where,
+)
 from app.models import AuditEvent
 
 A = AuditEvent
@@ -44,16 +52,7 @@ def _filters(query: AuditQuery) -> list[Any]:
 
 
 def event_read(row: dict[str, Any]) -> AuditEventRead:
-    return AuditEventRead(
-        id=row["id"],
-        at=row["at"],
-        actor=Actor(kind=row["actor_kind"], id=row["actor_id"], name=row["actor_name"]),
-        action=row["action"],
-        resource=row["resource"],
-        resource_id=row["resource_id"],
-        changes=row["changes"],
-        request_id=row["request_id"],
-    )
+    return AuditEventRead.model_validate(item(row))
 
 
 def page_statement(query: AuditQuery) -> Any:
@@ -68,7 +67,8 @@ def page_statement(query: AuditQuery) -> Any:
     return stmt.order_by(*order).offset(query.skip).limit(query.limit + 1)
 
 
-async def list_events(session: AsyncSession, query: AuditQuery) -> AuditPage:
+async def list_events(session: AsyncSession, query: AuditQuery) -> JSONPage:
+    """The page as AuditPage's JSON (`JSONPage`)."""
     rows = await read_columns(session, page_statement(query))
     has_more = len(rows) > query.limit
     rows = rows[: query.limit]
@@ -76,11 +76,28 @@ async def list_events(session: AsyncSession, query: AuditQuery) -> AuditPage:
     if query.include_total:
         count = select(func.count()).select_from(A).where(*_filters(query))
         total = await count_total(session, count)
-    return AuditPage(
-        items=[event_read(row) for row in rows],
-        total=total,
-        skip=query.skip,
-        limit=query.limit,
-        has_more=has_more,
-        next_cursor=rows[-1]["id"] if has_more and query.updated_since is None else None,
+    return JSONPage(
+        {
+            "items": [item(row) for row in rows],
+            "total": total,
+            "skip": query.skip,
+            "limit": query.limit,
+            "has_more": has_more,
+            "next_cursor": rows[-1]["id"] if has_more and query.updated_since is None else None,
+        }
     )
+
+
+def item(row: dict[str, Any]) -> dict[str, Any]:
+    """An event's row as AuditEventRead's fields, in its order: the list's JSON item
+    (`JSONPage`) as it is."""
+    return {
+        "id": row["id"],
+        "at": row["at"],
+        "actor": {"kind": row["actor_kind"], "id": row["actor_id"], "name": row["actor_name"]},
+        "action": row["action"],
+        "resource": row["resource"],
+        "resource_id": row["resource_id"],
+        "changes": row["changes"],
+        "request_id": row["request_id"],
+    }

@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Generic, Literal, TypeVar
 
+import orjson
 from cachetools import TTLCache
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import ColumnElement, Select, Table, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.util import find_tables
+from starlette.responses import Response
 
 from app.core import clock
 from app.core.schemas import SafeValues, UTCDateTime
@@ -308,6 +310,31 @@ def page_of(items: list[T], counted: Counted, query: ListQuery) -> Page[T]:
         skip=query.skip,
         limit=query.limit,
         has_more=counted.has_more,
+    )
+
+
+class JSONPage(Response):
+    """A list page written straight from its items' values, the bytes pydantic writes for the
+    route's page model (its `response_model`, which the docs show): no model is built and none
+    is serialised, a third of a hot list's time (ADR 0043). For pages whose items are built in
+    that model's field order from typed columns: JSON values, aware UTC datetimes, dates and
+    enums. tests/resources/test_list_json.py holds each such list to pydantic's bytes."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_UTC_Z)
+
+
+def json_page(items: list[dict[str, Any]], counted: Counted, query: ListQuery) -> JSONPage:
+    return JSONPage(
+        {
+            "items": items,
+            "total": counted.total,
+            "skip": query.skip,
+            "limit": query.limit,
+            "has_more": counted.has_more,
+        }
     )
 
 

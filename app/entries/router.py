@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Query, Response
 from fastapi.responses import StreamingResponse
 
 from app.auth.deps import CanRead
@@ -19,7 +19,7 @@ router = Router(prefix="/workshop-entries", tags=["workshop entries"])
 @router.get("", response_model=EntryPage, responses=errors(401, 403, 422))
 async def list_entries(
     query: Annotated[EntryQuery, Query()], session: SessionDep, _: CanRead
-) -> EntryPage:
+) -> Response:
     """Imported machine data; filter by machine, template, import and time. For deep pages
     follow `next_cursor` with `after_id` (constant time at any depth)."""
     return await service.list_entries(session, query)

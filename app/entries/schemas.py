@@ -61,22 +61,50 @@ class EntryRead(ReadModel):
         """The run's reasons and unresolved parts from its `conformance` JSON; the rest from
         its columns and data, which hold it already (ADR 0028)."""
         if isinstance(value, dict):
-            found = value.get("conformance")
-        else:
-            found = getattr(value, "conformance", None)
-            value = {c: getattr(value, c) for c in _COLUMNS}
-        if value.get("verdict") is None:
-            return value
-        data = value.get("data") or {}
-        shown = {k: found[k] for k in ("reasons", "unresolved") if k in found} if found else {}
-        if value.get("welder_id") and value.get("weld_id") and value.get("recorded_at"):
-            shown["qualified"] = not (value.get("failures") or 0) & QUALIFICATION_BIT
-        if isinstance(data.get("vendor_ok"), bool):
-            shown["vendor_ok"] = data["vendor_ok"]
-        if value.get("heat_input") is not None:
-            energy = data.get("energy_j") and data.get("length_mm")
-            shown["heat_input_method"] = "energy/length" if energy else "U*I/v"
-        return {**value, **shown}
+            return {**value, **shown(value)}
+        row = {c: getattr(value, c) for c in (*_COLUMNS, "conformance", "failures")}
+        return {**row, **shown(row)}
+
+
+def shown(row: dict[str, Any]) -> dict[str, Any]:
+    """A run's fields that are not columns of their own: its reasons and unresolved parts from
+    its `conformance` JSON, the rest from its columns and data, which hold it already."""
+    if row.get("verdict") is None:
+        return {}
+    found = row.get("conformance")
+    data = row.get("data") or {}
+    fields = {k: found[k] for k in ("reasons", "unresolved") if k in found} if found else {}
+    if row.get("welder_id") and row.get("weld_id") and row.get("recorded_at"):
+        fields["qualified"] = not (row.get("failures") or 0) & QUALIFICATION_BIT
+    if isinstance(data.get("vendor_ok"), bool):
+        fields["vendor_ok"] = data["vendor_ok"]
+    if row.get("heat_input") is not None:
+        energy = data.get("energy_j") and data.get("length_mm")
+        fields["heat_input_method"] = "energy/length" if energy else "U*I/v"
+    return fields
+
+
+def item(row: dict[str, Any]) -> dict[str, Any]:
+    """The list's JSON item of a row of the table's columns: EntryRead's fields, in its order,
+    as pydantic writes them (a reason's value and limit are floats)."""
+    fields = shown(row)
+    reasons = fields.get("reasons")
+    if reasons:
+        fields["reasons"] = [
+            {
+                "parameter": r["parameter"],
+                "value": _real(r["value"]),
+                "limit": _real(r["limit"]),
+                "unit": r["unit"],
+                "text": r["text"],
+            }
+            for r in reasons
+        ]
+    return {**_EMPTY, **{k: row[k] for k in _COLUMNS}, **fields}
+
+
+def _real(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 class EntryQuery(ListQuery):
@@ -113,3 +141,8 @@ class EntryExport(ExportOptions, EntryQuery):
 
 _SHOWN = ("reasons", "qualified", "vendor_ok", "unresolved", "heat_input_method")
 _COLUMNS = tuple(name for name in EntryRead.model_fields if name not in _SHOWN)
+# An item's fields in EntryRead's order, with the values of a row that is not a run
+_EMPTY: dict[str, Any] = {
+    name: info.get_default(call_default_factory=True)
+    for name, info in EntryRead.model_fields.items()
+}

@@ -6,18 +6,25 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from pydantic import TypeAdapter
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.conformance.runs import is_run_template
 from app.core.errors import NotFound
-from app.core.pagination import between, changed, count_total, eq, list_order, read_page, where
-from app.entries.schemas import EntryExport, EntryPage, EntryQuery, EntryRead
+from app.core.pagination import (
+    JSONPage,
+    between,
+    changed,
+    count_total,
+    eq,
+    list_order,
+    read_page,
+    where,
+)
+from app.entries.schemas import EntryExport, EntryQuery, item
 from app.models import Template, WorkshopEntry
 
 E = WorkshopEntry
-_READ = TypeAdapter(list[EntryRead])
 
 
 async def get_entry(session: AsyncSession, entry_id: int) -> WorkshopEntry:
@@ -41,7 +48,8 @@ def _filters(query: EntryQuery) -> list[Any]:
     )
 
 
-async def list_entries(session: AsyncSession, query: EntryQuery) -> EntryPage:
+async def list_entries(session: AsyncSession, query: EntryQuery) -> JSONPage:
+    """The page as EntryPage's JSON (`JSONPage`)."""
     filters = _filters(query)
     stmt = select(*E.__table__.c).where(*filters)  # columns: no ORM objects to build
     if query.after_id is not None:
@@ -53,13 +61,15 @@ async def list_entries(session: AsyncSession, query: EntryQuery) -> EntryPage:
     if query.include_total:
         total = await count_total(session, select(func.count()).select_from(E).where(*filters))
     cursor = rows[-1]["id"] if has_more and query.sort_by == "id" and query.order == "asc" else None
-    return EntryPage(
-        items=_READ.validate_python(rows),
-        total=total,
-        skip=query.skip,
-        limit=query.limit,
-        has_more=has_more,
-        next_cursor=cursor,
+    return JSONPage(
+        {
+            "items": [item(row) for row in rows],
+            "total": total,
+            "skip": query.skip,
+            "limit": query.limit,
+            "has_more": has_more,
+            "next_cursor": cursor,
+        }
     )
 
 

@@ -29,7 +29,7 @@ WRITE_ERRORS = errors(401, 403, 404, 409, 412, 422)
 @router.get("", response_model=Page[WorkOrderRead], responses=errors(401, 403, 422))
 async def list_work_orders(
     query: Annotated[WorkOrderQuery, Query()], session: SessionDep, _: CanRead
-) -> Page[WorkOrderRead]:
+) -> Response:
     """List work orders; filter by status, priority, client, welder, machine, due dates,
     or `overdue=true`."""
     return await service.list_work_orders(session, query)

@@ -10,9 +10,10 @@ Rules:
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 from sqlalchemy import Select, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -22,13 +23,13 @@ from app.auth.roles import Permission
 from app.core import clock, crud
 from app.core.errors import Conflict, Forbidden
 from app.core.pagination import (
-    Page,
+    JSONPage,
     between,
     changed,
     contains_any,
     eq,
+    json_page,
     list_order,
-    page_of,
     paginate,
     where,
 )
@@ -48,7 +49,6 @@ TRANSITIONS: dict[WorkOrderStatus, frozenset[WorkOrderStatus]] = {
 CLOSED = (S.completed, S.cancelled)
 PROGRESS_FIELDS = frozenset({"status", "started_at", "completed_at", "notes"})
 _WELDER = selectinload(WorkOrder.assigned_welder)
-_READ = TypeAdapter(list[WorkOrderRead])
 
 
 async def get_work_order(session: AsyncSession, work_order_id: int) -> WorkOrder:
@@ -74,22 +74,27 @@ def _filters(query: WorkOrderQuery) -> list[Any]:
     )
 
 
-async def list_work_orders(session: AsyncSession, query: WorkOrderQuery) -> Page[WorkOrderRead]:
-    # Columns, the welder's name joined in: one query, no ORM objects, validated in one call
-    stmt = (
-        select(*WorkOrder.__table__.c, Employee.full_name.label("assigned_welder_name"))
-        .outerjoin(Employee, Employee.id == WorkOrder.assigned_welder_id)
-        .where(*_filters(query))
-    )
+@cache
+def _listed() -> Select[Any]:
+    """WorkOrderRead's fields in its order, the welder's name joined in: one query, no ORM
+    objects, each row the page's item as it is (`json_page`). Built once: the name's
+    expression alone cost a list page 3 % of its time."""
+    table = WorkOrder.__table__.c
+    name = Employee.full_name.label("assigned_welder_name")
+    columns = [name if field == name.name else table[field] for field in WorkOrderRead.model_fields]
+    return select(*columns).outerjoin(Employee, Employee.id == WorkOrder.assigned_welder_id)
+
+
+async def list_work_orders(session: AsyncSession, query: WorkOrderQuery) -> JSONPage:
     rows, counted = await paginate(
         session,
-        stmt,
+        _listed().where(*_filters(query)),
         query,
         sort=getattr(WorkOrder, query.sort_by),
         tiebreak=WorkOrder.id,
         columns=True,
     )
-    return page_of(_READ.validate_python(rows), counted, query)
+    return json_page(list(rows), counted, query)
 
 
 EXPORT_COLUMNS = (
