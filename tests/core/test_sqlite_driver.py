@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select, text
+from sqlalchemy.dialects.sqlite import dialect as SQLiteDialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from app.core import sqlite
 from app.core.db import Database
+from app.models.base import UTCDateTime
 from tests.conftest import make_settings
 
 meta = MetaData()
@@ -186,3 +189,25 @@ async def test_a_rollback_after_a_cancelled_statement_waits_for_it(
     async with db.session() as session, session.begin():  # the write lock is free
         await session.execute(insert(rows).values(id=MANY + 1, name="after"))
         assert await session.scalar(select(func.count()).where(rows.c.name == "lost")) == 0
+
+
+@pytest.mark.parametrize(
+    ("stored", "read"),
+    [
+        ("2026-11-30 22:05:31.123456", datetime(2026, 11, 30, 22, 5, 31, 123456, tzinfo=UTC)),
+        ("2026-11-30 22:05:31", datetime(2026, 11, 30, 22, 5, 31, tzinfo=UTC)),
+        ("2026-11-30T22:05:31+02:00", datetime(2026, 11, 30, 20, 5, 31, tzinfo=UTC)),
+        ("2026-11-30T22:05:31Z", datetime(2026, 11, 30, 22, 5, 31, tzinfo=UTC)),
+        ("2026-11-30", datetime(2026, 11, 30, tzinfo=UTC)),
+        (None, None),
+    ],
+)
+def test_a_utc_column_reads_any_text_sqlite_holds_as_utc(
+    stored: str | None, read: datetime | None
+) -> None:
+    """The one-call reader of UTC columns on SQLite (app/models/base.py) reads what the
+    columns store, naive UTC, and any other text as SQLAlchemy's reader would."""
+    process = UTCDateTime().result_processor(SQLiteDialect(), None)
+    value = process(stored)
+    assert value == read
+    assert value is None or value.utcoffset() == timedelta(0)
