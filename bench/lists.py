@@ -2,6 +2,7 @@
 
     uv run python bench/lists.py                  # 1,000,000 rows each, SQLite, wrk 10 s each
     uv run python bench/lists.py --db /tmp/b.db   # keep (and reuse) the filled database
+    uv run python bench/lists.py --rows 1000000,10000000 --db /tmp/1m.db,/tmp/10m.db  # growth
     uv run python bench/lists.py --workers 2 --connections 50 --seconds 10
 
 Needs wrk (`apt-get install wrk`). Throughput is compared with the same server's `/health` in
@@ -70,7 +71,9 @@ def main() -> None:
     parser.add_argument(
         "--rows", default="1000000", help="rows of each table; several (1000000,10000000): growth"
     )
-    parser.add_argument("--db", type=Path, help="SQLite file to fill once and reuse")
+    parser.add_argument(
+        "--db", help="SQLite file to fill once and reuse; one per size of --rows, commas between"
+    )
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--workers", type=int, default=1)
@@ -82,8 +85,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     sizes = [int(n) for n in args.rows.split(",")]
-    if args.db and len(sizes) > 1:
-        parser.error("--db keeps one database: give one --rows with it")
+    kept = [Path(name) for name in args.db.split(",")] if args.db else [None] * len(sizes)
+    if len(kept) != len(sizes):
+        parser.error("--db keeps one database per size: give as many files as --rows")
     if shutil.which("wrk") is None:
         sys.exit("bench/lists.py needs wrk: apt-get install wrk")
     throughput: list[list[object]] = []
@@ -91,9 +95,9 @@ def main() -> None:
     trail: list[list[object]] = []
     profiles: list[tuple[str, Any]] = []
     growth: dict[str, list[float]] = {}
-    for size in sizes:
+    for size, db in zip(sizes, kept, strict=True):
         with tempfile.TemporaryDirectory(prefix="workshop-bench-") as folder:
-            measured = measure(Path(folder), size, args)
+            measured = measure(Path(folder), size, db, args)
         for row in measured["throughput"]:
             growth.setdefault(f"{row[0]} req/s", []).append(float(row[1].replace(",", "")))
         for name, values in measured["timed"].items():
@@ -152,9 +156,9 @@ def main() -> None:
         )
 
 
-def measure(work: Path, size: int, args: argparse.Namespace) -> dict[str, Any]:
+def measure(work: Path, size: int, db: Path | None, args: argparse.Namespace) -> dict[str, Any]:
     """Fill (or reuse) a database of `size` rows each, serve it, and measure the lists."""
-    path = (args.db or work / "lists.db").resolve()
+    path = (db or work / "lists.db").resolve()
     url = f"sqlite+aiosqlite:///{path}"
     prepare(url, f"sqlite:///{path}", size)
     fill_audit(f"sqlite:///{path}", size)
