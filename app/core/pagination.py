@@ -12,13 +12,14 @@ appended); with `updated_since` the page is in change order, oldest first, then 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable, Iterable, Sequence
+import time
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Generic, Literal, TypeVar
 
 import orjson
-from cachetools import TTLCache
+from cachetools import TLRUCache
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import ColumnElement, Select, Table, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -178,11 +179,16 @@ async def paginate(
     sort: Any,
     tiebreak: Any,
     columns: bool = False,
+    counted: Select[Any] | None = None,
 ) -> tuple[Sequence[Any], Counted]:
     """One page of `stmt` sorted by `sort` (then `tiebreak`, so pages never overlap); whether
     more follow (one row more is read to know), and, unless the query says not to, the count of
     every row matching the same filters. Rows are ORM objects, or with `columns` dicts of the
-    selected columns (no ORM objects to build: the fast way for a list of many rows)."""
+    selected columns (no ORM objects to build: the fast way for a list of many rows).
+
+    `counted`, the same filters over fewer tables, is counted instead when the page's other
+    tables cannot change the count (a to-one outer join that brings a name): at ten million
+    work orders, counting them with their welders' join took three times as long."""
     stmt = stmt.where(*changed(query, tiebreak))
     rows, has_more = await read_page(session, stmt, query, sort, tiebreak, columns=columns)
     total: int | None = None
@@ -190,7 +196,8 @@ async def paginate(
         total = len(rows)  # the whole result is on this page: no count query needed
     elif query.include_total:
         # count(*) over the same FROM and WHERE: no subquery, so an index can answer it
-        count = stmt.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
+        source = stmt if counted is None else counted.where(*changed(query, tiebreak))
+        count = source.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
         total = await count_total(session, count)
     return rows, Counted(total, has_more)
 
@@ -222,19 +229,27 @@ async def read_columns(session: AsyncSession, stmt: Select[Any]) -> list[dict[st
 
 
 class TotalsCache:
-    """Counts of recent list queries, kept `LIST_TOTAL_CACHE_SECONDS` per worker: a count scans
-    every matching row, which on a million-row table costs more than the page itself, and a
-    list is read again and again (paging, pull to refresh). `has_more` and the rows never lag;
-    `total` lags no write of this worker (a commit that wrote a table drops the counts read
-    from it, app/core/writes.py) and another worker's by that long at most. 0 turns it off
-    (docs/Architecture_Decisions.md, ADR 0017, 0038).
+    """Counts of recent list queries, kept `LIST_TOTAL_CACHE_SECONDS` per worker, or ten times
+    as long as the count took when that is longer (`keep_for`): a count scans every matching
+    row, which on a million-row table costs more than the page itself, and a list is read again
+    and again (paging, pull to refresh). `has_more` and the rows never lag; `total` lags no
+    write of this worker (a commit that wrote a table drops the counts read from it,
+    app/core/writes.py) and another worker's by that long at most. 0 turns it off
+    (docs/Architecture_Decisions.md, ADR 0017, 0038, 0043).
 
     Requests that miss the same count at once wait for the first one's answer instead of each
     scanning the table (under load, every expiry used to start a count per open connection)."""
 
-    def __init__(self, seconds: float) -> None:
-        self._entries: TTLCache[Hashable, tuple[int, Seen]] | None = (
-            TTLCache(maxsize=4096, ttl=seconds) if seconds > 0 else None
+    def __init__(self, seconds: float, timer: Callable[[], float] = time.monotonic) -> None:
+        self._timer = timer
+        self._entries: TLRUCache[Hashable, tuple[int, Seen, float]] | None = (
+            TLRUCache(
+                maxsize=4096,
+                ttu=lambda _key, entry, now: now + keep_for(seconds, entry[2]),
+                timer=timer,
+            )
+            if seconds > 0
+            else None
         )
         self._running: dict[Hashable, asyncio.Future[int | None]] = {}
         self._versions: dict[str, int] = {}  # a table's, one up per commit that wrote it
@@ -265,8 +280,9 @@ class TotalsCache:
         try:
             # The versions before counting: a write committed meanwhile makes the count old.
             seen = tuple((t, self._versions.get(t, 0)) for t in _tables(count))
+            started = self._timer()
             counted = await _count(session, count)
-            self._entries[key] = (counted, seen)
+            self._entries[key] = (counted, seen, self._timer() - started)
         finally:
             del self._running[key]
             running.set_result(counted)  # None: that count failed, each waiter counts itself
@@ -274,6 +290,17 @@ class TotalsCache:
 
 
 Seen = tuple[tuple[str, int], ...]
+KEPT_PER_SECOND_COUNTED = 10
+KEPT_AT_MOST = 300.0  # LIST_TOTAL_CACHE_SECONDS's own bound
+
+
+def keep_for(seconds: float, took: float) -> float:
+    """How long a count that took `took` seconds is kept: LIST_TOTAL_CACHE_SECONDS, or ten
+    times as long as it took, up to five minutes. At ten million rows a count takes about a
+    second, and kept two seconds it ran almost without pause, a list's throughput falling to a
+    quarter of a million rows' (bench/lists.py, ADR 0043); kept ten times its cost, counting
+    takes a tenth of a connection's time at most, whatever the table's size."""
+    return max(seconds, min(KEPT_AT_MOST, KEPT_PER_SECOND_COUNTED * took))
 
 
 def _tables(stmt: Select[Any]) -> set[str]:

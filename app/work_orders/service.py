@@ -86,13 +86,15 @@ def _listed() -> Select[Any]:
 
 
 async def list_work_orders(session: AsyncSession, query: WorkOrderQuery) -> JSONPage:
+    filters = _filters(query)
     rows, counted = await paginate(
         session,
-        _listed().where(*_filters(query)),
+        _listed().where(*filters),
         query,
         sort=getattr(WorkOrder, query.sort_by),
         tiebreak=WorkOrder.id,
         columns=True,
+        counted=select(WorkOrder.id).where(*filters),  # the welder's join: one row or none
     )
     return json_page(list(rows), counted, query)
 

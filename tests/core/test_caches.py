@@ -8,11 +8,14 @@ import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import event
 
+from app.core import pagination
 from app.core.db import Database
 from app.main import create_app
 from tests import factories as f
@@ -142,3 +145,37 @@ async def test_a_client_reads_its_own_writes_in_the_kept_totals(
         assert await total(elsewhere) == 20  # another worker's, kept: lags until it lapses
         assert (await here.delete(f"/api/v1/imports/{first}", headers=admin)).status_code == 204
         assert await total(here) == 20  # the entries went by the foreign key's cascade
+
+
+async def test_a_slow_count_is_kept_ten_times_as_long_as_it_took(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A count that took 5 s is kept 50 s, where a quick one is kept LIST_TOTAL_CACHE_SECONDS
+    (at ten million rows a count kept 2 s ran almost without pause); at most 5 minutes."""
+    now = [1000.0]
+    counts = iter(range(1, 100))
+    took = {"slow": 5.0, "quick": 0.01, "huge": 600.0}
+
+    async def count(_session: Any, stmt: Any) -> int:
+        now[0] += took[stmt.name]  # the clock moves while the table is counted
+        return next(counts)
+
+    monkeypatch.setattr(pagination, "_count", count)
+    monkeypatch.setattr(pagination, "_key", lambda stmt: stmt.name)
+    monkeypatch.setattr(pagination, "_tables", lambda stmt: set())
+    cache = pagination.TotalsCache(2, timer=lambda: now[0])
+    slow, quick, huge = (SimpleNamespace(name=name) for name in ("slow", "quick", "huge"))
+
+    first = {name: await cache.count(None, s) for name, s in (("slow", slow), ("quick", quick))}  # type: ignore[arg-type]
+    now[0] += 3  # past LIST_TOTAL_CACHE_SECONDS
+    assert await cache.count(None, slow) == first["slow"]  # type: ignore[arg-type]
+    assert await cache.count(None, quick) != first["quick"]  # type: ignore[arg-type]
+    now[0] += 50  # past ten times the slow count
+    assert await cache.count(None, slow) != first["slow"]  # type: ignore[arg-type]
+
+    kept = await cache.count(None, huge)  # type: ignore[arg-type]
+    now[0] += 299
+    assert await cache.count(None, huge) == kept  # type: ignore[arg-type]
+    now[0] += 2
+    assert await cache.count(None, huge) != kept  # type: ignore[arg-type]
+    assert pagination.keep_for(2, 0.05) == 2 and pagination.keep_for(0.5, 1.2) == 12

@@ -59,11 +59,15 @@ async def test_work_orders(client: httpx.AsyncClient, admin: Headers, db: Databa
     async with db.session(write=False) as session:
         stmt = select(WorkOrder).options(selectinload(WorkOrder.assigned_welder))
         orders = (await session.scalars(stmt.order_by(WorkOrder.id))).all()
-        items = [WorkOrderRead.model_validate(o)for o in orders]
+        items = [WorkOrderRead.model_validate(o) for o in orders]
     # the whole list on one page: counted without a count query
     assert answer.content == page(Page[WorkOrderRead], items, total=len(items))
     names = {o["assigned_welder_name"] for o in answer.json()["items"]}
     assert names == {None, "Zoë Ørsted"}
+    # Counted without the welder's join: as many, filtered or not
+    for params, total in (({}, 3), ({"assigned_welder_id": person["id"]}, 2)):
+        first = await client.get("/api/v1/workorders", params={"limit": 1, **params}, headers=admin)
+        assert (first.json()["total"], first.json()["has_more"]) == (total, True)
 
 
 async def test_workshop_entries_with_runs_that_pass_fail_and_are_not_tied(
