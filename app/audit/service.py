@@ -16,11 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.schemas import AuditEventRead, AuditQuery
 from app.core.pagination import (
+    Counted,
     JSONPage,
     between,
     changed,
     count_total,
     eq,
+    json_page,
     read_columns,
     where,
 )
@@ -76,16 +78,9 @@ async def list_events(session: AsyncSession, query: AuditQuery) -> JSONPage:
     if query.include_total:
         count = select(func.count()).select_from(A).where(*_filters(query))
         total = await count_total(session, count)
-    return JSONPage(
-        {
-            "items": [item(row) for row in rows],
-            "total": total,
-            "skip": query.skip,
-            "limit": query.limit,
-            "has_more": has_more,
-            "next_cursor": rows[-1]["id"] if has_more and query.updated_since is None else None,
-        }
-    )
+    cursor = rows[-1]["id"] if has_more and query.updated_since is None else None
+    items = [item(row) for row in rows]
+    return json_page(items, Counted(total, has_more), query, next_cursor=cursor)
 
 
 def item(row: dict[str, Any]) -> dict[str, Any]:

@@ -353,7 +353,10 @@ class JSONPage(Response):
         return orjson.dumps(content, option=orjson.OPT_UTC_Z)
 
 
-def json_page(items: list[dict[str, Any]], counted: Counted, query: ListQuery) -> JSONPage:
+def json_page(
+    items: list[dict[str, Any]], counted: Counted, query: ListQuery, **more: Any
+) -> JSONPage:
+    """A Page's JSON, and `more` fields of the list's own page model (`next_cursor`)."""
     return JSONPage(
         {
             "items": items,
@@ -361,6 +364,7 @@ def json_page(items: list[dict[str, Any]], counted: Counted, query: ListQuery) -
             "skip": query.skip,
             "limit": query.limit,
             "has_more": counted.has_more,
+            **more,
         }
     )
 

@@ -12,11 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.conformance.runs import is_run_template
 from app.core.errors import NotFound
 from app.core.pagination import (
+    Counted,
     JSONPage,
     between,
     changed,
     count_total,
     eq,
+    json_page,
     list_order,
     read_page,
     where,
@@ -61,16 +63,8 @@ async def list_entries(session: AsyncSession, query: EntryQuery) -> JSONPage:
     if query.include_total:
         total = await count_total(session, select(func.count()).select_from(E).where(*filters))
     cursor = rows[-1]["id"] if has_more and query.sort_by == "id" and query.order == "asc" else None
-    return JSONPage(
-        {
-            "items": [item(row) for row in rows],
-            "total": total,
-            "skip": query.skip,
-            "limit": query.limit,
-            "has_more": has_more,
-            "next_cursor": cursor,
-        }
-    )
+    items = [item(row) for row in rows]
+    return json_page(items, Counted(total, has_more), query, next_cursor=cursor)
 
 
 BASE_COLUMNS = ("id", "machine_id", "template_id", "import_id", "row_number", "recorded_at")
