@@ -74,7 +74,7 @@ class Cursor(aiosqlite.Cursor):
 
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> Cursor:
         if not parameters and sql.upper() in BEGIN:
-            self._owner._begin = sql  # sent with the transaction's first statement
+            self._owner._begin = sql.upper()  # sent with the transaction's first statement
             return self
         params = () if parameters is None else parameters
         reads = sql.lstrip()[:6].upper() == "SELECT"

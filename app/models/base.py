@@ -52,12 +52,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         value = value.astimezone(UTC)
         return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
 
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        return None if value is None else _as_utc(value)
-
     def result_processor(self, dialect: Dialect, coltype: object) -> Any:
-        """`process_result_value` after the driver's own conversion, in one call a value: the
-        default chains three, and a list page reads a few hundred of these (ADR 0043)."""
+        """Aware UTC from what the driver gives, in one call a value: the default chain of the
+        driver's conversion and `process_result_value` is three, and a list page reads a few
+        hundred of these (ADR 0043)."""
         if dialect.name == "sqlite":
             return _from_sqlite
         convert = self.load_dialect_impl(dialect).result_processor(dialect, coltype)
@@ -70,18 +68,15 @@ def _as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _from_sqlite(value: str | None) -> datetime | None:
-    """SQLite's text of a naive UTC time, read as UTC in one parse (a third of parsing it,
-    then setting its zone); any other text as SQLAlchemy reads it."""
+def _from_sqlite(value: str | datetime | None) -> datetime | None:
+    """SQLite's text of a naive UTC time as SQLAlchemy writes it (`YYYY-MM-DD HH:MM:SS`, with
+    `.ffffff` or not) read as UTC in one parse, a third of parsing it and then setting its
+    zone; any other value as SQLAlchemy reads it."""
     if value is None:
         return None
-    try:
-        read = datetime.fromisoformat(value + "+00:00")
-        if read.tzinfo is not None:  # (a date alone reads as a naive midnight)
-            return read
-    except ValueError:  # an offset of its own
-        pass
-    return _as_utc(datetime.fromisoformat(value))
+    if isinstance(value, str) and len(value) in (19, 26) and value[10] == " ":
+        return datetime.fromisoformat(value + "+00:00")
+    return _as_utc(value if isinstance(value, datetime) else datetime.fromisoformat(value))
 
 
 class Base(DeclarativeBase):

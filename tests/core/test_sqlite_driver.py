@@ -199,11 +199,12 @@ async def test_a_rollback_after_a_cancelled_statement_waits_for_it(
         ("2026-11-30T22:05:31+02:00", datetime(2026, 11, 30, 20, 5, 31, tzinfo=UTC)),
         ("2026-11-30T22:05:31Z", datetime(2026, 11, 30, 22, 5, 31, tzinfo=UTC)),
         ("2026-11-30", datetime(2026, 11, 30, tzinfo=UTC)),
+        (datetime(2026, 11, 30, 22, 5), datetime(2026, 11, 30, 22, 5, tzinfo=UTC)),
         (None, None),
     ],
 )
 def test_a_utc_column_reads_any_text_sqlite_holds_as_utc(
-    stored: str | None, read: datetime | None
+    stored: str | datetime | None, read: datetime | None
 ) -> None:
     """The one-call reader of UTC columns on SQLite (app/models/base.py) reads what the
     columns store, naive UTC, and any other text as SQLAlchemy's reader would."""
@@ -211,3 +212,9 @@ def test_a_utc_column_reads_any_text_sqlite_holds_as_utc(
     value = process(stored)
     assert value == read
     assert value is None or value.utcoffset() == timedelta(0)
+
+
+def test_a_utc_column_refuses_text_that_is_no_time() -> None:
+    process = UTCDateTime().result_processor(SQLiteDialect(), None)
+    with pytest.raises(ValueError, match="isoformat"):
+        process("2026-11-301101")  # an offset glued to it would have read as one
