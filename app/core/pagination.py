@@ -331,13 +331,17 @@ async def count_total(session: AsyncSession, count: Select[Any]) -> int:
 
 
 def page_of(items: list[T], counted: Counted, query: ListQuery) -> Page[T]:
-    return Page[T](
-        items=items,
-        total=counted.total,
-        skip=query.skip,
-        limit=query.limit,
-        has_more=counted.has_more,
-    )
+    return Page[T](items=items, **_paged(counted, query))
+
+
+def _paged(counted: Counted, query: ListQuery) -> dict[str, Any]:
+    """A page's fields besides its items."""
+    return {
+        "total": counted.total,
+        "skip": query.skip,
+        "limit": query.limit,
+        "has_more": counted.has_more,
+    }
 
 
 class JSONPage(Response):
@@ -357,16 +361,7 @@ def json_page(
     items: list[dict[str, Any]], counted: Counted, query: ListQuery, **more: Any
 ) -> JSONPage:
     """A Page's JSON, and `more` fields of the list's own page model (`next_cursor`)."""
-    return JSONPage(
-        {
-            "items": items,
-            "total": counted.total,
-            "skip": query.skip,
-            "limit": query.limit,
-            "has_more": counted.has_more,
-            **more,
-        }
-    )
+    return JSONPage({"items": items, **_paged(counted, query), **more})
 
 
 class ExportOptions(BaseModel):

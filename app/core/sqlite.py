@@ -73,11 +73,12 @@ class Cursor(aiosqlite.Cursor):
         return self
 
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> Cursor:
-        if not parameters and sql.upper() in BEGIN:
-            self._owner._begin = sql.upper()  # sent with the transaction's first statement
+        upper = sql.upper()
+        if not parameters and upper in BEGIN:
+            self._owner._begin = upper  # sent with the transaction's first statement
             return self
         params = () if parameters is None else parameters
-        reads = sql.lstrip()[:6].upper() == "SELECT"
+        reads = upper.lstrip().startswith("SELECT")
         return await self._run(lambda c: c.execute(sql, params), reads)  # type: ignore[arg-type]
 
     async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> Cursor:
