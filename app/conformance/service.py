@@ -47,6 +47,12 @@ from app.qualifications import engine
 from app.qualifications import service as qualifications
 
 CLOSED = (WorkOrderStatus.completed, WorkOrderStatus.cancelled)
+# Runs counted by what an import's summary and conformance totals depend on: (day, welder_id,
+# wps_id, weld_id, verdict, failures) -> runs. The parser counts a chunk's runs so as it judges
+# them: the API reads no run of a chunk whose welders were qualified and whose machine's
+# validation had not lapsed (`settle`).
+Group = tuple[date | None, int | None, int | None, int | None, str | None, int | None]
+Groups = Counter[Group]
 
 
 def run_fields(template: Template) -> list[str]:
@@ -111,6 +117,42 @@ def run_day(recorded_at: datetime | str | None) -> date | None:
     return workshop_day(recorded_at)
 
 
+def groups_of(runs: Iterable[tuple[dict[str, Any], date | None]]) -> Groups:
+    return Counter(
+        (day, c["welder_id"], c["wps_id"], c["weld_id"], c["verdict"], c["failures"])
+        for c, day in runs
+    )
+
+
+def groups_sent(sent: Iterable[list[Any]]) -> Groups:
+    """The parser's groups of a chunk: [day (ISO 8601) or None, welder_id, wps_id, weld_id,
+    verdict, failures, runs]."""
+    groups: Groups = Counter()
+    for day, welder, wps, weld, verdict, failures, n in sent:
+        groups[date.fromisoformat(day) if day else None, welder, wps, weld, verdict, failures] += n
+    return groups
+
+
+async def settle(
+    rows: list[tuple[Any, ...]],
+    keys: tuple[str, ...],
+    groups: Groups,
+    gate: QualificationCheck,
+    lapsed: Callable[[date], bool],
+) -> tuple[list[tuple[Any, ...]], Groups]:
+    """A chunk's runs (values in the order of `keys`) and their groups after the API's checks:
+    as they are when every welder was qualified for the weld on the day and no run fell on a
+    day the machine's validation had lapsed, which the groups tell without reading a run; else
+    each run is checked (`QualificationCheck.apply`, `mark_unvalidated`) and counted again."""
+    days = {day for day, _, _, _, verdict, _ in groups if day is not None and verdict is not None}
+    if not any(lapsed(day) for day in days) and await gate.covered(groups):
+        return rows, groups
+    runs = runs_in([dict(zip(keys, row, strict=True)) for row in rows])
+    await gate.apply(runs)
+    mark_unvalidated(runs, lapsed)
+    return [tuple(columns.values()) for columns, _ in runs], groups_of(runs)
+
+
 def runs_in(rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], date | None]]:
     """A run template's rows to insert, each with its day (the workshop's day of
     `recorded_at`)."""
@@ -141,14 +183,8 @@ class QualificationCheck:
             and columns["weld_id"]
         ]
         keys = {(c["welder_id"], c["weld_id"], day) for c, day in asked}
-        new = keys - self.answers.keys()
-        if not new:
-            if all(self.answers[k][0] for k in keys):
-                return
-        else:
-            await self._load({k[0] for k in new}, {k[1] for k in new})
-            for key in new:
-                self.answers[key] = await self._answer(*key)
+        if await self._all_qualified(keys):
+            return
         for columns, day in asked:
             qualified, why = self.answers[columns["welder_id"], columns["weld_id"], day]
             if qualified:
@@ -161,6 +197,24 @@ class QualificationCheck:
             columns["conformance"] = conformance
             columns["verdict"] = "fail"
             columns["failures"] = (columns["failures"] or 0) | BITS["qualification"]
+
+    async def covered(self, groups: Iterable[Group]) -> bool:
+        """Whether the welder of every judged run of `groups` was qualified for its weld on
+        its day (a run without a welder or a weld has nothing to ask)."""
+        keys = {
+            (welder, weld, day)
+            for day, welder, _, weld, verdict, _ in groups
+            if day is not None and verdict is not None and welder and weld
+        }
+        return await self._all_qualified(keys)
+
+    async def _all_qualified(self, keys: set[tuple[int, int, date]]) -> bool:
+        new = keys - self.answers.keys()
+        if new:
+            await self._load({k[0] for k in new}, {k[1] for k in new})
+            for key in new:
+                self.answers[key] = await self._answer(*key)
+        return all(self.answers[k][0] for k in keys)
 
     async def _load(self, welders: set[int], welds: set[int]) -> None:
         new = sorted(welders - self.held.keys())
@@ -217,16 +271,15 @@ def mark_unvalidated(
         columns["conformance"] = conformance
 
 
-def summary(rows: Iterable[dict[str, Any]], unresolved: int) -> dict[str, Any]:
-    """An import's conformance figures from its runs' columns."""
+def summary(groups: Groups, unresolved: int) -> dict[str, Any]:
+    """An import's conformance figures from its runs' groups."""
     counts = dict.fromkeys(("runs", "pass", "fail", "not_checkable", "tacks"), 0)
-    for columns in rows:
-        verdict = columns["verdict"]
+    for (_, _, _, _, verdict, _), n in groups.items():
         if verdict is None:
-            counts["tacks"] += 1
+            counts["tacks"] += n
         else:
-            counts["runs"] += 1
-            counts[verdict] += 1
+            counts["runs"] += n
+            counts[verdict] += n
     return {**counts, "unresolved": unresolved}
 
 
@@ -295,7 +348,7 @@ async def recheck(
         for row, j in judged:
             if j.unresolved and len(errors) < max_errors:
                 errors += unresolved_errors(row.row_number, j.unresolved, columns)
-        summed = add(summed, summary((j.columns for _, j in judged), unresolved))
+        summed = add(summed, summary(groups_of(runs), unresolved))
         for row, (new, day) in zip(rows, runs, strict=True):  # old and new, for the totals
             before[(day, row.machine_id, *(getattr(row, c) for c in TOTALLED))] += 1
             now[(day, row.machine_id, *(new[c] for c in TOTALLED))] += 1
@@ -307,5 +360,5 @@ async def recheck(
             ],
         )
     await totals.changed(session, before, now)
-    checked = {**(summed or summary([], 0)), "checked_at": datetime.now(UTC).isoformat()}
+    checked = {**(summed or summary(Counter(), 0)), "checked_at": datetime.now(UTC).isoformat()}
     return checked, errors[:max_errors]

@@ -25,7 +25,7 @@ runs they count.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -108,9 +108,10 @@ def count(rows: Iterable[Sequence[Any]], sign: int = 1, into: Totals | None = No
     return totals
 
 
-def tally(runs: Iterable[Run], into: Runs | None = None) -> Runs:
+def tally(runs: Iterable[Run] | Mapping[Run, int], into: Runs | None = None) -> Runs:
     """Count runs by what their totals depend on (a C loop: a fraction of a microsecond a
-    run); tacks included, `fold` leaves them out."""
+    run), one by one or already counted (run -> runs); tacks included, `fold` leaves them
+    out."""
     counted: Runs = Counter() if into is None else into
     counted.update(runs)
     return counted

@@ -2,11 +2,13 @@
 
 Core's `connection.execute(table.insert(), rows)` builds and processes each row's parameters
 in Python (about half of an import's time in the API process). Here the statement is compiled
-once for the dialect, each value goes through the very bind processor SQLAlchemy would apply
-(dates, JSON), and the rows go to the driver as tuples in the statement's order: the same SQL
-and values, for a fraction of the work (ADR 0028). Only for plain INSERTs without defaults to
-compute: every column is given in each row. The table written is noted for the caches kept
-from it (app/core/writes.py): SQLAlchemy's events do not see a driver-level statement.
+once for the dialect, rows come as tuples of values in the order of `keys` (no dict per row),
+only the values of columns with a bind processor (dates, JSON) go through the very processor
+SQLAlchemy would apply, and the rows go to the driver as tuples in the statement's order: the
+same SQL and values, for a fraction of the work (ADR 0028, 0044). Only for plain INSERTs
+without defaults to compute: every column is given in each row. The table written is noted
+for the caches kept from it (app/core/writes.py): SQLAlchemy's events do not see a
+driver-level statement.
 
 On MariaDB the rows go in the binary protocol instead (COM_STMT_BULK_EXECUTE, asyncmy's
 prepared statements): no value is escaped into SQL text, which was most of the cost of a wide
@@ -16,6 +18,7 @@ row there (ADR 0039). Rows the driver cannot send so (a column mixing types) go 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Table
@@ -50,13 +53,29 @@ class BulkInsert:
         # may be left out when NULL: nothing but NULL would take their place
         self.optional = [table.c[key].server_default is None for key in positions]
         self.statements: dict[tuple[int, ...], str] = {}  # kept columns → statement
-        self.order = [(key, processors.get(key)) for key in positions]
+        given = list(keys)
+        if sorted(given) != sorted(positions):
+            raise ValueError(f"keys {given} are not the statement's columns {positions}")
+        # A row's values in the statement's order (None: the keys are in that order already),
+        # and the positions of the values a processor changes.
+        self.reorder = None if given == positions else itemgetter(*map(given.index, positions))
+        self.processed = [(i, processors[k]) for i, k in enumerate(positions) if k in processors]
 
-    def parameters(self, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
-        order = self.order
-        return [tuple([p(row[k]) if p else row[k] for k, p in order]) for row in rows]
+    def parameters(self, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        """The driver's parameters of rows of values in the order of `keys`."""
+        reorder, processed = self.reorder, self.processed
+        ordered = [reorder(row) for row in rows] if reorder else rows
+        if not processed:
+            return [tuple(row) for row in ordered]
+        out = []
+        for row in ordered:
+            values = list(row)
+            for i, process in processed:
+                values[i] = process(values[i])
+            out.append(tuple(values))
+        return out
 
-    async def execute(self, connection: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    async def execute(self, connection: AsyncConnection, rows: Sequence[Sequence[Any]]) -> None:
         parameters = self.parameters(rows)
         driver = (await connection.get_raw_connection()).driver_connection
         if self.binary and getattr(driver, "_bulk_supported", False):
@@ -90,7 +109,7 @@ class BulkInsert:
         so errors and lost connections are handled as for any other. The columns NULL in every
         row are left out (the server needs a type for each column); if one has a server default
         the batch keeps it, and asyncmy sends the batch as text."""
-        width = len(self.order)
+        width = len(self.keys)
         keep = tuple(i for i in range(width) if any(row[i] is not None for row in batch))
         if any(not self.optional[i] for i in range(width) if i not in keep):
             keep = tuple(range(width))

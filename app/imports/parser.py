@@ -22,6 +22,7 @@ from typing import Any
 from app.core.clock import DayOf
 from app.imports.protocol import (
     ENVELOPE_BYTES,
+    GROUP_BYTES,
     Chunk,
     End,
     Failure,
@@ -125,11 +126,15 @@ def run(job: ParserJob) -> None:
     fields = [spec["field"] for spec in job.mapping]
     judge = Judge(Context.decode(job.runs), fields) if job.runs is not None else None
     columns = columns_by_field(job.mapping)
+    # The chunk's runs by (day, welder, WPS, weld, verdict, failures), and those unresolved.
+    groups: dict[tuple[Any, ...], int] = {}
+    unresolved_runs = 0
 
     def send_chunk() -> None:
-        nonlocal entries, errors
-        emit(Chunk(entries, errors, failed))
-        entries, errors = [], []
+        nonlocal entries, errors, groups, unresolved_runs
+        runs = [[*group, n] for group, n in groups.items()]
+        emit(Chunk(entries, errors, failed, runs, unresolved_runs))
+        entries, errors, groups, unresolved_runs = [], [], {}, 0
 
     batch = Batch(job.message_max_bytes, send_chunk)
     for cells in rows:
@@ -141,18 +146,30 @@ def run(job: ParserJob) -> None:
         reported: list[dict[str, Any]] = []
         if not isinstance(mapped, list):
             recorded_at, data = mapped
-            run = None
+            run: list[Any] | None = None
+            unresolved: list[tuple[str, str]] = []
             if judge is not None:
                 run, unresolved = judge.values(data)  # by position: half the bytes of a dict
                 if unresolved:
                     reported = unresolved_errors(row_number, unresolved, columns)
             entry = [row_number, recorded_at, data, run]
             needed = size(entry)
-            if batch.fits(needed):
-                batch.add(needed)
+            day = (recorded_at[:10] if utc else day_of(recorded_at)) if recorded_at else None
+            if batch.fits(needed + (GROUP_BYTES if run is not None else 0)):
+                if run is None:
+                    batch.add(needed)
+                else:
+                    group = (day, run[0], run[1], run[2], run[5], run[7])
+                    counted = 0 if group in groups else GROUP_BYTES
+                    batch.add(needed + counted)  # may send the chunk, and its groups with it
+                    if group not in groups:
+                        batch.used += GROUP_BYTES - counted
+                        groups[group] = 0
+                    groups[group] += 1
+                    unresolved_runs += bool(unresolved)
                 entries.append(entry)
-                if recorded_at:
-                    tally.add(recorded_at[:10] if utc else day_of(recorded_at), data)
+                if day:
+                    tally.add(day, data)
             else:
                 mapped = [too_large(mapper, row_number, data, job.message_max_bytes)]
         if isinstance(mapped, list):

@@ -68,6 +68,11 @@ class Chunk:
     entries: list[list[Any]]
     errors: list[dict[str, Any]]  # row errors of this chunk, within the run's max_errors
     failed: int  # rows failed so far
+    # A run template's runs of this chunk counted by what an import's conformance summary and
+    # totals depend on: [day (the workshop's, ISO 8601) or None, welder_id, wps_id, weld_id,
+    # verdict, failures, runs] (app.conformance.service.Group)
+    runs: list[list[Any]] = field(default_factory=list)
+    unresolved: int = 0  # runs of this chunk with a part that could not be resolved
 
 
 @dataclass
@@ -109,6 +114,10 @@ ENVELOPE_BYTES = 256
 def size(item: Any) -> int:
     """Bytes `item` adds to a message's list (its JSON and a comma)."""
     return len(orjson.dumps(item)) + 1
+
+
+# The most bytes one of a chunk's `runs` takes (ids are 64-bit, failures a byte of bits).
+GROUP_BYTES = size(["9999-12-31", -(2**63), -(2**63), -(2**63), "not_checkable", 255, 2**63])
 
 
 class ProtocolError(Exception):

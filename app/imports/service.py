@@ -67,18 +67,11 @@ from app.storage.base import StorageFull
 from app.webhooks.events import EventType, conformance_data, emit
 
 ENTRIES: Table = WorkshopEntry.__table__  # type: ignore[assignment]
-# _rows spells the run columns out in this order.
-assert RUN_COLUMNS == (
-    "welder_id",
-    "wps_id",
-    "weld_id",
-    "pass_seq",
-    "process",
-    "verdict",
-    "heat_input",
-    "failures",
-    "conformance",
-)
+# The values of an entry's row, in the table's order (_rows builds them so); a run's columns
+# come from the parser in RUN_COLUMNS order.
+_ROW = ("template_id", "machine_id", "import_id", "row_number", "recorded_at", "data")
+ENTRY_KEYS = (*_ROW, "created_at")
+RUN_KEYS = (*_ROW, *RUN_COLUMNS, "created_at")
 log = get_logger(__name__)
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 FAIL_PATIENCE_S = 300.0  # how long a failed import waits for its database to mark it failed
@@ -389,41 +382,32 @@ class Importer:
                     progress.rows_failed = message.failed
                     row_errors.extend(message.errors)
                     progress.rows_total += len(message.entries)
-                    # One dict per row, the run's columns in it: the checks below change it.
-                    rows = self._rows(job, message.entries)
-                    runs = conformance.runs_in(rows) if job.parser_job.runs is not None else []
-                    tied = sum(
-                        1
-                        for run, _ in runs
-                        if run["conformance"] and "unresolved" in run["conformance"]
-                    )
-                    unresolved += tied
+                    unresolved += message.unresolved
                     if job.on_error == "abort" and (progress.rows_failed or unresolved):
                         continue  # keep reading to report every bad row; insert nothing
-                    if runs:
-                        await qualification.apply(runs)
-                        conformance.mark_unvalidated(runs, lapsed)
-                        part = conformance.summary((run for run, _ in runs), tied)
+                    rows = self._rows(job, message.entries)
+                    if job.parser_job.runs is not None and rows:
+                        rows, groups = await conformance.settle(
+                            rows,
+                            RUN_KEYS,
+                            conformance.groups_sent(message.runs),
+                            qualification,
+                            lapsed,
+                        )
+                        part = conformance.summary(groups, message.unresolved)
                         summary = conformance.add(summary, part)
                         machine_id = job.machine_id
                         conformance_totals.tally(
-                            (
-                                (
-                                    day,
-                                    machine_id,
-                                    run["welder_id"],
-                                    run["wps_id"],
-                                    run["weld_id"],
-                                    run["verdict"],
-                                    run["failures"],
-                                )
-                                for run, day in runs
-                            ),
+                            {
+                                (day, machine_id, welder, wps, weld, verdict, failures): n
+                                for (day, welder, wps, weld, verdict, failures), n in groups.items()
+                            },
                             counted,
                         )
                     if rows:  # one driver executemany (app/core/bulk.py)
                         if insert is None:
-                            insert = BulkInsert(ENTRIES, list(rows[0]), connection.dialect)
+                            keys = RUN_KEYS if job.parser_job.runs is not None else ENTRY_KEYS
+                            insert = BulkInsert(ENTRIES, keys, connection.dialect)
                         await insert.execute(connection, rows)
                         progress.rows_imported += len(rows)
                 elif isinstance(message, Totals):  # rolled back with the rest if rows fail
@@ -482,44 +466,36 @@ class Importer:
         return await self.get(job.record_id)
 
     @staticmethod
-    def _rows(job: Job, entries: Sequence[list[Any]]) -> list[dict[str, Any]]:
+    def _rows(job: Job, entries: Sequence[list[Any]]) -> list[tuple[Any, ...]]:
+        """The values of each entry to insert, in the order of ENTRY_KEYS, or of RUN_KEYS for
+        a run template's (every row is then a run, which the parser judged)."""
         now = utcnow()
         parse_time = datetime.fromisoformat
         template_id, machine_id, import_id = job.template_id, job.machine_id, job.record_id
         if job.parser_job.runs is None:
             return [
-                {
-                    "template_id": template_id,
-                    "machine_id": machine_id,
-                    "import_id": import_id,
-                    "row_number": row,
-                    "recorded_at": parse_time(recorded) if recorded else None,
-                    "data": data,
-                    "created_at": now,
-                }
+                (
+                    template_id,
+                    machine_id,
+                    import_id,
+                    row,
+                    parse_time(recorded) if recorded else None,
+                    data,
+                    now,
+                )
                 for row, recorded, data, _ in entries
             ]
-        # A run template's rows: every row is a run (the parser judged each), its columns in
-        # RUN_COLUMNS order. Spelt out: a dict literal costs half of merging two.
         return [
-            {
-                "template_id": template_id,
-                "machine_id": machine_id,
-                "import_id": import_id,
-                "row_number": row,
-                "recorded_at": parse_time(recorded) if recorded else None,
-                "data": data,
-                "created_at": now,
-                "welder_id": run[0],
-                "wps_id": run[1],
-                "weld_id": run[2],
-                "pass_seq": run[3],
-                "process": run[4],
-                "verdict": run[5],
-                "heat_input": run[6],
-                "failures": run[7],
-                "conformance": run[8],
-            }
+            (
+                template_id,
+                machine_id,
+                import_id,
+                row,
+                parse_time(recorded) if recorded else None,
+                data,
+                *run,
+                now,
+            )
             for row, recorded, data, run in entries
         ]
 

@@ -57,12 +57,15 @@ def row(i: int, **values: Any) -> dict[str, Any]:
     return {**base, **values}
 
 
-async def write(db: Database, rows: list[dict[str, Any]]) -> tuple[list[tuple[Any, ...]], int]:
+async def write(
+    db: Database, rows: list[dict[str, Any]], keys: list[str] = KEYS
+) -> tuple[list[tuple[Any, ...]], int]:
     """The rows as read back, and how many prepared statements the server ran (MariaDB: one
-    per binary batch)."""
+    per binary batch). The rows go as tuples in the order of `keys`."""
     async with db.engine.begin() as conn:
         executed = await _executed(conn)
-        await BulkInsert(PROBE, KEYS, conn.dialect).execute(conn, rows)
+        values = [tuple(r[k] for k in keys) for r in rows]
+        await BulkInsert(PROBE, keys, conn.dialect).execute(conn, values)
         executed = await _executed(conn) - executed
     async with db.engine.connect() as conn:
         read = (await conn.execute(sa.select(PROBE).order_by(PROBE.c.id))).all()
@@ -85,6 +88,18 @@ async def test_rows_round_trip_with_a_column_null_in_every_row(probe: Database) 
     read, binary = await write(probe, rows)
     assert read == expected(rows)  # NULL, not left to a default
     assert binary == (1 if probe.dialect == "mysql" else 0)
+
+
+async def test_values_in_another_order_than_the_tables(probe: Database) -> None:
+    rows = [row(i, n=None if i % 2 else i) for i in range(1, 6)]
+    read, _ = await write(probe, rows, list(reversed(KEYS)))
+    assert read == expected(rows)
+
+
+async def test_keys_must_be_the_statements_columns() -> None:
+    dialect = sa.create_engine("sqlite://").dialect
+    with pytest.raises(ValueError, match="are not the statement's columns"):
+        BulkInsert(PROBE, [*KEYS, "n"], dialect)
 
 
 async def test_a_column_mixing_types_goes_as_text(probe: Database) -> None:
