@@ -21,10 +21,11 @@ from collections.abc import Callable, Iterator, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import JSON, String, Table
 from sqlalchemy.dialects.mysql.base import MySQLDialect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from app.core import writes
 
@@ -33,6 +34,13 @@ BINARY_BATCH_BYTES = 4 << 20
 # Prepared statements a connection keeps for the batches' shapes (column sets), reused across
 # imports; the oldest is closed when there are more.
 STATEMENT_CACHE = 8
+
+
+def _unbounded(kind: TypeEngine[Any]) -> bool:
+    """A column whose values' length has no bound in its type (TEXT, JSON)."""
+    if isinstance(kind, TypeDecorator):
+        kind = kind.impl_instance
+    return isinstance(kind, JSON) or (isinstance(kind, String) and not kind.length)
 
 
 class BulkInsert:
@@ -60,6 +68,19 @@ class BulkInsert:
         # and the positions of the values a processor changes.
         self.reorder = None if given == positions else itemgetter(*map(given.index, positions))
         self.processed = [(i, processors[k]) for i, k in enumerate(positions) if k in processors]
+        # What a row may weigh in a binary batch: its unbounded texts (TEXT, JSON) are
+        # measured, a VARCHAR(n) counts n and any other value 8 bytes.
+        unbounded = [i for i, k in enumerate(positions) if _unbounded(table.c[k].type)]
+        if len(unbounded) == 1:
+            (only,) = unbounded
+            self.texts: Callable[[tuple[Any, ...]], tuple[Any, ...]] = lambda row: (row[only],)
+        else:
+            self.texts = itemgetter(*unbounded) if unbounded else lambda row: ()
+        self.row_bytes = 64 + sum(
+            getattr(table.c[k].type, "length", None) or 8
+            for i, k in enumerate(positions)
+            if i not in unbounded
+        )
 
     def parameters(self, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
         """The driver's parameters of rows of values in the order of `keys`."""
@@ -86,13 +107,13 @@ class BulkInsert:
         if connection.sync_connection is not None:  # a statement the engine's events miss
             writes.note(connection.sync_connection, self.table)
 
-    @staticmethod
-    def _batches(parameters: list[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
-        """The rows in runs of at most BINARY_BATCH_BYTES of text (a row: one at least)."""
-        texts = [i for i, v in enumerate(parameters[0]) if isinstance(v, str)] if parameters else []
+    def _batches(self, parameters: list[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
+        """The rows in runs of at most BINARY_BATCH_BYTES of text (a row: one at least); a
+        row counts its unbounded texts' lengths, and the longest a bounded one can be."""
         start, size = 0, 0
+        fixed, texts = self.row_bytes, self.texts
         for end, row in enumerate(parameters):
-            length = 64 + sum(len(v) for i in texts if type(v := row[i]) is str)
+            length = fixed + sum(map(len, filter(None, texts(row))))
             if size + length > BINARY_BATCH_BYTES and end > start:
                 yield parameters[start:end]
                 start, size = end, 0

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from math import isfinite
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -184,6 +185,7 @@ CONVERTERS: dict[str, Callable[[Any, ZoneInfo], Any]] = {
 }
 
 
+@lru_cache(maxsize=4096, typed=True)  # a machine exports few distinct values: a lookup each
 def to_canonical(field: str, value: float, unit: str) -> float | int:
     """`value` in `unit` as `field`'s canonical unit. Factors such as 1000/60 leave float noise
     in the last digits; no machine exports 12 significant digits, so they are cut there."""

@@ -116,22 +116,37 @@ async def test_a_null_column_with_a_server_default_stays_null(probe: Database) -
     assert read == expected(rows)
 
 
-async def test_big_rows_go_in_several_batches(probe: Database, monkeypatch: Any) -> None:
+@pytest.fixture
+def sizes(monkeypatch: Any) -> list[int]:
+    """The number of rows of each binary batch sent, with batches of 10,000 bytes at most."""
     monkeypatch.setattr(bulk, "BINARY_BATCH_BYTES", 10_000)
-    sizes: list[int] = []
+    sent: list[int] = []
     send = BulkInsert._binary
 
     async def counted(self: BulkInsert, connection: Any, driver: Any, batch: Any) -> None:
-        sizes.append(len(batch))
+        sent.append(len(batch))
         await send(self, connection, driver, batch)
 
     monkeypatch.setattr(BulkInsert, "_binary", counted)
+    return sent
+
+
+async def test_big_rows_go_in_several_batches(probe: Database, sizes: list[int]) -> None:
     rows = [row(i, big="x" * 3_000) for i in range(1, 11)]
     read, binary = await write(probe, rows)
     assert read == expected(rows)
     if probe.dialect == "mysql":
         assert sizes == [3, 3, 3, 1]  # at most 10,000 bytes of text each
         assert binary >= len(sizes)
+
+
+async def test_a_text_null_in_the_first_row_still_counts(probe: Database, sizes: list[int]) -> None:
+    """A batch is cut by what each row holds, not by the columns that held text in the first."""
+    rows = [row(1), *(row(i, big="x" * 3_000) for i in range(2, 11))]
+    read, _ = await write(probe, rows)
+    assert read == expected(rows)
+    if probe.dialect == "mysql":
+        assert sizes == [4, 3, 3]
 
 
 async def test_a_bad_row_fails_the_insert(probe: Database) -> None:
