@@ -67,7 +67,12 @@ class BulkInsert:
         # A row's values in the statement's order (None: the keys are in that order already),
         # and the positions of the values a processor changes.
         self.reorder = None if given == positions else itemgetter(*map(given.index, positions))
-        self.processed = [(i, processors[k]) for i, k in enumerate(positions) if k in processors]
+        # A processor is called for values only: what it makes of NULL is known once.
+        self.processed = [
+            (i, processors[k], processors[k](None))
+            for i, k in enumerate(positions)
+            if k in processors
+        ]
         # What a row may weigh in a binary batch: its unbounded texts (TEXT, JSON) are
         # measured, a VARCHAR(n) counts n and any other value 8 bytes.
         unbounded = [i for i, k in enumerate(positions) if _unbounded(table.c[k].type)]
@@ -91,8 +96,9 @@ class BulkInsert:
         out = []
         for row in ordered:
             values = list(row)
-            for i, process in processed:
-                values[i] = process(values[i])
+            for i, process, null in processed:
+                value = values[i]
+                values[i] = null if value is None else process(value)
             out.append(tuple(values))
         return out
 
