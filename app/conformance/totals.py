@@ -2,10 +2,10 @@
 workshop day, machine, welder, WPS and work order, changed in the transaction that changes the
 runs they count.
 
-- An import counts the runs it inserts, as it inserts them: the row dicts it sends to the
-  database, after the API's own changes to their verdicts (the welder's qualification, the
-  machine's validation), so what is counted is what is stored (`tally`, then `fold` and `add`
-  before the import commits).
+- An import counts the runs it inserts, as it inserts them: the parser's counts of each
+  chunk's runs, or, when the API changed verdicts (the welder's qualification, the machine's
+  validation), the rows it changed counted again, so what is counted is what is stored
+  (`tally`, then `fold` and `add` before the import commits; ADR 0044).
 - Undoing an import takes its runs away (`forget_import`), read before they are deleted; a
   re-check takes each run's old figures away and adds its new ones (`changed`).
 - Every figure is a count and `add` is the adding upsert of ADR 0019 (`app.core.upsert`), so

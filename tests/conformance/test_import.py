@@ -244,12 +244,21 @@ async def test_a_run_by_a_welder_not_qualified_for_the_weld(
     )
     assert thick.status_code == 201, thick.text
     when = dt.datetime.combine(TODAY - timedelta(days=1), dt.time(9))
-    response = await send(
-        client, admin, s["template"]["id"], [run(s, when, 220, weld=thick.json()["reference"])]
-    )
+    # In one chunk: a run on the weld the cert covers, then one on the weld it does not.
+    runs = [run(s, when, 220), run(s, when, 220, weld=thick.json()["reference"])]
+    response = await send(client, admin, s["template"]["id"], runs)
     assert response.status_code == 201, response.text
-    (entry,) = await entries(client, admin, import_id=response.json()["id"])
-    assert entry["verdict"] == "fail"
+    summary = response.json()["conformance"]
+    assert (summary["runs"], summary["pass"], summary["fail"]) == (2, 1, 1)
+    covered, entry = await entries(client, admin, import_id=response.json()["id"])
+    assert covered["verdict"] == "pass" and covered["qualified"] is True
+    assert entry["verdict"] == "fail" and entry["qualified"] is False
+    board = await client.get(
+        "/api/v1/dashboard/conformance", params={"group_by": "welder"}, headers=admin
+    )
+    (group,) = [g for g in board.json()["groups"] if g["key"] == s["welder"]["id"]]
+    assert (group["runs"], group["in_range"]) == (2, 1)  # the totals count what is stored
+    assert group["top_failing_parameter"] == "qualification"
     (reason,) = entry["reasons"]
     assert reason["parameter"] == "qualification"
     cert = s["welder"]["cert"]["certificate_number"]

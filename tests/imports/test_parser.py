@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from app.conformance import checks
+from app.conformance.runs import BITS, Context, WeldPlan, WpsPlan
 from app.core.db import Database
 from app.imports import parsing
 from app.imports.parsing import Parsers, run_parser
@@ -132,6 +135,48 @@ def test_errors_totals_and_rows_are_cut_by_their_size_too(tmp_path: Path) -> Non
     found = [row for part in parts for row in part.rows]
     assert [number for number, _ in found] == wanted
     assert found[0][1][2] == "W" * 2000  # a text too long, shown cut to the limit
+
+
+def test_a_chunks_runs_are_counted_by_their_group_within_its_bytes(tmp_path: Path) -> None:
+    """A run template's chunk counts its runs by day, welder, WPS, weld, verdict and failures;
+    the counts travel in the chunk, within its byte budget, and add up to its runs."""
+    ranges = checks.PassRanges("WPS-1 rev 1", 1, current=(180, 260))
+    context = Context(
+        badges={"B1": 11, "B2": 12},
+        wps=[WpsPlan(5, "WPS-1", 1, "135", {1: ranges})],
+        welds=[WeldPlan(7, "WO-1", "W-1", "WPS-1", "135", True)],
+    )
+    header = ["Timestamp", "Badge", "WPS", "Weld", "Current [A]", "Voltage [V]"]
+    start = dt.datetime(2020, 1, 1, 9)
+    data = [  # a new day every other run, two welders: many groups, every 9th run fails
+        [start + dt.timedelta(hours=12 * i), f"B{1 + i % 2}", "WPS-1", "W-1", 200, 24]
+        for i in range(600)
+    ]
+    for i in range(0, 600, 9):
+        data[i][4] = 265
+    path = tmp_path / "runs.xlsx"
+    path.write_bytes(files.xlsx(data, header))
+    fields = ["ts", "welder_badge", "wps_number", "weld_reference", "current_a", "voltage_v"]
+    kinds = ["datetime", "string", "string", "string", "number", "number"]
+    mapping = [
+        {"column": column, "field": field, "type": kind}
+        for column, field, kind in zip(header, fields, kinds, strict=True)
+    ]
+    bound = 4096
+    lines = parse(path, mapping=mapping, runs=context.encode(), message_max_bytes=bound)
+    assert max(len(line) for line in lines) <= bound
+    chunks = [m for m in map(decode, lines) if isinstance(m, Chunk)]
+    assert len(chunks) > 20
+    for chunk in chunks:
+        counted: Counter[tuple[Any, ...]] = Counter()
+        for _, recorded_at, _, run in chunk.entries:
+            counted[recorded_at[:10], run[0], run[1], run[2], run[5], run[7]] += 1
+        assert Counter({tuple(g[:-1]): g[-1] for g in chunk.runs}) == counted
+        assert chunk.unresolved == 0
+    groups = [g for chunk in chunks for g in chunk.runs]
+    assert sum(g[-1] for g in groups) == 600
+    assert sum(g[-1] for g in groups if g[4] == "fail" and g[5] == BITS["current"]) == 67
+    assert {tuple(g[1:4]) for g in groups} == {(11, 5, 7), (12, 5, 7)}
 
 
 async def test_a_long_text_cell_is_a_row_error_naming_its_column(upload: Upload) -> None:
