@@ -472,19 +472,6 @@ class Importer:
         now = utcnow()
         parse_time = datetime.fromisoformat
         template_id, machine_id, import_id = job.template_id, job.machine_id, job.record_id
-        if job.parser_job.runs is None:
-            return [
-                (
-                    template_id,
-                    machine_id,
-                    import_id,
-                    row,
-                    parse_time(recorded) if recorded else None,
-                    data,
-                    now,
-                )
-                for row, recorded, data, _ in entries
-            ]
         return [
             (
                 template_id,
@@ -493,7 +480,7 @@ class Importer:
                 row,
                 parse_time(recorded) if recorded else None,
                 data,
-                *run,
+                *(run or ()),  # None but in a run template's rows
                 now,
             )
             for row, recorded, data, run in entries
