@@ -143,9 +143,11 @@ async def settle(
     """A chunk's runs (values in the order of `keys`) and their groups after the API's checks:
     as they are when every welder was qualified for the weld on the day and no run fell on a
     day the machine's validation had lapsed, which the groups tell without reading a run; else
-    each run is checked (`QualificationCheck.apply`, `mark_unvalidated`) and counted again."""
+    each run is checked (`QualificationCheck.apply`, `mark_unvalidated`) and counted again
+    (as are runs the groups do not add up to)."""
     days = {day for day, _, _, _, verdict, _ in groups if day is not None and verdict is not None}
-    if not any(lapsed(day) for day in days) and await gate.covered(groups):
+    counted = sum(groups.values()) == len(rows)  # else the groups are not these runs': recount
+    if counted and not any(lapsed(day) for day in days) and await gate.covered(groups):
         return rows, groups
     runs = runs_in([dict(zip(keys, row, strict=True)) for row in rows])
     await gate.apply(runs)

@@ -14,6 +14,7 @@ the parser process gets the name in its job. Standard library only: the parser p
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -68,13 +69,17 @@ def today() -> date:
 
 class DayOf:
     """The workshop day of ISO 8601 UTC text (the parser's `recorded_at`), fast for rows in
-    time order: the day's UTC bounds are kept, so most rows cost a parse and two comparisons;
-    in UTC the day is the text's first ten characters."""
+    time order: the stretch of instants around the last one that share its day and its UTC
+    offset is kept, so most rows cost a parse and two comparisons; in UTC the day is the
+    text's first ten characters. Exact where a change of clocks makes days overlap (a zone
+    that turns its clocks back just after midnight lives part of an hour of the day before
+    again): a stretch never crosses a change of offset."""
 
-    __slots__ = ("day", "high", "low", "utc", "zone")
+    __slots__ = ("day", "high", "low", "name", "utc", "zone")
 
     def __init__(self, zone_name: str) -> None:
         self.zone = load(zone_name)
+        self.name = zone_name
         self.utc = self.zone is UTC
         self.low = self.high = datetime.min.replace(tzinfo=UTC)
         self.day = ""
@@ -84,10 +89,21 @@ class DayOf:
             return text[:10]
         instant = datetime.fromisoformat(text)
         if not self.low <= instant < self.high:
-            day = workshop_day(instant, self.zone)
-            self.low, self.high = day_start(day, self.zone), day_start(day + one_day, self.zone)
-            self.day = day.isoformat()
+            self._stretch(instant)
         return self.day
+
+    def _stretch(self, instant: datetime) -> None:
+        local = instant.astimezone(self.zone)
+        offset = local.utcoffset() or timedelta()
+        midnight = datetime.combine(local.date(), time(), UTC) - offset  # at this offset
+        low, high = midnight, midnight + one_day
+        changes = _transitions(self.name, instant.year - 1, instant.year + 1)
+        at = bisect_right(changes, instant)
+        if at:
+            low = max(low, changes[at - 1])
+        if at < len(changes):
+            high = min(high, changes[at])
+        self.low, self.high, self.day = low, high, local.date().isoformat()
 
 
 one_day = timedelta(days=1)

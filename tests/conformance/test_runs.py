@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
+from app.conformance import service
 from app.conformance.checks import PassRanges
 from app.conformance.runs import BITS, Context, Judge, WeldPlan, WpsPlan, is_run_template
+from app.imports.service import RUN_KEYS
 
 WPS_101 = WpsPlan(
     id=7,
@@ -253,3 +256,23 @@ def test_the_quick_path_of_one_pass_wps_agrees_with_the_full_one(
     assert (judging.quick[key] is not None) == quick
     assert got == Judge(CONTEXT, fields)._values(key, data)
     assert got[0][5] == verdict
+
+
+@pytest.mark.anyio
+async def test_groups_that_do_not_add_up_to_the_runs_are_counted_again() -> None:
+    """The API trusts a chunk's groups only for as many runs as it has: else it counts them."""
+    day = date(2026, 11, 30)
+    recorded = datetime(2026, 11, 30, 9, tzinfo=UTC)
+    # two runs without a welder (nothing to ask the engine), the groups claim five
+    rows = [
+        (1, 2, 3, n, recorded, {}, None, 5, 7, 1, "135", "pass", 0.8, 0, None, recorded)
+        for n in (2, 3)
+    ]
+    sent = [[day.isoformat(), None, 5, 7, "pass", 0, 5]]
+    gate = service.QualificationCheck(None)  # type: ignore[arg-type]
+    kept, groups = await service.settle(
+        rows, RUN_KEYS, service.groups_sent(sent), gate, lambda _: False
+    )
+    assert kept == rows
+    assert groups == {(day, None, 5, 7, "pass", 0): 2}
+    assert service.summary(groups, 0)["pass"] == 2

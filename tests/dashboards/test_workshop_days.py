@@ -92,6 +92,25 @@ def test_days_of_changing_clocks_are_23_and_25_hours(zone: None) -> None:
         assert [day_of(t) for t in texts] == [str(day - timedelta(days=1)), str(day)]
 
 
+@pytest.mark.parametrize(
+    "zone",
+    # Goose Bay turned its clocks back at 00:01 until 2011 (part of an hour of the day before
+    # lived again); Santiago and Apia change at midnight; Lord Howe by half an hour.
+    ["America/Goose_Bay", "America/Santiago", "Pacific/Apia", "Australia/Lord_Howe"],
+)
+def test_the_parsers_day_is_the_workshops_day_across_every_change(zone: str) -> None:
+    """DayOf, fast for rows in time order, gives what workshop_day gives for each instant:
+    the days the parser counts are the days the API and the dashboards count."""
+    tz = ZoneInfo(zone)
+    changes = [c for c in clock._transitions(zone, 2008, 2012) if c.year in range(2009, 2012)]
+    assert len(changes) >= 4
+    for change in changes:
+        day_of = clock.DayOf(zone)  # rows in time order, across the change, every minute
+        instants = [change + timedelta(minutes=i, seconds=-30) for i in range(-1500, 1500)]
+        texts = [i.isoformat().replace("+00:00", "Z") for i in instants]
+        assert [day_of(t) for t in texts] == [str(clock.workshop_day(i, tz)) for i in instants]
+
+
 def test_utc_is_the_default_and_unchanged() -> None:
     assert make_settings().workshop_timezone == "UTC"
     assert clock.name() == "UTC"
