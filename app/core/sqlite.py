@@ -17,8 +17,14 @@ Here a request's read is one trip, and its commit another:
   READ COMMITTED on PostgreSQL and MariaDB, and a read-only transaction needs no COMMIT trip;
   BEGIN IMMEDIATE (a write session's) still goes with the first statement, whatever it is;
 - closing a cursor whose rows were all read, and committing or rolling back with no transaction
-  open and no trip unfinished, need no trip.
-ADR 0022 in docs/Architecture_Decisions.md gives the figures.
+  open and no trip unfinished, need no trip;
+- a page (a SELECT with a LIMIT, sent with no BEGIN) makes no trip at all while the thread is
+  idle: it runs on the event loop's own thread, within a budget of SQLite's steps
+  (`INLINE_STEPS`, about 3 ms); a page that runs past it is stopped and sent to the thread.
+  Under load a trip costs more than the page: the loop and the thread take turns at the GIL.
+  Only pages: SQLite counts a whole table (`SELECT count(*) FROM t`) in one step, which no
+  budget of steps could stop.
+ADR 0022 and ADR 0045 in docs/Architecture_Decisions.md give the figures.
 """
 
 from __future__ import annotations
@@ -35,6 +41,10 @@ T = TypeVar("T")
 BEGIN = frozenset({"BEGIN", "BEGIN IMMEDIATE", "BEGIN DEFERRED", "BEGIN EXCLUSIVE"})
 DEFERRED = frozenset({"BEGIN", "BEGIN DEFERRED"})  # takes no lock: may wait past reads
 PREFETCH = 1024  # rows read with the statement: a list page (at most 1,001 rows) in one trip
+# A page read on the event loop's thread is stopped after this many of SQLite's virtual machine
+# steps (about 3 ms; a 100-row list page takes 2,000 to 4,000) and sent to the thread instead.
+INLINE_STEPS = 20_000
+_TICK = 1_000  # steps between two looks at the budget
 
 
 class Cursor(aiosqlite.Cursor):
@@ -49,10 +59,14 @@ class Cursor(aiosqlite.Cursor):
         self._pending = False  # rows left in SQLite beyond those read ahead
 
     async def _run(
-        self, statement: Callable[[sqlite3.Cursor], sqlite3.Cursor], reads: bool = False
+        self,
+        statement: Callable[[sqlite3.Cursor], sqlite3.Cursor],
+        reads: bool = False,
+        page: bool = False,
     ) -> Cursor:
         """One trip: open the cursor, send a waiting BEGIN (a deferred one only before a
-        statement that `reads` not), run `statement`, read ahead."""
+        statement that `reads` not), run `statement`, read ahead. A `page` that sends no BEGIN
+        first tries the event loop's thread (`Connection.inline`)."""
         begin = self._owner._begin
         if begin is not None and reads and begin in DEFERRED:
             begin = None  # still waiting, for the first write
@@ -67,7 +81,9 @@ class Cursor(aiosqlite.Cursor):
             cursor = statement(self._cursor)
             return cursor.fetchmany(PREFETCH) if cursor.description else []
 
-        rows = await self._owner.call(run)
+        rows = self._owner.inline(run) if page and reads and begin is None else None
+        if rows is None:
+            rows = await self._owner.call(run)
         self._rows = deque(rows)
         self._pending = len(rows) == PREFETCH
         return self
@@ -79,7 +95,8 @@ class Cursor(aiosqlite.Cursor):
             return self
         params = () if parameters is None else parameters
         reads = upper.lstrip().startswith("SELECT")
-        return await self._run(lambda c: c.execute(sql, params), reads)  # type: ignore[arg-type]
+        page = reads and " LIMIT " in upper
+        return await self._run(lambda c: c.execute(sql, params), reads, page)  # type: ignore[arg-type]
 
     async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> Cursor:
         return await self._run(lambda c: c.executemany(sql, parameters))  # type: ignore[arg-type]
@@ -176,6 +193,31 @@ class Connection(aiosqlite.Connection):
         result: T = await self._execute(run)  # type: ignore[no-untyped-call]
         return result
 
+    def inline(self, read: Callable[[], T]) -> T | None:
+        """Run `read` here, on the event loop's thread, when the connection's thread is idle;
+        None when it is not, or when SQLite stopped the read at the budget (`INLINE_STEPS`):
+        the caller then sends it to the thread, where it starts again. sqlite3 lets the GIL go
+        while SQLite works, as it does on the thread."""
+        if not self._idle():
+            return None  # a trip is unfinished: the thread owns the connection until it ends
+        conn = self._conn
+        ticks = 0
+
+        def budget() -> bool:
+            nonlocal ticks
+            ticks += 1
+            return ticks * _TICK >= INLINE_STEPS  # true: SQLite stops with "interrupted"
+
+        conn.set_progress_handler(budget, _TICK)
+        try:
+            return read()
+        except sqlite3.OperationalError:
+            if ticks * _TICK >= INLINE_STEPS:
+                return None
+            raise
+        finally:
+            conn.set_progress_handler(None, _TICK)
+
     @contextmanager
     async def cursor(self) -> aiosqlite.Cursor:
         return Cursor(self)
@@ -193,10 +235,13 @@ class Connection(aiosqlite.Connection):
 
 def connect(database: str, **kwargs: Any) -> Connection:
     """Like `aiosqlite.connect`, with the connection above; its thread is a daemon, so a
-    connection left open never keeps the process alive."""
+    connection left open never keeps the process alive. The sqlite3 connection may be used
+    from the event loop's thread too (`Connection.inline`), never by two threads at once."""
 
     def connector() -> sqlite3.Connection:
-        connection: sqlite3.Connection = sqlite3.connect(database, **kwargs)
+        connection: sqlite3.Connection = sqlite3.connect(
+            database, **{**kwargs, "check_same_thread": False}
+        )
         return connection
 
     connection = Connection(connector, iter_chunk_size=64)

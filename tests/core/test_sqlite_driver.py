@@ -50,16 +50,71 @@ def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return sent
 
 
-async def test_a_read_is_one_trip_and_its_commit_none(db: Database, trips: list[str]) -> None:
+async def test_a_read_is_one_trip_a_page_none_and_its_commit_none(
+    db: Database, trips: list[str]
+) -> None:
     async with db.session(write=False) as session:
         await session.scalar(select(func.count()).select_from(rows))  # warm the pool
         await session.commit()
     trips.clear()
     async with db.session(write=False) as session:
+        count = await session.scalar(select(func.count()).select_from(rows))
+        assert len(trips) == 1  # SELECT + first rows; the deferred BEGIN never went
         page = (await session.execute(select(rows).order_by(rows.c.id).limit(101))).all()
         await session.commit()
+    assert count == MANY
     assert [r.id for r in page] == list(range(1, 102))
-    assert len(trips) == 1  # SELECT + first rows; the deferred BEGIN never went: no COMMIT
+    assert len(trips) == 1  # the page ran on the event loop's thread; no COMMIT
+
+
+async def test_a_page_past_the_budget_starts_again_on_the_thread(
+    db: Database, trips: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite stops a page read on the event loop's thread at `INLINE_STEPS`; the thread then
+    reads it whole, and the next read on the loop has the whole budget again."""
+    monkeypatch.setattr(sqlite, "INLINE_STEPS", 2 * sqlite._TICK)
+    deep = select(rows.c.id).order_by(rows.c.id).limit(3).offset(MANY - 3)  # steps over MANY
+    async with db.session(write=False) as session:
+        assert list((await session.execute(deep)).scalars()) == [MANY - 2, MANY - 1, MANY]
+        assert len(trips) == 1
+        first = select(rows.c.id).order_by(rows.c.id).limit(3)
+        assert list((await session.execute(first)).scalars()) == [1, 2, 3]
+        assert len(trips) == 1  # under the budget: on the loop
+        slow = text(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000) "
+            "SELECT count(*) FROM n"
+        )
+        assert await session.scalar(slow) == 100_000  # on the thread: no budget left behind
+        assert len(trips) == 2
+
+
+async def test_a_page_waits_for_an_unfinished_trip(tmp_path: Path, db: Database) -> None:
+    """While a trip is unfinished the thread owns the connection: a page goes behind it."""
+    conn = sqlite.connect(str(tmp_path / "driver.db"), isolation_level=None)
+    await conn
+    slow = (
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000) "
+        "SELECT count(*) FROM n"
+    )
+    try:
+        busy = asyncio.ensure_future((await conn.cursor()).execute(slow))
+        await asyncio.sleep(0)  # queued: the thread is busy with it
+        assert not conn._idle()
+        assert conn.inline(lambda: "ran") is None
+        page = await (await conn.cursor()).execute("SELECT id FROM rows ORDER BY id LIMIT 2")
+        assert busy.done()  # the page went behind the slow read
+        assert await page.fetchall() == [(1,), (2,)]
+        assert conn.inline(lambda: "ran") == "ran"  # idle again
+    finally:
+        await conn.close()
+
+
+async def test_an_error_in_a_page_on_the_loop_is_the_drivers_error(db: Database) -> None:
+    async with db.session(write=False) as session:
+        with pytest.raises(OperationalError, match="no such table: gone"):
+            await session.execute(text("SELECT * FROM gone LIMIT 5"))
+    async with db.session(write=False) as session:  # the connection reads on
+        assert (await session.execute(select(rows.c.id).limit(1))).scalar() == 1
 
 
 async def test_a_read_session_reads_each_commit_and_begins_with_its_first_write(
