@@ -45,6 +45,9 @@ PREFETCH = 1024  # rows read with the statement: a list page (at most 1,001 rows
 # steps (about 3 ms; a 100-row list page takes 2,000 to 4,000) and sent to the thread instead.
 INLINE_STEPS = 20_000
 _TICK = 1_000  # steps between two looks at the budget
+# A read on the loop never waits: SQLite stopped it at the budget, or it met a lock (a reader
+# rarely does in WAL mode) which the thread then waits for, up to the busy timeout.
+_GIVE_UP = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_INTERRUPT})
 
 
 class Cursor(aiosqlite.Cursor):
@@ -193,10 +196,13 @@ class Connection(aiosqlite.Connection):
         result: T = await self._execute(run)  # type: ignore[no-untyped-call]
         return result
 
+    _busy_ms = 5000  # the connection's busy timeout (`connect`'s `timeout`)
+
     def inline(self, read: Callable[[], T]) -> T | None:
         """Run `read` here, on the event loop's thread, when the connection's thread is idle;
-        None when it is not, or when SQLite stopped the read at the budget (`INLINE_STEPS`):
-        the caller then sends it to the thread, where it starts again. sqlite3 lets the GIL go
+        None when it is not, or when SQLite gave the read up (`_GIVE_UP`): stopped at the
+        budget (`INLINE_STEPS`), or on a lock, which the busy timeout is 0 for meanwhile. The
+        caller then sends it to the thread, where it starts again. sqlite3 lets the GIL go
         while SQLite works, as it does on the thread."""
         if not self._idle():
             return None  # a trip is unfinished: the thread owns the connection until it ends
@@ -209,14 +215,16 @@ class Connection(aiosqlite.Connection):
             return ticks * _TICK >= INLINE_STEPS  # true: SQLite stops with "interrupted"
 
         conn.set_progress_handler(budget, _TICK)
+        conn.execute("PRAGMA busy_timeout = 0")
         try:
             return read()
-        except sqlite3.OperationalError:
-            if ticks * _TICK >= INLINE_STEPS:
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode & 0xFF in _GIVE_UP:  # the primary code of an extended one
                 return None
             raise
         finally:
             conn.set_progress_handler(None, _TICK)
+            conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
 
     @contextmanager
     async def cursor(self) -> aiosqlite.Cursor:
@@ -246,4 +254,5 @@ def connect(database: str, **kwargs: Any) -> Connection:
 
     connection = Connection(connector, iter_chunk_size=64)
     connection._thread.daemon = True
+    connection._busy_ms = round(kwargs.get("timeout", 5.0) * 1000)  # sqlite3's default: 5 s
     return connection

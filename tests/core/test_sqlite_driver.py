@@ -4,6 +4,8 @@ with every result, transaction and lock as plain aiosqlite gives them."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3 as stdlib_sqlite3
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -105,6 +107,38 @@ async def test_a_page_waits_for_an_unfinished_trip(tmp_path: Path, db: Database)
         assert busy.done()  # the page went behind the slow read
         assert await page.fetchall() == [(1,), (2,)]
         assert conn.inline(lambda: "ran") == "ran"  # idle again
+    finally:
+        await conn.close()
+
+
+async def test_a_page_on_the_loop_never_waits_for_a_lock(tmp_path: Path, db: Database) -> None:
+    """A lock a reader meets (here another process's exclusive lock) is waited for on the
+    connection's thread, up to the busy timeout, while the event loop runs on."""
+    await db.dispose()  # no pooled connection holds the file: the holder can take it whole
+    path = str(tmp_path / "driver.db")
+    holder = stdlib_sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("INSERT INTO rows (id, name) VALUES (0, 'held')")
+    conn = sqlite.connect(path, isolation_level=None, timeout=10)
+    await conn
+    try:
+        page = asyncio.ensure_future(
+            (await conn.cursor()).execute("SELECT id FROM rows ORDER BY id LIMIT 2")
+        )
+        started = time.monotonic()
+        await asyncio.sleep(0)  # the page's first step: its try on the loop, given up at once
+        assert time.monotonic() - started < 5  # not the busy timeout's 10 s
+        for _ in range(20):  # the loop is free: 20 turns of 10 ms while the thread waits
+            await asyncio.sleep(0.01)
+        assert not page.done()
+        assert conn._busy_ms == 10_000
+        holder.execute("COMMIT")
+        holder.close()
+        assert await (await page).fetchall() == [(0,), (1,)]
+        assert await conn.call(lambda: conn._conn.execute("PRAGMA busy_timeout").fetchone()) == (
+            10_000,
+        )  # the busy timeout is the connection's again
     finally:
         await conn.close()
 
