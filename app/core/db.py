@@ -103,8 +103,17 @@ def create_engine(
 
 
 def _sqlite_engine(url: URL, settings: Settings, foreign_keys: bool = True) -> AsyncEngine:
+    pool: dict[str, Any] = {}
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        # The configured pool, as on the server databases. SQLAlchemy's default for SQLite (5,
+        # and 10 more closed as soon as they come back) made and closed a connection, with its
+        # thread, many times a second under load (ADR 0045).
+        pool = {
+            "pool_size": settings.db_pool_size,
+            "max_overflow": settings.db_max_overflow,
+            "pool_timeout": settings.db_pool_timeout,
+        }
 
     async def connect() -> sqlite.Connection:
         args, options = engine.dialect.create_connect_args(url)
@@ -114,7 +123,7 @@ def _sqlite_engine(url: URL, settings: Settings, foreign_keys: bool = True) -> A
         return connection
 
     # One trip to the connection's thread per statement (app/core/sqlite.py, ADR 0022).
-    engine = create_async_engine(url, async_creator=connect, json_serializer=json_text)
+    engine = create_async_engine(url, async_creator=connect, json_serializer=json_text, **pool)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _: Any) -> None:

@@ -12,7 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select, text
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    event,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.dialects.sqlite import dialect as SQLiteDialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -237,6 +248,29 @@ async def test_a_rolled_back_write_leaves_nothing(db: Database) -> None:
         await fail_after_writing()
     async with db.engine.connect() as conn:
         assert await conn.scalar(select(func.count()).select_from(rows)) == MANY
+
+
+async def test_the_pool_is_the_configured_one_and_keeps_its_connections(tmp_path: Path) -> None:
+    """SQLAlchemy's default pool for SQLite closed every connection past its fifth as soon as it
+    came back, so under load connections (each with its thread) were made and closed again and
+    again. The configured pool keeps `DB_POOL_SIZE` of them."""
+    url = make_url(f"sqlite+aiosqlite:///{tmp_path / 'pool.db'}")
+    database = Database(make_settings(db_pool_size=8, db_max_overflow=2), url)
+    made: list[object] = []
+    event.listen(database.engine.sync_engine.pool, "connect", lambda *_: made.append(1))
+    try:
+
+        async def read(i: int) -> int:
+            async with database.session(write=False) as session:
+                await asyncio.sleep(0.01)  # all eight hold a connection at once
+                return int(await session.scalar(text(f"SELECT {i}")))
+
+        for _ in range(3):
+            assert await asyncio.gather(*(read(i) for i in range(8))) == list(range(8))
+        assert database.engine.pool.size() == 8  # type: ignore[attr-defined]
+        assert len(made) == 8  # made once, kept between the rounds
+    finally:
+        await database.dispose()
 
 
 async def test_concurrent_sessions_each_see_their_own_results(db: Database) -> None:
