@@ -20,7 +20,7 @@ Here a request's read is one trip, and its commit another:
   open and no trip unfinished, need no trip;
 - a page (a SELECT with a LIMIT, sent with no BEGIN) makes no trip at all while the thread is
   idle: it runs on the event loop's own thread, within a budget of SQLite's steps
-  (`INLINE_STEPS`, about 3 ms); a page that runs past it is stopped and sent to the thread.
+  (`INLINE_STEPS`, about 7 ms); a page that runs past it is stopped and sent to the thread.
   Under load a trip costs more than the page: the loop and the thread take turns at the GIL.
   Only pages: SQLite counts a whole table (`SELECT count(*) FROM t`) in one step, which no
   budget of steps could stop.
@@ -42,8 +42,9 @@ BEGIN = frozenset({"BEGIN", "BEGIN IMMEDIATE", "BEGIN DEFERRED", "BEGIN EXCLUSIV
 DEFERRED = frozenset({"BEGIN", "BEGIN DEFERRED"})  # takes no lock: may wait past reads
 PREFETCH = 1024  # rows read with the statement: a list page (at most 1,001 rows) in one trip
 # A page read on the event loop's thread is stopped after this many of SQLite's virtual machine
-# steps (about 3 ms; a 100-row list page takes 2,000 to 4,000) and sent to the thread instead.
-INLINE_STEPS = 20_000
+# steps (about 7 ms of a scan) and sent to the thread instead. A list page of 100 rows takes 2,000
+# to 4,000, of 1,000 rows 22,000 to 32,000; a filter no index serves, millions.
+INLINE_STEPS = 50_000
 _TICK = 1_000  # steps between two looks at the budget
 # A read on the loop never waits: SQLite stopped it at the budget, or it met a lock (a reader
 # rarely does in WAL mode) which the thread then waits for, up to the busy timeout.
