@@ -38,6 +38,14 @@ rows = Table("rows", meta, Column("id", Integer, primary_key=True), Column("name
 MANY = sqlite.PREFETCH * 2 + 17  # more than two read-aheads, and not a multiple of one
 
 
+def counting_to(n: int) -> str:
+    """A read that keeps SQLite busy for a while: it counts to `n`, one row at a time."""
+    return (
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+        f"WHERE i < {int(n)}) SELECT count(*) FROM n"  # noqa: S608  an int, not input
+    )
+
+
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
     url = make_url(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}")
@@ -93,11 +101,8 @@ async def test_a_page_past_the_budget_starts_again_on_the_thread(
         first = select(rows.c.id).order_by(rows.c.id).limit(3)
         assert list((await session.execute(first)).scalars()) == [1, 2, 3]
         assert len(trips) == 1  # under the budget: on the loop
-        slow = text(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000) "
-            "SELECT count(*) FROM n"
-        )
-        assert await session.scalar(slow) == 100_000  # on the thread: no budget left behind
+        # On the thread, which no budget left behind stops:
+        assert await session.scalar(text(counting_to(100_000))) == 100_000
         assert len(trips) == 2
 
 
@@ -105,12 +110,8 @@ async def test_a_page_waits_for_an_unfinished_trip(tmp_path: Path, db: Database)
     """While a trip is unfinished the thread owns the connection: a page goes behind it."""
     conn = sqlite.connect(str(tmp_path / "driver.db"), isolation_level=None)
     await conn
-    slow = (
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000) "
-        "SELECT count(*) FROM n"
-    )
     try:
-        busy = asyncio.ensure_future((await conn.cursor()).execute(slow))
+        busy = asyncio.ensure_future((await conn.cursor()).execute(counting_to(300_000)))
         await asyncio.sleep(0)  # queued: the thread is busy with it
         assert not conn._idle()
         assert conn.inline(lambda: "ran") is None
@@ -291,12 +292,8 @@ async def test_a_rollback_after_a_cancelled_statement_waits_for_it(
     holds the write lock."""
     conn = sqlite.connect(str(tmp_path / "driver.db"), isolation_level=None)
     await conn
-    slow = (
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000000) "
-        "SELECT count(*) FROM n"
-    )
     try:
-        busy = asyncio.ensure_future((await conn.cursor()).execute(slow))  # the thread is busy
+        busy = asyncio.ensure_future((await conn.cursor()).execute(counting_to(2_000_000)))
         await asyncio.sleep(0)
         writer = await conn.cursor()
         await writer.execute("BEGIN IMMEDIATE")  # waits for the first statement
