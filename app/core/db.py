@@ -23,6 +23,7 @@ from typing import Annotated, Any, TypeVar
 import orjson
 from fastapi import Depends, Request
 from sqlalchemy import event, text
+from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -30,6 +31,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import StaticPool
 from tenacity import (
     AsyncRetrying,
     retry_if_exception,
@@ -103,9 +105,10 @@ def create_engine(
 
 
 def _sqlite_engine(url: URL, settings: Settings, foreign_keys: bool = True) -> AsyncEngine:
-    pool: dict[str, Any] = {}
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    pool: dict[str, Any] = {}
+    if SQLiteDialect_aiosqlite.get_pool_class(url) is not StaticPool:  # a file, not memory
         # The configured pool, as on the server databases. SQLAlchemy's default for SQLite (5,
         # and 10 more closed as soon as they come back) made and closed a connection, with its
         # thread, many times a second under load (ADR 0045).

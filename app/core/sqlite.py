@@ -19,17 +19,18 @@ Here a request's read is one trip, and its commit another:
 - closing a cursor whose rows were all read, and committing or rolling back with no transaction
   open and no trip unfinished, need no trip;
 - a page (a SELECT with a LIMIT, sent with no BEGIN) makes no trip at all while the thread is
-  idle: it runs on the event loop's own thread, within a budget of SQLite's steps
-  (`INLINE_STEPS`, about 7 ms); a page that runs past it is stopped and sent to the thread.
+  idle: it runs on the event loop's own thread, within a budget of time (`INLINE_SECONDS`,
+  5 ms); a page that runs past it is stopped and sent to the thread.
   Under load a trip costs more than the page: the loop and the thread take turns at the GIL.
-  Only pages: SQLite counts a whole table (`SELECT count(*) FROM t`) in one step, which no
-  budget of steps could stop.
+  Only pages: SQLite counts a whole table (`SELECT count(*) FROM t`) in one step of its
+  virtual machine, between two of which the budget is looked at.
 ADR 0022 and ADR 0045 in docs/Architecture_Decisions.md give the figures.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
@@ -41,11 +42,13 @@ T = TypeVar("T")
 BEGIN = frozenset({"BEGIN", "BEGIN IMMEDIATE", "BEGIN DEFERRED", "BEGIN EXCLUSIVE"})
 DEFERRED = frozenset({"BEGIN", "BEGIN DEFERRED"})  # takes no lock: may wait past reads
 PREFETCH = 1024  # rows read with the statement: a list page (at most 1,001 rows) in one trip
-# A page read on the event loop's thread is stopped after this many of SQLite's virtual machine
-# steps (about 7 ms of a scan) and sent to the thread instead. A list page of 100 rows takes 2,000
-# to 4,000, of 1,000 rows 22,000 to 32,000; a filter no index serves, millions.
-INLINE_STEPS = 50_000
-_TICK = 1_000  # steps between two looks at the budget
+# A page read on the event loop's thread is stopped after this long and sent to the thread
+# instead. A list page of 100 rows takes 0.1-0.3 ms of SQLite's time (2,000 to 4,000 of its
+# virtual machine's steps), of 1,000 rows a few ms; a filter no index serves, seconds.
+INLINE_SECONDS = 0.005
+_TICK = 1_000  # SQLite's steps between two looks at the clock (about 0.1 ms)
+# sqlite3 built serialized: a connection may pass between threads (the loop's and its own).
+_SERIALIZED = sqlite3.threadsafety == 3
 # A read on the loop never waits: SQLite stopped it at the budget, or it met a lock (a reader
 # rarely does in WAL mode) which the thread then waits for, up to the busy timeout.
 _GIVE_UP = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_INTERRUPT})
@@ -202,25 +205,24 @@ class Connection(aiosqlite.Connection):
     def inline(self, read: Callable[[], T]) -> T | None:
         """Run `read` here, on the event loop's thread, when the connection's thread is idle;
         None when it is not, or when SQLite gave the read up (`_GIVE_UP`): stopped at the
-        budget (`INLINE_STEPS`), or on a lock, which the busy timeout is 0 for meanwhile. The
-        caller then sends it to the thread, where it starts again. sqlite3 lets the GIL go
+        budget (`INLINE_SECONDS`), or on a lock, which the busy timeout is 0 for meanwhile.
+        The caller then sends it to the thread, where it starts again. sqlite3 lets the GIL go
         while SQLite works, as it does on the thread."""
-        if not self._idle():
+        if not (_SERIALIZED and self._running and self._idle()):
             return None  # a trip is unfinished: the thread owns the connection until it ends
         conn = self._conn
-        ticks = 0
+        deadline = time.perf_counter() + INLINE_SECONDS
 
         def budget() -> bool:
-            nonlocal ticks
-            ticks += 1
-            return ticks * _TICK >= INLINE_STEPS  # true: SQLite stops with "interrupted"
+            return time.perf_counter() > deadline  # true: SQLite stops with "interrupted"
 
-        conn.set_progress_handler(budget, _TICK)
-        conn.execute("PRAGMA busy_timeout = 0")
         try:
+            conn.set_progress_handler(budget, _TICK)
+            conn.execute("PRAGMA busy_timeout = 0")
             return read()
         except sqlite3.OperationalError as error:
-            if error.sqlite_errorcode & 0xFF in _GIVE_UP:  # the primary code of an extended one
+            code = getattr(error, "sqlite_errorcode", None)  # sqlite3's own errors have none
+            if code is not None and code & 0xFF in _GIVE_UP:  # the primary code of an extended
                 return None
             raise
         finally:

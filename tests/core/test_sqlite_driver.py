@@ -89,9 +89,10 @@ async def test_a_read_is_one_trip_a_page_none_and_its_commit_none(
 async def test_a_page_past_the_budget_starts_again_on_the_thread(
     db: Database, trips: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """SQLite stops a page read on the event loop's thread at `INLINE_STEPS`; the thread then
-    reads it whole, and the next read on the loop has the whole budget again."""
-    monkeypatch.setattr(sqlite, "INLINE_STEPS", 2 * sqlite._TICK)
+    """SQLite stops a page read on the event loop's thread at `INLINE_SECONDS` (looked at every
+    `_TICK` steps: here at the first look); the thread then reads it whole, and nothing of the
+    budget is left behind on the connection."""
+    monkeypatch.setattr(sqlite, "INLINE_SECONDS", 0)
     deep = select(rows.c.id).order_by(rows.c.id).limit(3).offset(MANY - 3)  # steps over MANY
     async with db.session(write=False) as session:
         assert list((await session.execute(deep)).scalars()) == [MANY - 2, MANY - 1, MANY]
@@ -153,10 +154,21 @@ async def test_a_page_on_the_loop_never_waits_for_a_lock(tmp_path: Path, db: Dat
         await conn.close()
 
 
-async def test_an_error_in_a_page_on_the_loop_is_the_drivers_error(db: Database) -> None:
+async def test_an_error_in_a_page_on_the_loop_is_the_drivers_error(
+    db: Database, trips: list[str]
+) -> None:
+    """Raised from the loop as the thread raised it, SQLite's errors and sqlite3's own (which
+    carry no SQLite error code: text that is not UTF-8) alike."""
+    async with db.session() as session, session.begin():
+        bad = text("INSERT INTO rows VALUES (:id, CAST(x'ff' AS TEXT))")  # not UTF-8
+        await session.execute(bad, {"id": MANY + 1})
+    trips.clear()
     async with db.session(write=False) as session:
         with pytest.raises(OperationalError, match="no such table: gone"):
             await session.execute(text("SELECT * FROM gone LIMIT 5"))
+        with pytest.raises(OperationalError, match="decode"):
+            await session.execute(select(rows.c.name).where(rows.c.id == MANY + 1).limit(1))
+        assert trips == []  # both on the loop: neither was sent again to the thread
     async with db.session(write=False) as session:  # the connection reads on
         assert (await session.execute(select(rows.c.id).limit(1))).scalar() == 1
 
@@ -261,13 +273,27 @@ async def test_the_pool_is_the_configured_one_and_keeps_its_connections(tmp_path
 
         async def read(i: int) -> int:
             async with database.session(write=False) as session:
-                await asyncio.sleep(0.01)  # all eight hold a connection at once
-                return int(await session.scalar(text(f"SELECT {i}")))
+                value = await session.scalar(text(f"SELECT {i}"))
+                await asyncio.sleep(0.01)  # its connection held: all eight at once
+                return int(value)
 
         for _ in range(3):
             assert await asyncio.gather(*(read(i) for i in range(8))) == list(range(8))
         assert database.engine.pool.size() == 8  # type: ignore[attr-defined]
         assert len(made) == 8  # made once, kept between the rounds
+    finally:
+        await database.dispose()
+
+
+@pytest.mark.filterwarnings("ignore:Selection of the StaticPool:DeprecationWarning")
+@pytest.mark.parametrize(
+    "url", ["sqlite+aiosqlite://", "sqlite+aiosqlite:///file:mem?mode=memory&cache=shared&uri=true"]
+)
+async def test_a_database_in_memory_keeps_its_one_connection(url: str) -> None:
+    database = Database(make_settings(), make_url(url))
+    try:
+        async with database.session(write=False) as session:
+            assert await session.scalar(text("SELECT 1")) == 1
     finally:
         await database.dispose()
 
