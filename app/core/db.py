@@ -105,10 +105,9 @@ def create_engine(
 
 
 def _sqlite_engine(url: URL, settings: Settings, foreign_keys: bool = True) -> AsyncEngine:
-    if url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     pool: dict[str, Any] = {}
     if SQLiteDialect_aiosqlite.get_pool_class(url) is not StaticPool:  # a file, not memory
+        Path(url.database or ".").parent.mkdir(parents=True, exist_ok=True)
         # The configured pool, as on the server databases. SQLAlchemy's default for SQLite (5,
         # and 10 more closed as soon as they come back) made and closed a connection, with its
         # thread, many times a second under load (ADR 0045).

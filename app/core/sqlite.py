@@ -72,8 +72,8 @@ class Cursor(aiosqlite.Cursor):
         page: bool = False,
     ) -> Cursor:
         """One trip: open the cursor, send a waiting BEGIN (a deferred one only before a
-        statement that `reads` not), run `statement`, read ahead. A `page` that sends no BEGIN
-        first tries the event loop's thread (`Connection.inline`)."""
+        statement that `reads` not), run `statement`, read ahead. A `page` (a read) that sends
+        no BEGIN first tries the event loop's thread (`Connection.inline`)."""
         begin = self._owner._begin
         if begin is not None and reads and begin in DEFERRED:
             begin = None  # still waiting, for the first write
@@ -88,7 +88,7 @@ class Cursor(aiosqlite.Cursor):
             cursor = statement(self._cursor)
             return cursor.fetchmany(PREFETCH) if cursor.description else []
 
-        rows = self._owner.inline(run) if page and reads and begin is None else None
+        rows = self._owner.inline(run) if page and begin is None else None
         if rows is None:
             rows = await self._owner.call(run)
         self._rows = deque(rows)
